@@ -1,0 +1,227 @@
+"""Key invoices from documents into the legacy accounts-payable intranet, then check them.
+
+For each document in --input: read and validate it, log in, make sure the invoice is not
+already in the system, fill the invoice form (vendor through the lookup popup, every field,
+every line item), accept the save confirmation, then read the saved record back and compare
+it with what was meant to be keyed. Credentials come from the vault secret ``legacy_ap``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from deskhand import Bot, BusinessError, documents, vault
+
+bot = Bot("invoice_entry", queue="invoices", selectors="legacy_ap", max_attempts=3)
+
+DOCUMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+
+
+@bot.source
+def incoming(ctx):
+    """One item per document in the input folder (or the one file given)."""
+    folder = ctx.input
+    paths = [folder] if folder.is_file() else sorted(p for p in folder.iterdir() if p.is_file())
+    skipped = [p.name for p in paths if p.suffix.lower() not in DOCUMENT_SUFFIXES]
+    if skipped:
+        ctx.info("not documents, skipped: " + ", ".join(skipped))
+    for path in paths:
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+            yield ctx.item(reference=documents.fingerprint(path), file=str(path), name=path.name)
+
+
+@bot.process
+def key_invoice(item, ctx):
+    with ctx.step("read document", file=item["name"]):
+        invoice = documents.extract(item.file, kind="invoice")
+        ctx.values("extracted", {k: f.value for k, f in invoice.fields.items()})
+    with ctx.step("validate"):
+        documents.validate(invoice)
+        entry = entry_for(invoice, note=f"Keyed by deskhand from {item['name']}")
+        ctx.values("keyed", flat(entry))
+
+    app = ctx.web()
+    with ctx.step("log in"):
+        log_in(app, vault.get("legacy_ap"))
+    with ctx.step("check not already entered", invoice=entry["invoice_number"]):
+        existing = find_invoice(app, entry["vendor"], entry["invoice_number"])
+    if existing:
+        with ctx.step("read back existing record", record=existing):
+            saved = read_record(app, existing)
+            ctx.values("read_back", flat(saved))
+            compare(entry, saved, existing)
+        return ctx.done(record=existing, already_entered=True)
+
+    with ctx.step("open invoice form"):
+        app["nav_new_invoice"].click()
+    with ctx.step("choose vendor", vendor=entry["vendor"]):
+        choose_vendor(app, entry["vendor"])
+    with ctx.step("fill invoice form", invoice=entry["invoice_number"]):
+        fill_header(app, entry)
+    with ctx.step("fill line items", lines=len(entry["lines"])):
+        fill_lines(app, entry["lines"])
+    with ctx.step("save", point_of_no_return=True, invoice=entry["invoice_number"]):
+        record = save(app, entry["invoice_number"])
+    with ctx.step("read back", record=record):
+        saved = read_record(app, record)
+        ctx.values("read_back", flat(saved))
+        compare(entry, saved, record)
+    return ctx.done(record=record)
+
+
+# -- what to key ---------------------------------------------------------------------------
+def us_date(value: date | None) -> str:
+    return value.strftime("%m/%d/%Y") if value else ""
+
+
+def money(value: Decimal | None) -> str:
+    return f"{(value or Decimal(0)):.2f}"
+
+
+def quantity(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def entry_for(invoice, note: str) -> dict:
+    """The values to key, as strings in the legacy app's own formats."""
+    if not invoice.terms:
+        raise BusinessError("terms missing: the document states no payment terms")
+    return {
+        "vendor": invoice.issuer,
+        "invoice_number": invoice.invoice_number,
+        "invoice_date": us_date(invoice.invoice_date),
+        "due_date": us_date(invoice.due_date),
+        "currency": invoice.currency,
+        "amount": money(invoice.total),
+        "tax": money(invoice.tax),
+        "po_number": invoice.po_number or "",
+        "terms": invoice.terms,
+        "recurring": "Yes" if invoice.recurring else "No",
+        "notes": note,
+        "lines": [
+            {
+                "description": line["description"].value,
+                "quantity": quantity(line["quantity"].value),
+                "unit_price": money(line["unit_price"].value),
+                "amount": money(line["amount"].value),
+            }
+            for line in invoice.lines
+        ],
+    }
+
+
+def flat(entry: dict) -> dict:
+    """One row per field for the report, line items as 'line N'."""
+    rows = {k: v for k, v in entry.items() if k != "lines"}
+    for n, line in enumerate(entry["lines"], 1):
+        rows[f"line {n}"] = " | ".join(line.values())
+    return rows
+
+
+# -- the legacy app ------------------------------------------------------------------------
+def log_in(app, secret) -> None:
+    app.goto("login")
+    app["username"].fill(secret["username"])
+    app["password"].fill(secret["password"])
+    with app.raw.expect_navigation():
+        app["login_button"].click()
+    if app["login_errors"].exists():
+        raise BusinessError(f"the legacy app refused the log-in: {app['login_errors'].text()}")
+    app["nav_search"].locator.wait_for()
+
+
+def find_invoice(app, vendor: str, invoice_number: str) -> str | None:
+    """The record number of this vendor's invoice, if the system already has it."""
+    app["nav_search"].click()
+    content = app.frame("content")
+    content.wait_for_url("**/invoices/search*")
+    app["search_query"].fill(invoice_number)
+    with content.expect_navigation():
+        app["search_button"].click()
+    for row in content.locator("#results tr.result").all():
+        same_number = row.locator(".invoice-number").inner_text().strip() == invoice_number
+        if same_number and row.locator(".vendor").inner_text().strip() == vendor:
+            return row.locator(".record-no").inner_text().strip()
+    return None
+
+
+def choose_vendor(app, vendor: str) -> None:
+    with app.expect_popup() as popup:
+        app["vendor_lookup"].click()
+    lookup = popup.value
+    lookup["vendor_search_query"].fill(vendor)
+    with lookup.raw.expect_navigation():
+        lookup["vendor_search_button"].click()
+    matches = [
+        link for link in lookup.raw.locator("a.select-vendor").all()
+        if link.get_attribute("data-name") == vendor
+    ]
+    if len(matches) != 1:
+        lookup.raw.close()
+        raise BusinessError(f"vendor '{vendor}' is not in the legacy app's vendor list")
+    with lookup.raw.expect_event("close"):
+        matches[0].click()
+    shown = app["vendor_name_display"].text()
+    if shown != vendor:
+        raise BusinessError(f"the vendor lookup chose '{shown}', not '{vendor}'")
+
+
+def fill_header(app, entry: dict) -> None:
+    for name in ("invoice_number", "invoice_date", "due_date", "amount", "tax", "po_number"):
+        app[name].fill(entry[name])
+    app["currency"].select(value=entry["currency"])
+    app.element("terms", code=entry["terms"]).check()
+    app["recurring"].check(entry["recurring"] == "Yes")
+    app["notes"].fill(entry["notes"])
+
+
+def fill_lines(app, lines: list[dict]) -> None:
+    for n, line in enumerate(lines, 1):
+        if n > 1:
+            app["add_line"].click()
+        for name in ("description", "quantity", "unit_price", "amount"):
+            app.element(f"line_{name}", n=n).fill(line[name])
+
+
+def save(app, invoice_number: str) -> str:
+    """Accept the confirmation, submit, and return the new record number."""
+    content = app.frame("content")
+    with content.expect_navigation():
+        with app.accept_dialog(expect=f"Save invoice {invoice_number}"):
+            app["save_button"].click()
+    if app["form_errors"].exists():
+        problems = content.locator("#errors li").all_inner_texts()
+        raise BusinessError("the legacy app refused the invoice: " + " ".join(problems))
+    return app["record_number"].text()
+
+
+def read_record(app, record: str) -> dict:
+    """The saved record as the app shows it, in the same shape as what was keyed."""
+    content = app.frame("content")
+    content.goto(app.base_url.rstrip("/") + f"/invoices/{record}")
+    values = {
+        name: app[f"view_{name}"].text()
+        for name in ("invoice_number", "invoice_date", "due_date", "currency", "amount", "tax",
+                     "po_number", "terms", "recurring", "notes")
+    }
+    values = {"vendor": app["view_vendor"].text(), **values}
+    values["lines"] = [
+        {name: row.locator(f".{name}").inner_text().strip()
+         for name in ("description", "quantity", "unit_price", "amount")}
+        for row in content.locator("#view-lines tr.line").all()
+    ]
+    return values
+
+
+def compare(entry: dict, saved: dict, record: str) -> None:
+    """A read-back mismatch is never accepted: the record goes to review."""
+    wrong = [
+        f"{field} keyed '{value}' but saved '{saved.get(field)}'"
+        for field, value in flat(entry).items()
+        if flat(saved).get(field) != value
+    ]
+    if len(saved["lines"]) != len(entry["lines"]):
+        wrong.append(f"{len(entry['lines'])} lines keyed but {len(saved['lines'])} saved")
+    if wrong:
+        raise BusinessError(f"record {record} does not match what was keyed: " + "; ".join(wrong))

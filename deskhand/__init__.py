@@ -1,0 +1,58 @@
+"""deskhand: code-first back-office bots.
+
+A bot reads documents, keys them into legacy systems and logs every step::
+
+    from deskhand import Bot, BusinessError, documents, vault
+
+    bot = Bot("invoice_entry", selectors="legacy_ap", max_attempts=3)
+
+    @bot.source
+    def incoming(ctx):
+        for path in sorted(ctx.input.iterdir()):
+            yield ctx.item(reference=documents.fingerprint(path), file=path)
+
+    @bot.process
+    def key_invoice(item, ctx):
+        with ctx.step("read document"):
+            invoice = documents.extract(item.file)
+        ...
+        return ctx.done(record=record)
+
+Run it with ``python run_bot.py run invoice_entry --input DOCS --target URL``.
+"""
+
+import importlib
+from typing import Any
+
+from .bot import Bot, WorkItem
+from .errors import (
+    ApplicationError,
+    BusinessError,
+    ConfigError,
+    DeskhandError,
+    SelectorNotFound,
+)
+from .runner import Context, RunResult, run_bot
+
+__all__ = [
+    "ApplicationError",
+    "Bot",
+    "BusinessError",
+    "ConfigError",
+    "Context",
+    "DeskhandError",
+    "RunResult",
+    "SelectorNotFound",
+    "WorkItem",
+    "documents",
+    "run_bot",
+    "vault",
+]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # documents and vault load on first use: pdfplumber and OCR are not needed to list bots
+    if name in ("documents", "vault"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'deskhand' has no attribute {name!r}")

@@ -1,0 +1,111 @@
+"""Bot definition and discovery.
+
+A bot is a module in ``bots/`` holding one :class:`Bot`; the file name is the bot's name::
+
+    bot = Bot("invoice_entry", selectors="legacy_ap", max_attempts=3)
+
+    @bot.source
+    def incoming(ctx): ...          # yields work items
+
+    @bot.process
+    def key_invoice(item, ctx): ... # runs one item through its steps
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass
+class WorkItem:
+    """One unit of work: a reference unique within the bot's queue, and its payload."""
+
+    reference: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def file(self) -> Path | None:
+        """The item's document, when it has one."""
+        value = self.payload.get("file")
+        return Path(value) if value else None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.payload[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.payload.get(key, default)
+
+
+@dataclass
+class Bot:
+    """A bot: where its work comes from (source) and what it does with each item (process)."""
+
+    name: str
+    queue: str | None = None
+    selectors: str | None = None
+    max_attempts: int = 3
+    retry_delay: float = 2.0
+    description: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    _source: Callable[..., Iterable[WorkItem]] | None = field(default=None, repr=False)
+    _process: Callable[..., Any] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.queue = self.queue or self.name
+        if self.max_attempts < 1:
+            raise ConfigError(f"bot {self.name}: max_attempts must be at least 1")
+
+    def source(self, fn: Callable[..., Iterable[WorkItem]]) -> Callable[..., Iterable[WorkItem]]:
+        """Decorator: the function that yields this bot's work items from ``ctx``."""
+        self._source = fn
+        return fn
+
+    def process(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator: the function that runs one item, ``fn(item, ctx)``."""
+        self._process = fn
+        return fn
+
+    @property
+    def summary(self) -> str:
+        return self.description.strip().splitlines()[0] if self.description.strip() else ""
+
+
+def bots_dir(root: Path) -> Path:
+    return Path(root) / "bots"
+
+
+def list_bots(root: Path) -> list[str]:
+    """Names of the bots in ``root/bots`` (every module not starting with '_')."""
+    folder = bots_dir(root)
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+
+
+def load_bot(name: str, root: Path) -> Bot:
+    """Import ``bots/<name>.py`` and return its Bot; a ConfigError says what is wrong."""
+    path = bots_dir(root) / f"{name}.py"
+    if not name.isidentifier() or not path.is_file():
+        known = ", ".join(list_bots(root)) or "none"
+        raise ConfigError(f"unknown bot '{name}': no bots/{name}.py (bots here: {known})")
+    module_name = f"deskhand_bots.{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    found = [v for v in vars(module).values() if isinstance(v, Bot)]
+    if len(found) != 1:
+        raise ConfigError(f"bots/{name}.py must define exactly one Bot (found {len(found)})")
+    bot = found[0]
+    if bot._process is None:
+        raise ConfigError(f"bot {bot.name} has no @bot.process function")
+    if not bot.description and module.__doc__:
+        bot.description = module.__doc__
+    return bot

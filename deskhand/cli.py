@@ -1,0 +1,288 @@
+"""The command line: ``python run_bot.py <command>`` or ``deskhand <command>``.
+
+Exit codes: 0 every item done; 1 some item not done (or some file not read); 2 a usage or
+configuration error, told in one line with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from loguru import logger
+
+from .errors import ConfigError, DeskhandError
+
+PROG = "run_bot.py"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="deskhand: back-office bots.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("list", help="list the bots in bots/")
+
+    run = sub.add_parser("run", help="run a bot over its input")
+    run.add_argument("bot")
+    _run_options(run)
+
+    demo = sub.add_parser("demo", help="start the demo app and run invoice_entry on the samples")
+    demo.add_argument("--headed", action="store_true", help="show the browser")
+    demo.add_argument("--trace", action="store_true", help="record a Playwright trace.zip")
+
+    app = sub.add_parser("demo-app", help="serve the bundled legacy web app")
+    app.add_argument("--port", type=int, default=8765)
+    app.add_argument("--host", default="127.0.0.1")
+    app.add_argument("--db", default="logs/demo-app.db", help="SQLite file for its records")
+
+    extract = sub.add_parser("extract", help="read documents and print their fields")
+    extract.add_argument("files", nargs="+", metavar="FILE")
+    extract.add_argument("--kind", default="invoice", choices=["invoice"])
+    extract.add_argument("--json", action="store_true", help="one JSON object per file")
+
+    report = sub.add_parser("report", help="render a run's report.html again from its log")
+    report.add_argument("run_dir", metavar="RUN_DIR")
+    return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", help="input folder or file (documents, spreadsheet)")
+    p.add_argument("--target", help="URL of the application to key into")
+    p.add_argument("--headed", action="store_true", default=None, help="show the browser")
+    p.add_argument("--trace", action="store_true", default=None, help="save trace.zip")
+    p.add_argument("--max-attempts", type=int, help="attempts per item for system errors")
+    p.add_argument("--retry-delay", type=float, help="seconds before the first retry")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logger.remove()  # the CLI prints its own lines; each run logs to its own folder
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except DeskhandError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _root() -> Path:
+    from .config import find_root
+
+    root = find_root()
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))  # bots and the demo import from the project
+    return root
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .bot import list_bots, load_bot
+
+    root = _root()
+    for name in list_bots(root):
+        try:
+            summary = load_bot(name, root).summary
+        except DeskhandError as exc:
+            summary = f"(cannot load: {exc})"
+        print(f"{name:24} {summary}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .bot import load_bot
+    from .config import load_settings
+
+    root = _root()
+    bot = load_bot(args.bot, root)
+    cli = {k: getattr(args, k) for k in ("input", "target", "headed", "trace", "max_attempts",
+                                         "retry_delay")}
+    settings = load_settings(root, bot.settings, cli)
+    return _execute(bot, settings)
+
+
+def _execute(bot, settings) -> int:
+    from .runner import run_bot
+
+    if settings.input is not None and not settings.resolve(settings.input).exists():
+        raise ConfigError(f"input {settings.input} does not exist: check the path")
+    if settings.target:
+        check_reachable(settings.target)
+    with _progress() as on_item:
+        result = run_bot(bot, settings, on_item=on_item)
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
+    print(f"{bot.name}: {len(result.items)} items: {counts}")
+    print(f"log:    {result.dir / 'bot.log'}")
+    print(f"report: {result.report}")
+    return result.exit_code
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """A ConfigError in one line when nothing answers at ``url``."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            pass
+    except urllib.error.HTTPError:
+        return  # it answered; an error page is the bot's business
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConfigError(
+            f"target {url} is unreachable ({reason}): start the app or fix --target"
+        ) from None
+
+
+@contextmanager
+def _progress():
+    """A progress bar on a terminal; plain lines otherwise (logs, CI, cron)."""
+    def line(result, index, total) -> None:
+        what = result.output.get("record") or (result.error or {}).get("message", "")
+        print(f"[{index}/{total}] {result.status:12} {result.reference[:16]}  {what}", flush=True)
+
+    if not sys.stdout.isatty():
+        yield line
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("items", total=None)
+
+        def bar(result, index, total) -> None:
+            progress.update(task, completed=index, total=total)
+            progress.console.print(f"[{index}/{total}] {result.status} {result.reference[:16]}")
+
+        yield bar
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def demo_app(root: Path, db: Path, port: int | None = None):
+    """Serve the demo app in a subprocess for the block; yields its base URL."""
+    port = port or free_port()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demo.legacy_app", "--port", str(port), "--db", str(db)],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise ConfigError(f"the demo app did not start: {proc.stderr.read().strip()[-300:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ConfigError("the demo app did not start within 20 s") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .bot import load_bot
+    from .config import load_settings
+    from .vault import env_name
+
+    root = _root()
+    from demo.data import DEMO_PASSWORD, DEMO_USER
+
+    os.environ.setdefault(
+        env_name("legacy_ap"), json.dumps({"username": DEMO_USER, "password": DEMO_PASSWORD})
+    )
+    bot = load_bot("invoice_entry", root)
+    db = root / "logs" / "demo-app.db"
+    db.unlink(missing_ok=True)  # the demo starts from an empty system every time
+    with demo_app(root, db) as url:
+        print(f"demo app on {url} (database {db.relative_to(root)})", flush=True)
+        cli = {"input": root / "demo" / "documents", "target": url, "headed": args.headed or None,
+               "trace": args.trace or None}
+        settings = load_settings(root, bot.settings, cli)
+        return _execute(bot, settings)
+
+
+def cmd_demo_app(args: argparse.Namespace) -> int:
+    _root()
+    from demo.legacy_app.app import serve
+
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    serve(args.port, args.db, args.host)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from . import documents
+
+    failed = 0
+    for name in args.files:
+        try:
+            doc = documents.extract(Path(name), kind=args.kind)
+            data = doc.to_dict()
+        except DeskhandError as exc:
+            failed += 1
+            data = {"file": name, "kind": args.kind, "template": None, "fields": {}, "lines": [],
+                    "errors": [str(exc)]}
+        if args.json:
+            print(json.dumps(data, ensure_ascii=False), flush=True)
+        else:
+            _print_document(data)
+    return 1 if failed else 0
+
+
+def _print_document(data: dict) -> None:
+    print(f"== {data['file']}")
+    for error in data.get("errors", []):
+        print(f"   error: {error}")
+    for name, field in data.get("fields", {}).items():
+        print(f"   {name:16} {field['value']!s:40} ({field['confidence']:.2f}, {field['rule']})")
+    for n, line in enumerate(data.get("lines", []), 1):
+        cells = "  ".join(str(line[k]["value"]) for k in line)
+        print(f"   line {n}: {cells}")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import render_report
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "steps.jsonl").is_file():
+        raise ConfigError(f"{run_dir} has no steps.jsonl: pass a run folder logs/<bot>/<run-id>")
+    print(render_report(run_dir))
+    return 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "demo-app": cmd_demo_app,
+    "extract": cmd_extract,
+    "report": cmd_report,
+}

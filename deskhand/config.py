@@ -1,0 +1,116 @@
+"""Settings, in increasing precedence: defaults < ``[tool.deskhand]`` in pyproject.toml <
+the bot's own ``settings`` < ``DESKHAND_*`` environment variables < command-line options.
+
+Unknown keys are an error, not ignored: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs to know about its surroundings."""
+
+    root: Path = Path(".")
+    logs_dir: Path = Path("logs")
+    input: Path | None = None
+    target: str | None = None
+    headed: bool = False
+    trace: bool = False
+    timeout_ms: int = 10_000
+    max_attempts: int | None = None  # None: the bot's own
+    retry_delay: float | None = None  # seconds before the first retry; doubles each time
+
+    def resolve(self, path: Path | None) -> Path | None:
+        """A path from the settings, relative to the project root."""
+        if path is None:
+            return None
+        return path if path.is_absolute() else self.root / path
+
+
+_KEYS = {f.name: f for f in fields(Settings) if f.name != "root"}
+_ENV_SKIP = {"DESKHAND_BROWSER", "DESKHAND_DB"}  # read where they are used
+
+
+def _coerce(key: str, value: Any, origin: str) -> Any:
+    kind = _KEYS[key].type
+    try:
+        if "Path" in kind:
+            return Path(value)
+        if "bool" in kind:
+            if isinstance(value, str):
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(value)
+                return value.lower() in ("1", "true", "yes")
+            return bool(value)
+        if "int" in kind:
+            return int(value)
+        if "float" in kind:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: '{key}' has a bad value {value!r}") from None
+
+
+def _apply(settings: Settings, values: dict[str, Any], origin: str) -> Settings:
+    changes = {}
+    for key, value in values.items():
+        key = key.replace("-", "_")
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{origin}: unknown setting '{key}' (known: {known})")
+        if value is not None:
+            changes[key] = _coerce(key, value, origin)
+    return replace(settings, **changes)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: the nearest folder upwards that has a ``bots/`` folder."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "bots").is_dir():
+            return folder
+    raise ConfigError(f"no bots/ folder in {start} or above: run deskhand from a project folder")
+
+
+def load_settings(
+    root: Path, bot_settings: dict[str, Any] | None = None, cli: dict[str, Any] | None = None
+) -> Settings:
+    """Merge every layer into one Settings."""
+    settings = Settings(root=root)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{pyproject} is not valid TOML: {exc}") from None
+        settings = _apply(settings, data.get("tool", {}).get("deskhand", {}), "[tool.deskhand]")
+    settings = _apply(settings, bot_settings or {}, "the bot's settings")
+    env = {
+        k[len("DESKHAND_") :].lower(): v
+        for k, v in os.environ.items()
+        if k.startswith("DESKHAND_") and k not in _ENV_SKIP and not k.startswith("DESKHAND_SECRET_")
+    }
+    settings = _apply(settings, env, "environment DESKHAND_*")
+    return _apply(settings, cli or {}, "command line")
+
+
+def describe(settings: Settings, bot: Any) -> dict[str, Any]:
+    """The settings a run used, as its run_start event records them."""
+    return {
+        "input": str(settings.resolve(settings.input)) if settings.input else None,
+        "target": settings.target,
+        "headed": settings.headed,
+        "trace": settings.trace,
+        "timeout_ms": settings.timeout_ms,
+        "max_attempts": settings.max_attempts or bot.max_attempts,
+        "retry_delay": bot.retry_delay if settings.retry_delay is None else settings.retry_delay,
+    }

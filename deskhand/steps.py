@@ -1,0 +1,76 @@
+"""The step: the unit of logging.
+
+``with ctx.step("fill invoice form", invoice="4711"):`` logs the start, the end, the duration,
+the status and the data (secrets masked). When the block raises, it saves a screenshot and
+the HTML of the page the step last used, logs the error, and re-raises: the runner decides
+what the error means for the item.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import BusinessError
+from .logs import slug
+
+if TYPE_CHECKING:
+    from .runner import Context
+
+
+def error_info(exc: BaseException) -> dict[str, str]:
+    """The error as the step log records it: its kind and its one-line message."""
+    text = str(exc).strip()
+    message = text.splitlines()[0] if text else type(exc).__name__
+    return {"kind": type(exc).__name__, "message": message}
+
+
+class Step:
+    """A logged, timed block of a bot's process. Made by ``ctx.step(...)``."""
+
+    def __init__(
+        self, ctx: Context, name: str, point_of_no_return: bool = False, **data: Any
+    ) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.point_of_no_return = point_of_no_return
+        self.data = data
+        self._started = 0.0
+
+    def __enter__(self) -> Step:
+        self.ctx.steps.append(self)
+        self._started = time.perf_counter()
+        extra = {"point_of_no_return": True} if self.point_of_no_return else {}
+        self.ctx.emit("step_start", step=self.name, data=self.data or None, **extra)
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
+        self.ctx.steps.pop()
+        duration = round((time.perf_counter() - self._started) * 1000, 1)
+        if exc is None:
+            self.ctx.emit("step_end", step=self.name, status="ok", duration_ms=duration)
+            return False
+        status = "business_error" if isinstance(exc, BusinessError) else "failed"
+        evidence: dict[str, Any] = {}
+        # Only the innermost failing step takes the evidence; outer ones just log the end.
+        if not getattr(exc, "_deskhand_step", None):
+            evidence = self.ctx.capture(slug(self.name))
+            try:
+                exc._deskhand_step = self.name  # type: ignore[union-attr]
+            except AttributeError:
+                pass
+        self.ctx.emit(
+            "step_end",
+            "WARNING" if status == "business_error" else "ERROR",
+            step=self.name,
+            status=status,
+            duration_ms=duration,
+            error=error_info(exc),
+            **evidence,
+        )
+        return False
+
+    def set(self, **data: Any) -> None:
+        """Add data to the step while it runs (logged as a ``data`` event of the step)."""
+        self.data.update(data)
+        self.ctx.emit("data", step=self.name, data=data)

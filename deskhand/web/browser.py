@@ -1,0 +1,99 @@
+"""Starting the browser: the system Chromium, driven by Playwright's sync API.
+
+Browsers cannot be downloaded on many back-office machines, so deskhand drives the Chromium
+that the system has (``/usr/bin/chromium`` on Debian). ``DESKHAND_BROWSER`` overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from ..errors import ApplicationError, ConfigError
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+INSTALL_HINT = "apt-get install chromium (or set DESKHAND_BROWSER=/path/to/chromium)"
+
+# Flags for a quiet, offline, unattended Chromium: no background traffic to the internet,
+# no first-run UI, no sandbox (bots often run as root in containers, where it cannot start).
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def find_chromium() -> str:
+    """The Chromium executable to drive, or a ConfigError that says what to install."""
+    override = os.environ.get("DESKHAND_BROWSER")
+    if override:
+        if Path(override).is_file() and os.access(override, os.X_OK):
+            return override
+        raise ConfigError(f"DESKHAND_BROWSER={override} is not an executable file: fix or unset it")
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ConfigError(f"no Chromium browser found: {INSTALL_HINT}")
+
+
+class Browser:
+    """One Chromium process. Runs take their own context from it (cookies, tracing), so a
+    test session or a long-lived worker can share one browser between runs."""
+
+    def __init__(self, *, headless: bool = True) -> None:
+        self.headless = headless
+        self._pw = self._browser = None
+
+    def start(self) -> Browser:
+        from playwright.sync_api import Error, sync_playwright
+
+        executable = find_chromium()
+        if not self.headless and not os.environ.get("DISPLAY"):
+            raise ConfigError("--headed needs a screen: set DISPLAY or run under xvfb-run")
+        self._pw = sync_playwright().start()
+        try:
+            self._browser = self._pw.chromium.launch(
+                executable_path=executable, headless=self.headless, args=LAUNCH_ARGS
+            )
+        except Error as exc:
+            self._pw.stop()
+            self._pw = None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ApplicationError(f"Chromium ({executable}) did not start: {first}") from None
+        return self
+
+    def new_context(self, *, timeout_ms: int = 10_000, trace: bool = False):
+        """A fresh browser context (its own cookies), with Playwright tracing if asked."""
+        if self._browser is None:
+            self.start()
+        context = self._browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(timeout_ms)
+        if trace:
+            context.tracing.start(screenshots=True, snapshots=True)
+        return context
+
+    def close(self) -> None:
+        """Stop the browser; safe to call twice."""
+        try:
+            if self._browser is not None:
+                self._browser.close()
+        finally:
+            if self._pw is not None:
+                self._pw.stop()
+            self._pw = self._browser = None
+
+
+def close_context(context, trace_path: Path | None = None) -> None:
+    """Save the context's trace (when it records one) and close it."""
+    try:
+        if trace_path is not None:
+            context.tracing.stop(path=str(trace_path))
+    finally:
+        context.close()

@@ -1,0 +1,92 @@
+"""Shared fixtures: one Chromium per test session, a fresh legacy app (and database) per test,
+and a helper that runs a bot the way the CLI does, into a temporary logs folder."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deskhand.bot import load_bot
+from deskhand.cli import demo_app
+from deskhand.config import load_settings
+from deskhand.runner import run_bot
+from deskhand.vault import env_name
+from deskhand.web import Browser
+from demo.data import DEMO_PASSWORD, DEMO_USER
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = Path(__file__).resolve().parent / "assets"
+DOCUMENTS = ROOT / "demo" / "documents"
+
+
+@pytest.fixture(scope="session")
+def ground_truth() -> dict:
+    return json.loads((DOCUMENTS / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def browser():
+    b = Browser(headless=True).start()
+    yield b
+    b.close()
+
+
+@dataclass
+class LegacyApp:
+    url: str
+    db: Path
+
+    def query(self, sql: str, *args) -> list[sqlite3.Row]:
+        with sqlite3.connect(self.db) as conn:
+            conn.row_factory = sqlite3.Row
+            return conn.execute(sql, args).fetchall()
+
+    def invoices(self) -> list[dict]:
+        """Every saved invoice with its vendor name and lines, as the database holds them."""
+        rows = self.query(
+            "SELECT i.*, v.name AS vendor FROM invoices i JOIN vendors v ON v.id = i.vendor_id"
+        )
+        result = []
+        for row in rows:
+            invoice = dict(row)
+            invoice["lines"] = [
+                dict(line)
+                for line in self.query(
+                    "SELECT description, quantity, unit_price, amount FROM invoice_lines "
+                    "WHERE invoice_id = ? ORDER BY line_no",
+                    row["id"],
+                )
+            ]
+            result.append(invoice)
+        return result
+
+
+@pytest.fixture
+def legacy_app(tmp_path) -> LegacyApp:
+    db = tmp_path / "legacy.db"
+    with demo_app(ROOT, db) as url:
+        yield LegacyApp(url, db)
+
+
+@pytest.fixture(autouse=True)
+def demo_secret(monkeypatch):
+    value = json.dumps({"username": DEMO_USER, "password": DEMO_PASSWORD})
+    monkeypatch.setenv(env_name("legacy_ap"), value)
+
+
+@pytest.fixture
+def run(tmp_path, browser):
+    """run(bot_name, root=ROOT, **settings) -> RunResult, into tmp_path/logs, no back-off."""
+
+    def _run(name: str, root: Path = ROOT, **cli):
+        bot = load_bot(name, root)
+        cli.setdefault("logs_dir", tmp_path / "logs")
+        cli.setdefault("retry_delay", 0)
+        settings = load_settings(root, bot.settings, cli)
+        return run_bot(bot, settings, browser=browser)
+
+    return _run
