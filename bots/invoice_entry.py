@@ -154,7 +154,8 @@ def choose_vendor(app, vendor: str) -> None:
     with lookup.raw.expect_navigation():
         lookup["vendor_search_button"].click()
     matches = [
-        link for link in lookup.raw.locator("a.select-vendor").all()
+        link
+        for link in lookup.raw.locator("a.select-vendor").all()
         if link.get_attribute("data-name") == vendor
     ]
     if len(matches) != 1:
@@ -202,13 +203,25 @@ def read_record(app, record: str) -> dict:
     content.goto(app.base_url.rstrip("/") + f"/invoices/{record}")
     values = {
         name: app[f"view_{name}"].text()
-        for name in ("invoice_number", "invoice_date", "due_date", "currency", "amount", "tax",
-                     "po_number", "terms", "recurring", "notes")
+        for name in (
+            "invoice_number",
+            "invoice_date",
+            "due_date",
+            "currency",
+            "amount",
+            "tax",
+            "po_number",
+            "terms",
+            "recurring",
+            "notes",
+        )
     }
     values = {"vendor": app["view_vendor"].text(), **values}
     values["lines"] = [
-        {name: row.locator(f".{name}").inner_text().strip()
-         for name in ("description", "quantity", "unit_price", "amount")}
+        {
+            name: row.locator(f".{name}").inner_text().strip()
+            for name in ("description", "quantity", "unit_price", "amount")
+        }
         for row in content.locator("#view-lines tr.line").all()
     ]
     return values

@@ -112,8 +112,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     root = _root()
     bot = load_bot(args.bot, root)
-    cli = {k: getattr(args, k) for k in ("input", "target", "headed", "trace", "max_attempts",
-                                         "retry_delay")}
+    cli = {
+        k: getattr(args, k)
+        for k in ("input", "target", "headed", "trace", "max_attempts", "retry_delay")
+    }
     settings = load_settings(root, bot.settings, cli)
     return _execute(bot, settings)
 
@@ -151,6 +153,7 @@ def check_reachable(url: str, timeout: float = 5.0) -> None:
 @contextmanager
 def _progress():
     """A progress bar on a terminal; plain lines otherwise (logs, CI, cron)."""
+
     def line(result, index, total) -> None:
         what = result.output.get("record") or (result.error or {}).get("message", "")
         print(f"[{index}/{total}] {result.status:12} {result.reference[:16]}  {what}", flush=True)
@@ -181,16 +184,21 @@ def demo_app(root: Path, db: Path, port: int | None = None):
     """Serve the demo app in a subprocess for the block; yields its base URL."""
     port = port or free_port()
     db.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "demo.legacy_app", "--port", str(port), "--db", str(db)],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+    server_log = db.with_suffix(".log")  # its request log: a pipe nobody reads would fill up
+    with open(server_log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "demo.legacy_app", "--port", str(port), "--db", str(db)],
+            cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 20
         while True:
             if proc.poll() is not None:
-                raise ConfigError(f"the demo app did not start: {proc.stderr.read().strip()[-300:]}")
+                last = server_log.read_text().strip().splitlines()[-1:]
+                raise ConfigError(f"the demo app did not start: {' '.join(last)}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
@@ -223,8 +231,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db.unlink(missing_ok=True)  # the demo starts from an empty system every time
     with demo_app(root, db) as url:
         print(f"demo app on {url} (database {db.relative_to(root)})", flush=True)
-        cli = {"input": root / "demo" / "documents", "target": url, "headed": args.headed or None,
-               "trace": args.trace or None}
+        cli = {
+            "input": root / "demo" / "documents",
+            "target": url,
+            "headed": args.headed or None,
+            "trace": args.trace or None,
+        }
         settings = load_settings(root, bot.settings, cli)
         return _execute(bot, settings)
 
@@ -248,8 +260,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
             data = doc.to_dict()
         except DeskhandError as exc:
             failed += 1
-            data = {"file": name, "kind": args.kind, "template": None, "fields": {}, "lines": [],
-                    "errors": [str(exc)]}
+            data = {
+                "file": name,
+                "kind": args.kind,
+                "template": None,
+                "fields": {},
+                "lines": [],
+                "errors": [str(exc)],
+            }
         if args.json:
             print(json.dumps(data, ensure_ascii=False), flush=True)
         else:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from .bot import Bot, WorkItem
+from .config import describe
 from .errors import BusinessError, ConfigError, DeskhandError
 from .logs import RunLog, slug
 from .selectors import SelectorRepository
-from .config import describe
 from .steps import Step, error_info
 
 DONE, NEEDS_REVIEW, FAILED = "done", "needs_review", "failed"
@@ -286,8 +286,6 @@ def _run_item(run: Run, item: WorkItem, sleep: Callable[[float], None]) -> ItemR
             continue
         duration = round((time.perf_counter() - started) * 1000, 1)
         level = "INFO" if status == DONE else "WARNING" if status == NEEDS_REVIEW else "ERROR"
-        ctx.emit(
-            "item_end", level, status=status, output=output, error=error, duration_ms=duration
-        )
+        ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
         return ItemResult(item.reference, status, attempt, output, error, duration)
     raise AssertionError("unreachable")

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from demo.data import DEMO_PASSWORD, DEMO_USER
 from deskhand.bot import load_bot
 from deskhand.cli import demo_app
 from deskhand.config import load_settings
 from deskhand.runner import run_bot
 from deskhand.vault import env_name
 from deskhand.web import Browser
-from demo.data import DEMO_PASSWORD, DEMO_USER
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = Path(__file__).resolve().parent / "assets"

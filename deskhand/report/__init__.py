@@ -46,8 +46,18 @@ def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
         if ref is None:
             continue
         item = items.setdefault(
-            ref, {"reference": ref, "attempts": [], "values": {}, "status": "unfinished",
-                  "payload": {}, "output": {}, "error": None, "warnings": [], "duration_ms": None}
+            ref,
+            {
+                "reference": ref,
+                "attempts": [],
+                "values": {},
+                "status": "unfinished",
+                "payload": {},
+                "output": {},
+                "error": None,
+                "warnings": [],
+                "duration_ms": None,
+            },
         )
         if kind == "item_start":
             item["payload"] = e.get("data") or {}
@@ -55,19 +65,39 @@ def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
             continue
         attempt = item["attempts"][-1] if item["attempts"] else None
         if kind == "step_start" and attempt is not None:
-            attempt["steps"].append({"name": e["step"], "data": e.get("data"), "status": "running",
-                                     "duration_ms": None, "error": None, "shots": [],
-                                     "html": [], "actions": 0,
-                                     "point_of_no_return": e.get("point_of_no_return")})
+            attempt["steps"].append(
+                {
+                    "name": e["step"],
+                    "data": e.get("data"),
+                    "status": "running",
+                    "duration_ms": None,
+                    "error": None,
+                    "shots": [],
+                    "html": [],
+                    "actions": 0,
+                    "point_of_no_return": e.get("point_of_no_return"),
+                }
+            )
         elif kind == "step_end" and attempt is not None:
-            step = next((s for s in reversed(attempt["steps"])
-                         if s["name"] == e["step"] and s["status"] == "running"), None)
+            step = next(
+                (
+                    s
+                    for s in reversed(attempt["steps"])
+                    if s["name"] == e["step"] and s["status"] == "running"
+                ),
+                None,
+            )
             if step is not None:
-                step.update(status=e["status"], duration_ms=e.get("duration_ms"),
-                            error=e.get("error"), html=e.get("html") or [])
+                step.update(
+                    status=e["status"],
+                    duration_ms=e.get("duration_ms"),
+                    error=e.get("error"),
+                    html=e.get("html") or [],
+                )
                 if e.get("screenshot"):
-                    step["shots"].append({"path": e["screenshot"],
-                                          "src": _embed(run_dir, e["screenshot"])})
+                    step["shots"].append(
+                        {"path": e["screenshot"], "src": _embed(run_dir, e["screenshot"])}
+                    )
         elif kind == "action" and attempt is not None:
             running = [s for s in attempt["steps"] if s["status"] == "running"]
             if running:
@@ -79,8 +109,12 @@ def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
         elif kind == "retry" and attempt is not None:
             attempt["retry"] = e.get("message")
         elif kind == "item_end":
-            item.update(status=e["status"], output=e.get("output") or {}, error=e.get("error"),
-                        duration_ms=e.get("duration_ms"))
+            item.update(
+                status=e["status"],
+                output=e.get("output") or {},
+                error=e.get("error"),
+                duration_ms=e.get("duration_ms"),
+            )
     for item in items.values():
         item["comparison"] = _comparison(item["values"])
     counts = Counter(i["status"] for i in items.values())

@@ -116,10 +116,10 @@ class WebPage:
         if not seen:
             self.raw.remove_listener("dialog", handle)
             raise ApplicationError("expected a confirmation dialog, but none appeared")
-        self.ctx.action("dialog", data={"message": seen[0], "accepted": bool(
-            expect is None or expect in seen[0])})
-        if expect is not None and expect not in seen[0]:
-            raise ApplicationError(f"unexpected dialog '{seen[0]}' (expected '{expect}'): dismissed")
+        accepted = expect is None or expect in seen[0]
+        self.ctx.action("dialog", data={"message": seen[0], "accepted": accepted})
+        if not accepted:
+            raise ApplicationError(f"unexpected dialog '{seen[0]}' (wanted '{expect}'): dismissed")
 
     # -- evidence ---------------------------------------------------------------------
     def capture(self, folder: Path, stem: str) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""PDF pages: words with positions from the text layer (pdfplumber), images for OCR (pypdfium2)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2
+from PIL import Image
+
+from deskhand.errors import DocumentError
+
+from .model import Word
+
+TEXT_CONFIDENCE = 0.99
+MIN_TEXT_CHARS = 20  # fewer letters and digits than this on a page: it is a scan, OCR it
+
+
+def check_header(path: Path, head: bytes) -> None:
+    """Raise DocumentError unless ``head`` (the file's first bytes) starts like a PDF."""
+    if b"%PDF-" not in head[:1024]:
+        shown = head[:9].decode("latin-1")
+        shown = "".join(ch if ch.isprintable() else "?" for ch in shown)
+        raise DocumentError(
+            f"{path.name} is not a PDF (it starts with {shown!r}): "
+            "check the file is the document that was meant, and re-export it as PDF"
+        )
+
+
+@contextlib.contextmanager
+def open_pdf(path: Path) -> Iterator[pdfplumber.PDF]:
+    """Open ``path`` with pdfplumber; DocumentError if it is encrypted or corrupt."""
+    try:
+        pdf = pdfplumber.open(path)
+    except Exception as exc:  # pdfplumber wraps every pdfminer failure in one type
+        raise _pdf_error(path, exc) from exc
+    try:
+        yield pdf
+    finally:
+        pdf.close()
+
+
+def _pdf_error(path: Path, exc: BaseException) -> DocumentError:
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    kind = type(cause).__name__
+    if "Password" in kind or "Encrypt" in kind or "password" in str(cause).lower():
+        return DocumentError(
+            f"{path.name} is an encrypted PDF that needs a password: "
+            "ask the sender for an unprotected copy"
+        )
+    detail = str(cause) or kind
+    return DocumentError(
+        f"{path.name} is a corrupt PDF ({kind}: {detail}): ask the sender to re-export it"
+    )
+
+
+def page_words(pdf: pdfplumber.PDF, path: Path) -> list[list[Word]]:
+    """Words of every page's text layer; a page without a usable text layer gets []."""
+    pages: list[list[Word]] = []
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            raw = page.extract_words(keep_blank_chars=False, use_text_flow=False)
+        except Exception as exc:
+            raise _pdf_error(path, exc) from exc
+        words = [
+            Word(w["text"], float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]),
+                 number, TEXT_CONFIDENCE)
+            for w in raw
+            if w["text"].strip()
+        ]
+        pages.append(words if usable(words) else [])
+    return pages
+
+
+def usable(words: list[Word]) -> bool:
+    """Whether a text layer carries real text (not nothing, nor unmapped glyphs '(cid:12)')."""
+    text = "".join(w.text for w in words)
+    if text.count("(cid:") * 6 > len(text) / 2:
+        return False
+    return sum(ch.isalnum() for ch in text) >= MIN_TEXT_CHARS
+
+
+def page_sizes(pdf: pdfplumber.PDF) -> list[tuple[float, float]]:
+    """Width and height of every page in points."""
+    return [(float(p.width), float(p.height)) for p in pdf.pages]
+
+
+def render(path: Path, page: int, dpi: float) -> Image.Image:
+    """Page ``page`` (1-based) of the PDF at ``path`` as a grayscale image at ``dpi``."""
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError as exc:
+        raise DocumentError(f"{path.name} cannot be rendered for OCR ({exc})") from exc
+    try:
+        bitmap = document[page - 1].render(scale=dpi / 72, grayscale=True)
+        return bitmap.to_pil().convert("L")
+    finally:
+        document.close()

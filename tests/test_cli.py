@@ -1,0 +1,116 @@
+"""The command line as a user meets it: exit codes, one-line errors, the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import DOCUMENTS, ROOT
+
+
+def cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "run_bot.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_unknown_bot():
+    line = one_line_error(cli("run", "no_such_bot"))
+    assert "unknown bot 'no_such_bot'" in line and "invoice_entry" in line
+
+
+def test_missing_input_folder(tmp_path):
+    missing = tmp_path / "nowhere"
+    line = one_line_error(
+        cli("run", "invoice_entry", "--input", str(missing), "--target", "http://127.0.0.1:9/")
+    )
+    assert str(missing) in line and "does not exist" in line
+
+
+def test_unreachable_target():
+    line = one_line_error(
+        cli("run", "invoice_entry", "--input", str(DOCUMENTS), "--target", "http://127.0.0.1:9/")
+    )
+    assert "unreachable" in line and "http://127.0.0.1:9/" in line
+
+
+def test_bad_usage_and_bad_settings():
+    assert "invalid choice" in one_line_error(cli("fly"))
+    assert "unknown setting 'colour'" in one_line_error(
+        cli("run", "invoice_entry", env={"DESKHAND_COLOUR": "blue"})
+    )
+    assert "has no steps.jsonl" in one_line_error(cli("report", "/nonexistent"))
+
+
+def test_list_shows_the_bots():
+    proc = cli("list")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("invoice_entry") and "legacy accounts-payable" in proc.stdout
+
+
+def test_extract_json_one_object_per_file(tmp_path, ground_truth):
+    name = next(n for n, t in ground_truth.items() if t["form"] == "digital")
+    bad = tmp_path / "bad.pdf"
+    bad.write_text("not a pdf")
+    proc = cli("extract", "--json", str(DOCUMENTS / name), str(bad))
+    assert proc.returncode == 1  # one file could not be read
+    good, failed = (json.loads(line) for line in proc.stdout.splitlines())
+    assert good["fields"]["invoice_number"]["value"] == ground_truth[name]["invoice_number"]
+    assert good["fields"]["total"]["value"] == float(ground_truth[name]["total"])
+    assert good["errors"] == [] and len(good["lines"]) == len(ground_truth[name]["lines"])
+    assert failed["file"] == str(bad) and "not a PDF" in failed["errors"][0]
+
+
+@pytest.mark.slow
+def test_run_and_report_commands(tmp_path, legacy_app, ground_truth):
+    name = next(n for n, t in ground_truth.items() if t["form"] == "digital")
+    env = {"DESKHAND_LOGS_DIR": str(tmp_path / "logs")}
+    proc = cli(
+        "run",
+        "invoice_entry",
+        "--input",
+        str(DOCUMENTS / name),
+        "--target",
+        legacy_app.url,
+        "--trace",
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 done" in proc.stdout and "[1/1] done" in proc.stdout
+    report = Path(proc.stdout.split("report: ")[1].strip())
+    run_dir = report.parent
+    assert run_dir.parent == tmp_path / "logs" / "invoice_entry"
+    assert {"steps.jsonl", "bot.log", "report.html", "trace.zip"} <= {
+        p.name for p in run_dir.iterdir()
+    }
+    report.unlink()
+    again = cli("report", str(run_dir))
+    assert again.returncode == 0 and report.is_file()
+    assert ground_truth[name]["invoice_number"] in report.read_text()
+
+
+@pytest.mark.slow
+def test_demo_command_runs_the_main_job_and_prints_the_report(ground_truth):
+    proc = cli("demo", timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = Path(proc.stdout.split("report: ")[1].strip())
+    assert report.is_file() and report.parent.parent == ROOT / "logs" / "invoice_entry"
+    n = len(ground_truth)
+    assert f"{n} items: {n} done, 0 needs review, 0 failed" in proc.stdout
