@@ -3,8 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian packages the bots and tests drive: the system Chromium (Playwright cannot download
-# browsers here), tesseract for OCR, Xvfb and scrot for desktop bots, poppler for PDF tools.
-APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng xvfb scrot poppler-utils fonts-dejavu-core
+# browsers here), tesseract for OCR, Xvfb and scrot for desktop bots, poppler for PDF tools,
+# PostgreSQL for queues shared between machines (the tests start a throwaway cluster).
+APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng xvfb scrot poppler-utils fonts-dejavu-core \
+	postgresql
 PYTEST_ARGS ?=
 
 .PHONY: demo test bench setup system-packages lint clean
@@ -24,7 +26,8 @@ lint: setup
 setup: system-packages $(VENV)/.installed
 
 system-packages:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done; \
+	  test -x $(PY) || python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages: $$missing"; \

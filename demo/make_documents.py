@@ -59,6 +59,7 @@ class Spec:
     angle: float = 0.0  # scan rotation in degrees
 
 
+# fmt: off
 SPECS = [
     Spec("inv-01-acme.pdf", "ACME", "000482", date(2026, 3, 5), "NET30", "A", "digital",
          (("A4 copy paper, 80gsm (box of 5 reams)", "12", "24.50"),
@@ -66,7 +67,8 @@ SPECS = [
           ("Ergonomic office chair", "2", "345.00"),
           ("Desk organiser set", "5", "12.75")),
          tax="20", po="PO-20417"),
-    Spec("inv-02-nordwind.pdf", "NORD", "RE-2026-0117", date(2026, 3, 2), "NET15", "D", "digital",
+    Spec("inv-02-nordwind.pdf", "NORD", "RE-2026-0117", date(2026, 3, 2), "NET15", "D",
+         "digital",
          (("Seefracht Hamburg - Rotterdam", "1", "1850.00"),
           ("Palettenlagerung (Woche)", "14", "6.40"),
           ("Zollabfertigung", "1", "145.00")),
@@ -95,7 +97,8 @@ SPECS = [
           ("Coffee break service", "2", "95.00"),
           ("Staff service (hours)", "6.5", "32.00")),
          tax="20", po="PO-20441", angle=-1.2),
-    Spec("inv-07-acme-scan.pdf", "ACME", "000517", date(2026, 3, 12), "NET60", "D", "scanned_pdf",
+    Spec("inv-07-acme-scan.pdf", "ACME", "000517", date(2026, 3, 12), "NET60", "D",
+         "scanned_pdf",
          (("Whiteboard markers (pack of 12)", "10", "8.95"),
           ("Filing cabinet, 4 drawer", "1", "219.00"),
           ("Printer paper A3 (ream)", "6", "11.40")),
@@ -115,7 +118,8 @@ SPECS = [
           ("Cheese platter", "3", "38.00"),
           ("Delivery", "1", "25.00")),
          tax="10", show_due=False, angle=-0.9),
-    Spec("inv-11-lumiere.pdf", "LUMI", "F-2026-038", date(2026, 3, 10), "NET15", "D", "digital",
+    Spec("inv-11-lumiere.pdf", "LUMI", "F-2026-038", date(2026, 3, 10), "NET15", "D",
+         "digital",
          (("Gala dinner menu (per guest)", "85", "64.00"),
           ("Wine pairing (per guest)", "85", "22.50"),
           ("Venue decoration", "1", "650.00"),
@@ -130,8 +134,10 @@ SPECS = [
 ]
 
 # Words each vendor's invoices use: Nordwind writes German, Lumiere mixes in French.
+# Per layout A, B, C, D where a tuple.
 WORDS = {
-    "en": dict(title="INVOICE", number=("Invoice No.", "Invoice #", "Invoice No:", "Invoice number"),
+    "en": dict(title="INVOICE",
+               number=("Invoice No.", "Invoice #", "Invoice No:", "Invoice number"),
                date=("Invoice Date", "Date", "Date:", "Invoice date"),
                due=("Due Date", "Due", "Due:", "Due date"), po="PO Number", bill="Bill to",
                subtotal="Subtotal", total=("Total", "Total due", "TOTAL", "Total"),
@@ -147,12 +153,14 @@ WORDS = {
                bill="Rechnung an", subtotal="Zwischensumme",
                total=("Gesamtbetrag",) * 4, box="Zahlbetrag",
                table=(("Beschreibung", "Menge", "Einzelpreis", "Betrag"),) * 4),
-    "fr": dict(title="FACTURE", number=("Facture n°", "Facture n°", "Facture n°:", "Facture n°"),
+    "fr": dict(title="FACTURE",
+               number=("Facture n°", "Facture n°", "Facture n°:", "Facture n°"),
                date=("Invoice Date", "Date", "Date:", "Invoice date"),
                due=("Due Date", "Due", "Due:", "Due date"), po="PO Number", bill="Client",
                subtotal="Total HT", total=("Total TTC",) * 4, box="Amount due",
                table=(("Description", "Qty", "Unit price", "Amount"),) * 4),
 }
+# fmt: on
 TAX_WORD = {"en": "VAT", "de": "MwSt", "fr": "TVA"}
 
 
@@ -218,7 +226,10 @@ class Invoice:
 
     def details(self) -> list[tuple[str, str]]:
         """The label/value pairs of the invoice's header block."""
-        pairs = [(self.w("number"), self.spec.number), (self.w("date"), self.date(self.spec.issued))]
+        pairs = [
+            (self.w("number"), self.spec.number),
+            (self.w("date"), self.date(self.spec.issued)),
+        ]
         if self.due:
             pairs.append((self.w("due"), self.date(self.due)))
         if self.spec.po:
@@ -278,8 +289,11 @@ class Page:
 
     def text(self, x, top, s, font="Helvetica", size=10, align="left"):
         self.c.setFont(font, size)
-        draw = {"left": self.c.drawString, "right": self.c.drawRightString,
-                "centre": self.c.drawCentredString}[align]
+        draw = {
+            "left": self.c.drawString,
+            "right": self.c.drawRightString,
+            "centre": self.c.drawCentredString,
+        }[align]
         draw(x, self.H - top, s)
 
     def hline(self, x0, x1, top, width=0.5, gray=0.55):
@@ -529,8 +543,15 @@ def save(inv: Invoice, out: Path, seed: int) -> None:
     elif inv.spec.form == "jpg":
         image.save(path, "JPEG", dpi=(SCAN_DPI, SCAN_DPI), quality=70)
     else:
-        image.save(path, "PDF", resolution=SCAN_DPI, quality=70, title=f"scan {inv.spec.number}",
-                   creationDate=None, modDate=None)
+        image.save(
+            path,
+            "PDF",
+            resolution=SCAN_DPI,
+            quality=70,
+            title=f"scan {inv.spec.number}",
+            creationDate=None,
+            modDate=None,
+        )
 
 
 def make(out: Path = OUT) -> dict[str, dict]:
@@ -547,7 +568,9 @@ def make(out: Path = OUT) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help="output folder (default: %(default)s)")
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="output folder (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     truth = make(args.out)
     for name in truth:

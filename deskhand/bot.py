@@ -36,6 +36,12 @@ class WorkItem:
         value = self.payload.get("file")
         return Path(value) if value else None
 
+    @property
+    def label(self) -> str:
+        """What a person calls this item: its name or file name, else its reference."""
+        name = self.payload.get("name") or (self.file.name if self.file else None)
+        return str(name or self.reference)
+
     def __getitem__(self, key: str) -> Any:
         return self.payload[key]
 

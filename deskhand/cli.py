@@ -156,7 +156,7 @@ def _progress():
 
     def line(result, index, total) -> None:
         what = result.output.get("record") or (result.error or {}).get("message", "")
-        print(f"[{index}/{total}] {result.status:12} {result.reference[:16]}  {what}", flush=True)
+        print(f"[{index}/{total}] {result.status:12} {result.label}  {what}", flush=True)
 
     if not sys.stdout.isatty():
         yield line
@@ -168,7 +168,7 @@ def _progress():
 
         def bar(result, index, total) -> None:
             progress.update(task, completed=index, total=total)
-            progress.console.print(f"[{index}/{total}] {result.status} {result.reference[:16]}")
+            progress.console.print(f"[{index}/{total}] {result.status} {result.label}")
 
         yield bar
 

@@ -26,6 +26,7 @@ DONE, NEEDS_REVIEW, FAILED = "done", "needs_review", "failed"
 @dataclass
 class ItemResult:
     reference: str
+    label: str  # what a person calls the item: its file name, else its reference
     status: str
     attempts: int
     output: dict[str, Any] = field(default_factory=dict)
@@ -232,19 +233,21 @@ def run_bot(
     browser: Any = None,
 ) -> RunResult:
     """Run every item of ``bot``'s source and render the report; the run folder is returned
-    in the result. ConfigError from the source propagates before any run folder is made.
+    in the result. A ConfigError (the set-up is wrong) stops the run and propagates.
     ``browser`` (a started :class:`deskhand.web.Browser`) is shared instead of started."""
     from .report import render_report
 
     log = RunLog(settings.resolve(settings.logs_dir), bot.name)
     run = Run(bot, settings, log, browser)
-    items = collect_items(bot, run)
     if bot.selectors:
         run.selectors  # noqa: B018 - load now: a broken repository is a ConfigError up front
     results: list[ItemResult] = []
+    items: list[WorkItem] = []
     with log:
-        log.event("run_start", settings=describe(settings, bot), total=len(items))
+        log.event("run_start", settings=describe(settings, bot))
         try:
+            items = collect_items(bot, run)
+            log.event("source", total=len(items))
             for index, item in enumerate(items, 1):
                 result = _run_item(run, item, sleep)
                 results.append(result)
@@ -287,5 +290,5 @@ def _run_item(run: Run, item: WorkItem, sleep: Callable[[float], None]) -> ItemR
         duration = round((time.perf_counter() - started) * 1000, 1)
         level = "INFO" if status == DONE else "WARNING" if status == NEEDS_REVIEW else "ERROR"
         ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
-        return ItemResult(item.reference, status, attempt, output, error, duration)
+        return ItemResult(item.reference, item.label, status, attempt, output, error, duration)
     raise AssertionError("unreachable")

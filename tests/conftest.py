@@ -90,3 +90,11 @@ def run(tmp_path, browser):
         return run_bot(bot, settings, browser=browser)
 
     return _run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quiet_console():
+    """Runs log to their own folders; the console copy would only bury pytest's report."""
+    from loguru import logger
+
+    logger.remove()

@@ -114,3 +114,18 @@ def test_demo_command_runs_the_main_job_and_prints_the_report(ground_truth):
     assert report.is_file() and report.parent.parent == ROOT / "logs" / "invoice_entry"
     n = len(ground_truth)
     assert f"{n} items: {n} done, 0 needs review, 0 failed" in proc.stdout
+
+
+def test_no_browser_says_what_to_install(legacy_app, ground_truth, tmp_path):
+    name = next(n for n, t in ground_truth.items() if t["form"] == "digital")
+    proc = cli(
+        "run",
+        "invoice_entry",
+        "--input",
+        str(DOCUMENTS / name),
+        "--target",
+        legacy_app.url,
+        env={"DESKHAND_BROWSER": "/nonexistent/chromium", "DESKHAND_LOGS_DIR": str(tmp_path)},
+    )
+    line = one_line_error(proc)
+    assert "DESKHAND_BROWSER=/nonexistent/chromium is not an executable file" in line

@@ -27,6 +27,7 @@ class Word:
     bottom: float
     page: int  # 1-based
     conf: float = 0.99  # 0..1: 0.99 for a text layer, tesseract's confidence for OCR
+    ocr: bool = False
 
     @property
     def height(self) -> float:

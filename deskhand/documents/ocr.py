@@ -23,7 +23,9 @@ from .model import Word  # noqa: E402
 OCR_DPI = 300
 LANGUAGE = os.environ.get("DESKHAND_OCR_LANG", "eng")
 MIN_WORD_CONFIDENCE = 0.2  # below this a "word" is a speckle or a ruling read as text
+PAGE_OPTIONS = "--psm 6"  # one block: tesseract keeps more of the small lone numbers
 _checked = False
+_MARGIN = 10  # pixels of white around a re-read crop
 
 
 def check_tesseract() -> None:
@@ -50,7 +52,7 @@ def grayscale(image: Image.Image) -> Image.Image:
 
 
 def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float]:
-    """Grayscale, 300 dpi, despeckled and deskewed; returns the image and its dpi."""
+    """Grayscale, despeckled, 300 dpi, deskewed, black on white; returns it and its dpi."""
     gray = grayscale(image)
     # Speckles are a pixel or two at the scan's own resolution: remove them before scaling.
     gray = gray.filter(ImageFilter.MedianFilter(3))
@@ -62,7 +64,18 @@ def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float]:
     angle = skew_angle(gray)
     if abs(angle) >= 0.05:
         gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    return gray, dpi
+    return binarize(gray), dpi
+
+
+def binarize(gray: Image.Image) -> Image.Image:
+    """Black text on white paper at Otsu's threshold (grey paper and grain gone)."""
+    histogram = np.asarray(gray.histogram(), dtype=np.float64)
+    p = histogram / max(histogram.sum(), 1)
+    omega = np.cumsum(p)
+    mu = np.cumsum(p * np.arange(256))
+    between = (mu[-1] * omega - mu) ** 2 / (omega * (1 - omega) + 1e-12)
+    threshold = int(np.argmax(between))
+    return gray.point(lambda v: 255 if v > threshold else 0)
 
 
 def skew_angle(gray: Image.Image, limit: float = 3.0) -> float:
@@ -86,25 +99,60 @@ def skew_angle(gray: Image.Image, limit: float = 3.0) -> float:
     return round(float(fine), 2)
 
 
-def read(image: Image.Image, dpi: float, page: int) -> list[Word]:
-    """OCR one page image scanned at ``dpi``: its words, boxes in points, confidences 0..1."""
-    check_tesseract()
-    prepared, dpi = prepare(image, dpi)
-    words = _tesseract(prepared, dpi, page)
-    if _poor(words):
-        # Perhaps the page lies on its side or upside down: ask tesseract which way is up.
-        turned = _upright(prepared)
-        if turned is not None:
-            retry = _tesseract(turned, dpi, page)
-            if sum(w.conf for w in retry) > sum(w.conf for w in words):
-                words = retry
-    return words
+class OcrPage:
+    """One page read by tesseract: its words, and the prepared image to read cells again."""
+
+    def __init__(self, image: Image.Image, dpi: float, page: int):
+        check_tesseract()
+        self.page = page
+        self.image, self.dpi = prepare(image, dpi)
+        self.words = _tesseract(self.image, self.dpi, page, PAGE_OPTIONS)
+        if _poor(self.words):
+            # Perhaps the page lies on its side or upside down: ask tesseract which way is up.
+            turned = _upright(self.image)
+            if turned is not None:
+                retry = _tesseract(turned, self.dpi, page, PAGE_OPTIONS)
+                if sum(w.conf for w in retry) > sum(w.conf for w in self.words):
+                    self.image, self.words = turned, retry
+
+    def reread(self, region: tuple[float, float, float, float], options: str) -> list[Word]:
+        """Read ``region`` (points) of the page again on its own, with tesseract ``options``."""
+        scale = self.dpi / 72
+        x0, top, x1, bottom = (max(0, round(v * scale)) for v in region)
+        x1, bottom = min(x1, self.image.width), min(bottom, self.image.height)
+        if x1 - x0 < 4 or bottom - top < 4:
+            return []
+        crop = self.image.crop((x0, top, x1, bottom))
+        ink = ImageOps.invert(crop).getbbox()
+        if ink is None:
+            return []
+        # Tesseract drops a lone small character (a quantity of '1') in a wide blank crop:
+        # cut to the ink with a narrow white margin.
+        x0, top = x0 + ink[0], top + ink[1]
+        framed = ImageOps.expand(crop.crop(ink), border=_MARGIN, fill=255)
+        words = _tesseract(framed, self.dpi, self.page, options)
+        shift_x, shift_y = (x0 - _MARGIN) / scale, (top - _MARGIN) / scale
+        return [
+            Word(
+                w.text,
+                round(w.x0 + shift_x, 2),
+                round(w.top + shift_y, 2),
+                round(w.x1 + shift_x, 2),
+                round(w.bottom + shift_y, 2),
+                w.page,
+                w.conf,
+                ocr=True,
+            )
+            for w in words
+        ]
 
 
-def _tesseract(image: Image.Image, dpi: float, page: int) -> list[Word]:
+def _tesseract(image: Image.Image, dpi: float, page: int, options: str) -> list[Word]:
     try:
         data = pytesseract.image_to_data(
-            image, lang=LANGUAGE, config=f"--psm 3 --dpi {round(dpi)}",
+            image,
+            lang=LANGUAGE,
+            config=f"{options} --dpi {round(dpi)}",
             output_type=pytesseract.Output.DICT,
         )
     except pytesseract.TesseractNotFoundError as exc:
@@ -114,18 +162,35 @@ def _tesseract(image: Image.Image, dpi: float, page: int) -> list[Word]:
     to_pt = 72.0 / dpi
     words = []
     for text, conf, left, top, width, height in zip(
-        data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"],
+        data["text"],
+        data["conf"],
+        data["left"],
+        data["top"],
+        data["width"],
+        data["height"],
         strict=True,
     ):
         text = text.strip()
         conf = float(conf) / 100
-        if not text or conf < MIN_WORD_CONFIDENCE or not any(ch.isalnum() or ch in "#£€$" for ch in text):
+        if not text or conf < MIN_WORD_CONFIDENCE or not _meaningful(text):
             continue
-        words.append(Word(
-            text, round(left * to_pt, 2), round(top * to_pt, 2),
-            round((left + width) * to_pt, 2), round((top + height) * to_pt, 2), page, conf,
-        ))
+        words.append(
+            Word(
+                text,
+                round(left * to_pt, 2),
+                round(top * to_pt, 2),
+                round((left + width) * to_pt, 2),
+                round((top + height) * to_pt, 2),
+                page,
+                conf,
+                ocr=True,
+            )
+        )
     return words
+
+
+def _meaningful(text: str) -> bool:
+    return any(ch.isalnum() or ch in "#£€$" for ch in text) or text in ("-", "–", "&", "/")
 
 
 def _poor(words: list[Word]) -> bool:

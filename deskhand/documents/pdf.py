@@ -65,8 +65,15 @@ def page_words(pdf: pdfplumber.PDF, path: Path) -> list[list[Word]]:
         except Exception as exc:
             raise _pdf_error(path, exc) from exc
         words = [
-            Word(w["text"], float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]),
-                 number, TEXT_CONFIDENCE)
+            Word(
+                w["text"],
+                float(w["x0"]),
+                float(w["top"]),
+                float(w["x1"]),
+                float(w["bottom"]),
+                number,
+                TEXT_CONFIDENCE,
+            )
             for w in raw
             if w["text"].strip()
         ]

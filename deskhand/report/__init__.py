@@ -32,7 +32,14 @@ def _embed(run_dir: Path, relative: str) -> str | None:
 
 def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
     """The report's model: the run and its items, each with attempts, steps and values."""
-    run: dict[str, Any] = {"bot": "", "run_id": "", "start": None, "end": None, "settings": {}}
+    run: dict[str, Any] = {
+        "bot": "",
+        "run_id": "",
+        "start": None,
+        "end": None,
+        "settings": {},
+        "messages": [],
+    }
     items: dict[str, dict[str, Any]] = {}
     for e in events:
         kind = e["event"]
@@ -44,6 +51,8 @@ def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
             continue
         ref = e.get("item")
         if ref is None:
+            if kind in ("log", "warning"):
+                run["messages"].append(e.get("message"))
             continue
         item = items.setdefault(
             ref,

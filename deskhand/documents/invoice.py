@@ -1,0 +1,344 @@
+"""The generic invoice reader: labels and their values, the line-item table, the issuer.
+
+Nothing here knows a vendor. Fields are found by their labels in several languages and
+spellings, with the value right of or below the label; line items by the table's header row
+and the columns it defines; the issuer as the most prominent name at the top of page one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from . import table
+from .layout import Label, below, find_labels, group_lines, phrases, right_of
+from .model import BBox, Field, Line, Word, union
+from .parse import (
+    CURRENCY_CODES,
+    CURRENCY_SIGNS,
+    fold,
+    parse_amount,
+    parse_date,
+    parse_identifier,
+    parse_terms,
+    repair_digits,
+    split_currency,
+    tokens,
+)
+
+Reread = Callable[[int, BBox, str], list[Word]]  # page, region in points, tesseract options
+
+REPAIRED = 0.9  # confidence factor for a value that needed an OCR repair
+
+_LABELS = {
+    "invoice_number": "invoice no|invoice number|invoice #|invoice nr|invoice num|inv no|inv #|"
+    "invoice id|rechnungsnummer|rechnungsnr|rechnungs nr|rechnung nr|facture n|facture no|"
+    "facture numero|numero de facture|n de facture|no de facture",
+    "invoice_date": "invoice date|date of issue|issue date|date issued|billing date|date|datum|"
+    "rechnungsdatum|date de facture|date facture|date d emission",
+    "due_date": "due date|due|payment due|due by|fallig|fallig am|falligkeit|falligkeitsdatum|"
+    "zahlbar bis|echeance|date d echeance",
+    "po_number": "po number|po no|po #|po|purchase order|purchase order no|purchase order number|"
+    "order no|bestellnummer|bestellnr|bestell nr|bon de commande|commande n",
+    "terms": "payment terms|terms|terms of payment|zahlungsbedingungen|zahlungsziel|"
+    "conditions de paiement|conditions de reglement",
+    "subtotal": "subtotal|sub total|net total|net amount|total net|total excl vat|zwischensumme|"
+    "nettobetrag|summe netto|total ht|sous total|montant ht",
+    "tax": "vat|tax|sales tax|gst|hst|mwst|ust|umsatzsteuer|mehrwertsteuer|tva",
+    "total": "total|total due|amount due|balance due|grand total|total amount|invoice total|"
+    "amount payable|gesamtbetrag|gesamtsumme|rechnungsbetrag|zahlbetrag|endbetrag|summe|"
+    "total ttc|montant ttc|net a payer|montant du",
+    "currency": "currency|wahrung|devise",
+}
+LABELS = {field: [tokens(s) for s in spellings.split("|")] for field, spellings in _LABELS.items()}
+SUMMARY = ("subtotal", "tax", "total")
+_TITLES = ("invoice", "rechnung", "facture", "receipt", "quittung", "credit note", "gutschrift")
+_RECURRING = re.compile(r"\b(recurring|wiederkehrend\w*|recurrent\w*|dauerrechnung)\b")
+_NOT_RECURRING = re.compile(
+    r"\b(not|non|kein\w*|pas)[\s-]+(a\s+|une?\s+)?(recurring|wiederk|recurr)"
+)
+_LEGAL_FORMS = {
+    "ltd",
+    "limited",
+    "gmbh",
+    "ag",
+    "inc",
+    "llc",
+    "llp",
+    "plc",
+    "sarl",
+    "sa",
+    "sas",
+    "bv",
+    "nv",
+    "ab",
+    "oy",
+    "corp",
+    "co",
+    "kg",
+    "srl",
+    "spa",
+    "pty",
+    "services",
+}
+
+
+@dataclass
+class Candidate:
+    """A possible value for a field, with the words it was read from."""
+
+    value: Any
+    words: list[Word]
+    rule: str
+    repaired: bool = False
+    size: int = 1
+    currency: str | None = None
+
+    def to_field(self, name: str) -> Field:
+        conf = min(w.conf for w in self.words) * (REPAIRED if self.repaired else 1.0)
+        return Field(
+            name,
+            self.value,
+            " ".join(w.text for w in self.words),
+            round(conf, 3),
+            self.words[0].page,
+            union(self.words),
+            self.rule,
+        )
+
+
+def extract(
+    words: list[Word], page_sizes: list[tuple[float, float]], reread: Reread | None = None
+) -> tuple[dict[str, Field], list[dict[str, Field]], str]:
+    """Read an invoice from the words of all its pages: (fields, line items, text)."""
+    lines = group_lines(words)
+    text = "\n".join(line.text for line in lines)
+    day_first = any(int(m[1]) > 12 for m in re.finditer(r"\b(\d{1,2})/\d{1,2}/\d{2,4}\b", text))
+    headers = table.find_headers(lines)
+    labels = find_labels(lines, LABELS, skip=set(headers))
+    items = table.read_rows(lines, headers, labels, reread)
+
+    found: dict[str, list[Candidate]] = {}
+    for label in labels:
+        for candidate in _values(label, labels, lines, day_first, reread):
+            found.setdefault(label.field, []).append(candidate)
+            break
+
+    fields: dict[str, Field] = {}
+    issuer = _issuer(lines, labels, page_sizes)
+    if issuer:
+        fields["issuer"] = issuer.to_field("issuer")
+    for name in ("invoice_number", "invoice_date", "due_date", "po_number", "subtotal", "tax"):
+        if found.get(name):
+            best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
+            fields[name] = best.to_field(name)
+    total = _pick_total(found.get("total", []), fields)
+    if total:
+        fields["total"] = total.to_field("total")
+    currency = _currency(found.get("currency", []), total, words)
+    if currency:
+        fields["currency"] = currency.to_field("currency")
+    terms = _terms(found.get("terms", []), lines)
+    if terms:
+        fields["terms"] = terms.to_field("terms")
+    fields["recurring"] = _recurring(lines, words)
+    return fields, items, text
+
+
+def _values(
+    label: Label, labels: list[Label], lines: list[Line], day_first: bool, reread: Reread | None
+) -> list[Candidate]:
+    """The typed value of ``label``: right of it, else below it, else (OCR) read again."""
+    rule = f"label:{label.text}"
+
+    def places():
+        yield right_of(label, labels)
+        yield below(label, labels, lines)
+        if reread and label.words[0].ocr:  # OCR may have dropped the value: read it alone
+            line = label.line
+            yield reread(line.page, (label.x1 + 1, line.top - 2, 1e4, line.bottom + 2), "--psm 7")
+
+    for words in places():
+        value = _typed(label.field, words, day_first)
+        if value:
+            value.rule, value.size = rule, label.size
+            return [value]
+    return []
+
+
+def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
+    words = [w for w in words if any(ch.isalnum() or ch in "£€$" for ch in w.text)]
+    if not words:
+        return None
+    if field in ("invoice_number", "po_number"):
+        return _identifier(words)
+    if field in ("invoice_date", "due_date"):
+        return _date(words, day_first)
+    if field in SUMMARY:
+        return amount(words, strict=True)
+    if field == "terms":
+        value = parse_terms(" ".join(w.text for w in words[:4]))
+        return Candidate(value, words[:4], "") if value else None
+    if field == "currency":
+        code = words[0].text.strip(".:").upper()
+        code = CURRENCY_SIGNS.get(code, code)
+        return Candidate(code, words[:1], "") if code in CURRENCY_CODES else None
+    return None
+
+
+def _identifier(words: list[Word]) -> Candidate | None:
+    for i, word in enumerate(words[:2]):
+        text, used = word.text, [word]
+        for nxt in words[i + 1 :]:  # OCR may split '031' into '03' '1'
+            if nxt.x0 - used[-1].x1 > 0.25 * word.height or not nxt.text[0].isalnum():
+                break
+            text, used = text + nxt.text, used + [nxt]
+        repaired = False
+        if word.ocr:
+            text, repaired = repair_digits(text)
+        value = parse_identifier(text)
+        if value:
+            return Candidate(value, used, "", repaired)
+    return None
+
+
+def _date(words: list[Word], day_first: bool) -> Candidate | None:
+    for n in range(min(4, len(words)), 0, -1):
+        text = " ".join(w.text for w in words[:n])
+        repaired = False
+        if words[0].ocr:
+            text, repaired = repair_digits(text)
+        value = parse_date(text, day_first)
+        if value:
+            return Candidate(value, words[:n], "", repaired)
+    return None
+
+
+def amount(words: list[Word], strict: bool) -> Candidate | None:
+    """The first amount in ``words`` (skipping rates like '20%'), with its currency sign."""
+    for i, word in enumerate(words):
+        after = words[i + 1].text if i + 1 < len(words) else ""
+        if "%" in word.text or after.startswith("%"):
+            continue
+        number, currency = split_currency(word.text)
+        used = [word]
+        for neighbour in (words[i - 1] if i else None, words[i + 1] if after else None):
+            if neighbour and not currency:
+                sign = split_currency(neighbour.text)
+                if sign[1] and not sign[0]:
+                    currency = sign[1]
+                    used.append(neighbour)
+        repaired = False
+        if word.ocr:
+            number, repaired = repair_digits(number)
+        value = parse_amount(number, strict=strict, currency=currency)
+        if value is not None:
+            used.sort(key=lambda w: w.x0)
+            return Candidate(value.quantize(Decimal("0.01")), used, "", repaired, 1, currency)
+    return None
+
+
+def _pick_total(candidates: list[Candidate], fields: dict[str, Field]) -> Candidate | None:
+    """The total: the one that adds up when there is a choice, else the lowest on the page."""
+    if not candidates:
+        return None
+    subtotal = fields.get("subtotal")
+    if subtotal:
+        tax = fields["tax"].value if "tax" in fields else Decimal("0.00")
+        adding_up = [c for c in candidates if c.value == subtotal.value + tax]
+        if adding_up:
+            candidates = adding_up
+    return max(candidates, key=lambda c: (c.words[0].page, c.words[0].top))
+
+
+def _currency(
+    labelled: list[Candidate], total: Candidate | None, words: list[Word]
+) -> Candidate | None:
+    """The currency: labelled, else the total's sign or code, else the most used one."""
+    if labelled:
+        return labelled[0]
+    if total is not None and total.currency:
+        sign = next((w for w in total.words if split_currency(w.text)[1]), total.words[0])
+        return Candidate(total.currency, [sign], "total")
+    seen: Counter[str] = Counter()
+    where: dict[str, Word] = {}
+    for word in words:
+        code = split_currency(word.text)[1]
+        if code:
+            seen[code] += 1
+            where.setdefault(code, word)
+    if not seen:
+        return None
+    code = seen.most_common(1)[0][0]
+    return Candidate(code, [where[code]], "regex:currency")
+
+
+def _terms(labelled: list[Candidate], lines: list[Line]) -> Candidate | None:
+    if labelled:
+        return labelled[0]
+    for line in lines:
+        value = parse_terms(line.text)
+        if value:
+            return Candidate(value, line.words, "regex:terms")
+    return None
+
+
+def _recurring(lines: list[Line], words: list[Word]) -> Field:
+    for line in lines:
+        folded = " ".join(_fuzzy_recurring(t) for t in fold(line.text).split())
+        if _RECURRING.search(folded) and not _NOT_RECURRING.search(folded):
+            return Candidate(True, line.words, "regex:recurring").to_field("recurring")
+    # Not saying so is as sure as the reading of the page: the median word confidence.
+    confs = sorted(w.conf for w in words)
+    conf = confs[len(confs) // 2] if confs and any(w.ocr for w in words) else 0.99
+    return Field("recurring", False, "", round(conf, 3), 1, None, "default")
+
+
+def _fuzzy_recurring(token: str) -> str:
+    core = token.strip(".,;:")
+    if len(core) == 9 and sum(a != b for a, b in zip(core, "recurring", strict=True)) <= 1:
+        return "recurring"
+    return token
+
+
+def _issuer(
+    lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
+) -> Candidate | None:
+    """The issuer: the most prominent name (big type, near the top) on page one's top third."""
+    labelled = {id(w) for lb in labels for w in lb.words}
+    height = page_sizes[0][1] if page_sizes else 842.0
+    best, best_score = None, 0.0
+    first = True
+    for line in lines:
+        if line.page != 1 or line.top > height / 3:
+            continue
+        for phrase in phrases(line):
+            text = " ".join(w.text for w in phrase)
+            letters = sum(ch.isalpha() for ch in text)
+            digits = sum(ch.isdigit() for ch in text)
+            if (
+                letters < 3
+                or digits * 4 > letters
+                or "@" in text
+                or "www" in text.lower()
+                or any(id(w) in labelled for w in phrase)
+                or any(t in fold(text) for t in _TITLES)
+            ):
+                continue
+            size = max(w.height for w in phrase)
+            legal = {t for t in tokens(text)} & _LEGAL_FORMS
+            score = size * (1.15 if legal else 1.0) * (1.1 if first else 1.0)
+            if score > best_score:
+                best, best_score = phrase, score
+            first = False
+    if not best:
+        return None
+    return Candidate(" ".join(w.text for w in best).strip(" ,;:"), best, "layout:top-name")
+
+
+def line_total(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    return (quantity * unit_price).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -1,0 +1,179 @@
+"""Where things are on a page: words grouped into lines, labels found, values beside or below.
+
+Works the same on text-layer words and OCR words: only text and boxes are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Line, Word
+from .parse import fold, tokens
+
+GAP = 1.2  # a gap wider than this many times the line's tallest word separates phrases
+
+
+def group_lines(words: list[Word]) -> list[Line]:
+    """Words grouped into lines (by vertical overlap), top to bottom, each left to right."""
+    lines: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.page, w.top, w.x0)):
+        for line in reversed(lines[-6:]):
+            if line[0].page != word.page:
+                continue
+            top = sum(w.top for w in line) / len(line)
+            bottom = sum(w.bottom for w in line) / len(line)
+            overlap = min(bottom, word.bottom) - max(top, word.top)
+            if overlap >= 0.5 * min(bottom - top, word.height):
+                line.append(word)
+                break
+        else:
+            lines.append([word])
+    result = [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
+    return sorted(result, key=lambda ln: (ln.page, ln.top))
+
+
+def phrase_starts(line: Line) -> set[int]:
+    """Indexes of the words that begin a phrase: after a wide gap, or the line's first."""
+    height = max(w.height for w in line.words)
+    starts = {0}
+    for i in range(1, len(line.words)):
+        if line.words[i].x0 - line.words[i - 1].x1 > GAP * height:
+            starts.add(i)
+    return starts
+
+
+def phrases(line: Line) -> list[list[Word]]:
+    """The line cut at its wide gaps."""
+    starts = sorted(phrase_starts(line)) + [len(line.words)]
+    return [line.words[a:b] for a, b in zip(starts, starts[1:], strict=False)]
+
+
+@dataclass
+class Label:
+    """A label found on a line: words [start, end) of ``line`` name ``field``."""
+
+    field: str
+    line: Line
+    start: int
+    end: int
+    size: int  # how many tokens the label has: longer labels are more specific
+
+    @property
+    def words(self) -> list[Word]:
+        return self.line.words[self.start : self.end]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words).rstrip(":")
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+
+def _close(a: str, b: str, shortest: int = 6) -> bool:
+    """Equal, or one edit apart for words this long or longer (OCR drops or swaps a letter)."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < shortest or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _word_tokens(line: Line) -> list[tuple[str, int]]:
+    """The line's tokens, each with the index of the word it came from."""
+    return [(tok, i) for i, word in enumerate(line.words) for tok in tokens(word.text)]
+
+
+def match_phrase(
+    line: Line, vocabulary: dict[str, list[list[str]]], start: int, fuzzy_from: int = 6
+) -> tuple[str, int, int] | None:
+    """The longest vocabulary phrase starting at word ``start``: (key, end word, size)."""
+    toks = _word_tokens(line)
+    first = next((k for k, (_, i) in enumerate(toks) if i == start), None)
+    if first is None:
+        return None
+    best = None
+    for key, spellings in vocabulary.items():
+        for spelling in spellings:
+            n = len(spelling)
+            window = toks[first : first + n]
+            if len(window) < n or not all(
+                _close(t, s, fuzzy_from) for (t, _), s in zip(window, spelling, strict=True)
+            ):
+                continue
+            last_word = window[-1][1]
+            after = toks[first + n][1] if first + n < len(toks) else None
+            if after == last_word:
+                continue  # the label would end inside a word
+            if best is None or n > best[2]:
+                best = (key, last_word + 1, n)
+    return best
+
+
+def find_labels(
+    lines: list[Line], vocabulary: dict[str, list[list[str]]], skip: set[int] = frozenset()
+) -> list[Label]:
+    """Every label of ``vocabulary`` (field -> spellings as token lists) on ``lines``.
+
+    A label starts a phrase, or follows a value (a word with a digit) on the same line, so
+    'Payment terms: Due on receipt' holds one label, not two.
+    """
+    found = []
+    for index, line in enumerate(lines):
+        if index in skip:
+            continue
+        starts = phrase_starts(line)
+        i = 0
+        while i < len(line.words):
+            previous = line.words[i - 1].text if i else ""
+            if i in starts or any(ch.isdigit() for ch in previous):
+                match = match_phrase(line, vocabulary, i)
+                if match:
+                    key, end, size = match
+                    found.append(Label(key, line, i, end, size))
+                    i = end
+                    continue
+            i += 1
+    return found
+
+
+def right_of(label: Label, labels: list[Label]) -> list[Word]:
+    """The words after ``label`` on its line, up to the next label."""
+    stop = min(
+        (lb.start for lb in labels if lb.line is label.line and lb.start >= label.end),
+        default=len(label.line.words),
+    )
+    return label.line.words[label.end : stop]
+
+
+def below(label: Label, labels: list[Label], lines: list[Line]) -> list[Word]:
+    """The words under ``label`` in its column, on the nearest line below (within 3 lines)."""
+    same_row = [lb for lb in labels if lb.line is label.line and lb is not label]
+    left = max((lb.x1 for lb in same_row if lb.x1 <= label.x0), default=None)
+    right = min((lb.x0 for lb in same_row if lb.x0 >= label.x1), default=None)
+    width = label.x1 - label.x0
+    lo = label.x0 - 0.5 * width if left is None else max(left, label.x0 - 0.5 * width)
+    hi = 1e9 if right is None else right
+    limit = label.line.bottom + 3.2 * max(label.line.height, 1.0)
+    for line in lines:
+        if line.page != label.line.page or line.top <= label.line.bottom - 0.2 * line.height:
+            continue
+        if line.top > limit:
+            break
+        words = [w for w in line.words if lo <= w.xc < hi]
+        if words:
+            return words
+    return []
+
+
+def has_any(text: str, words: tuple[str, ...]) -> bool:
+    folded = fold(text)
+    return any(w in folded for w in words)

@@ -1,0 +1,257 @@
+"""Typed values from printed text: amounts, quantities, dates, identifiers, payment terms.
+
+Each parser takes the text as printed (or as OCR read it) and returns the value or None.
+They know the usual national spellings (decimal comma, thousands dot or apostrophe, day
+before or after the month, month names in English, German and French) and the usual OCR
+confusions in numbers (O for 0, l for 1), which they repair and report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+CURRENCY_SIGNS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR"}
+CURRENCY_CODES = frozenset(
+    "GBP EUR USD CHF JPY CAD AUD NZD SEK NOK DKK PLN CZK HUF INR CNY".split()
+)
+TERMS = ("NET15", "NET30", "NET60", "DUE_ON_RECEIPT")
+
+_MONTHS = {
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "januar": 1,
+    "februar": 2,
+    "marz": 3,
+    "mai": 5,
+    "juni": 6,
+    "juli": 7,
+    "oktober": 10,
+    "dezember": 12,
+    "janvier": 1,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "juin": 6,
+    "juillet": 7,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "decembre": 12,
+    "sept": 9,
+    "juil": 7,
+    "janv": 1,
+    "fevr": 2,
+    "dez": 12,
+    "okt": 10,
+    "mrz": 3,
+}
+_ABBREVIATIONS = {name[:3]: n for name, n in _MONTHS.items() if len(name) > 4 and name[:3]}
+_ABBREVIATIONS.update(
+    {
+        "jan": 1,
+        "feb": 2,
+        "mar": 3,
+        "apr": 4,
+        "may": 5,
+        "jun": 6,
+        "jul": 7,
+        "aug": 8,
+        "sep": 9,
+        "oct": 10,
+        "nov": 11,
+        "dec": 12,
+    }
+)
+
+# OCR confusions inside numbers: letters that are digits when digits surround them.
+_DIGIT_LOOKALIKES = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "l": "1",
+        "I": "1",
+        "|": "1",
+        "]": "1",
+        "[": "1",
+        "!": "1",
+        "i": "1",
+        "S": "5",
+        "B": "8",
+        "Z": "2",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: 'Fällig' -> 'fallig', 'Désignation' -> 'designation'."""
+    text = text.replace("ß", "ss").replace("ẞ", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word tokens of ``text`` for label matching: 'Invoice No.:' -> ['invoice', 'no']."""
+    folded = fold(text).replace("#", " # ")
+    return re.sub(r"[^a-z0-9#]+", " ", folded).split()
+
+
+def repair_digits(text: str) -> tuple[str, bool]:
+    """Undo OCR letter-for-digit confusions in the mostly-numeric parts of ``text``."""
+    parts = re.split(r"([\s\-/])", text)
+    repaired = False
+    for i, part in enumerate(parts):
+        digits = sum(ch.isdigit() for ch in part)
+        if digits and digits * 2 >= sum(ch.isalnum() for ch in part):
+            fixed = part.translate(_DIGIT_LOOKALIKES)
+            if fixed != part:
+                parts[i], repaired = fixed, True
+    return "".join(parts), repaired
+
+
+def split_currency(text: str) -> tuple[str, str | None]:
+    """Strip a currency sign or code from either end: '£1,234.50' -> ('1,234.50', 'GBP')."""
+    text = text.strip()
+    currency = None
+    for sign, code in CURRENCY_SIGNS.items():
+        if sign in text:
+            currency = "USD" if code == "USD" and "US" in text else code
+            text = text.replace(sign, "").replace("US", "")
+            break
+    else:
+        match = re.match(r"^([A-Z]{3})\s*(.*)$", text) or re.match(r"^(.*?)\s*([A-Z]{3})$", text)
+        if match:
+            code = next((g for g in match.groups() if g in CURRENCY_CODES), None)
+            if code:
+                currency = code
+                text = text.replace(code, "")
+    return text.strip(), currency
+
+
+def parse_amount(text: str, strict: bool = False, currency: str | None = None) -> Decimal | None:
+    """An amount with either decimal mark and any thousands separator, to 2 places.
+
+    '1,234.50', '1.234,50', "1'234.50", '1 234,50', '£1,234.50', '1.234,50 €' -> 1234.50.
+    ``strict`` accepts only amounts with 2 decimals or a currency sign (so '20' in 'VAT 20'
+    or a reference number is not taken for money).
+    """
+    number, sign = split_currency(text)
+    currency = currency or sign
+    number = number.strip("():;*")
+    negative = number.startswith(("-", "−")) or number.endswith("-")
+    number = number.strip("-−").strip()
+    match = re.fullmatch(r"(\d{1,3}(?:[.,' ’]\d{3})+|\d+)(?:([.,])(\d{1,2}))?", number)
+    if not match:
+        return None
+    whole, mark, cents = match.groups()
+    if mark is None and re.fullmatch(r"\d{1,3}[.,]\d{3}", whole) and strict and not currency:
+        return None  # '1.234' alone: a thousands mark or 3 decimals? not money we trust
+    if strict and not currency and (cents is None or len(cents) != 2):
+        return None
+    digits = re.sub(r"\D", "", whole)
+    try:
+        value = Decimal(f"{digits}.{(cents or '0').ljust(2, '0')}")
+    except InvalidOperation:
+        return None
+    return -value if negative else value
+
+
+def parse_quantity(text: str) -> Decimal | None:
+    """A quantity: '2', '7.5', '7,5', '1,000' (thousands), '3 h', '12x' -> Decimal."""
+    number = re.sub(r"\s*(x|h|hrs?|pcs?|stk|std)\.?$", "", text.strip(), flags=re.IGNORECASE)
+    match = re.fullmatch(r"(\d{1,3}(?:[.,']\d{3})+|\d+)(?:[.,](\d{1,3}))?", number)
+    if not match:
+        return None
+    whole, fraction = match.groups()
+    if fraction is not None and len(fraction) == 3 and re.fullmatch(r"\d{1,3}", whole):
+        whole, fraction = whole + fraction, None  # '1,000': a thousands mark
+    value = Decimal(re.sub(r"\D", "", whole) + (f".{fraction}" if fraction else ""))
+    return value
+
+
+def parse_date(text: str, day_first: bool = False) -> date | None:
+    """A date in the usual printed forms -> date.
+
+    ISO '2026-03-05'; '05.03.2026' (day.month.year); '5 Mar 2026', '05-Mar-2026',
+    '5. März 2026'; 'March 5, 2026'; '03/05/2026' as month/day unless ``day_first`` (or the
+    first number cannot be a month).
+    """
+    folded = fold(text).strip().rstrip(".,;:")
+    folded = re.sub(r"\s+", " ", folded)
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", folded)
+    if m:
+        return _date(int(m[1]), int(m[2]), int(m[3]))
+    m = re.fullmatch(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{2}|\d{4})", folded)
+    if m:
+        return _date(_year(m[3]), int(m[2]), int(m[1]))
+    m = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})", folded)
+    if m:
+        first, second = int(m[1]), int(m[2])
+        if day_first or first > 12:
+            return _date(_year(m[3]), second, first)
+        return _date(_year(m[3]), first, second)
+    m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s-]?([a-z]+)\.?[\s,-]*(\d{4})", folded)
+    if m and (month := _month(m[2])):
+        return _date(int(m[3]), month, int(m[1]))
+    m = re.fullmatch(r"([a-z]+)\.?\s?(\d{1,2})(?:st|nd|rd|th)?,?\s?(\d{4})", folded)
+    if m and (month := _month(m[1])):
+        return _date(int(m[3]), month, int(m[2]))
+    return None
+
+
+def _month(name: str) -> int | None:
+    return _MONTHS.get(name) or (_ABBREVIATIONS.get(name[:3]) if len(name) >= 3 else None)
+
+
+def _year(text: str) -> int:
+    return int(text) + 2000 if len(text) == 2 else int(text)
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_identifier(text: str) -> str | None:
+    """An invoice or order number as printed: 'INV-0042', '000482'; None for words or dates."""
+    value = text.strip().strip(".,:;#()[]")
+    if not value or not any(ch.isdigit() for ch in value) or len(value) > 40:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*", value):
+        return None
+    return value
+
+
+def parse_terms(text: str) -> str | None:
+    """Payment terms -> 'NET15', 'NET30', 'NET60' or 'DUE_ON_RECEIPT' (None otherwise)."""
+    folded = fold(text)
+    m = re.search(r"\bnet(?:to)?\s*(\d{1,3})\b", folded) or re.search(
+        r"\b(\d{1,3})\s*(?:days|tage|jours)\b", folded
+    )
+    if m:
+        terms = f"NET{int(m[1])}"
+        return terms if terms in TERMS else None
+    if re.search(
+        r"\b(due|payable)\s+(up)?on\s+(receipt|delivery)\b|\bsofort\b|\breception\b"
+        r"|\bimmediate(ly)?\b",
+        folded,
+    ):
+        return "DUE_ON_RECEIPT"
+    return None

@@ -1,0 +1,53 @@
+"""Durable work items: a queue in SQL (SQLite by default, PostgreSQL by URL, same code).
+
+    from deskhand.queue import open_store
+
+    store = open_store()                        # <root>/.deskhand/queue.db, or $DESKHAND_DB
+    store.add("invoices", "INV-1", payload={"file": "in/inv-1.pdf"})   # twice: no change
+    item = store.claim("invoices", owner="host-1:4242", lease_seconds=60)
+    if item.intent_pending:                     # a previous attempt crashed mid-submit
+        ...                                     # ask the target whether the record exists
+    store.record_intent(item.id, "host-1:4242", "save", {"invoice": "INV-1"})
+    ...                                         # the submit: the point of no return
+    store.record_outcome(item.id, "host-1:4242", {"record": "R-17"})
+    store.complete(item.id, "host-1:4242", output={"record": "R-17"})
+
+A runner keeps its lease alive with ``heartbeat`` while it works; a lease that expires (the
+runner died) makes the item claimable again, and the late runner's ``complete`` raises
+``LeaseLost`` instead of overwriting the new owner's result. ``fail`` schedules a retry
+with exponential back-off until ``max_attempts``; ``to_review`` sends it to a person.
+Every change is appended to the item's ``history``.
+"""
+
+from .models import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    IN_PROGRESS,
+    NEEDS_REVIEW,
+    NEW,
+    STATUSES,
+    DatabaseUnavailable,
+    HistoryEntry,
+    Item,
+    LeaseLost,
+    QueueError,
+)
+from .store import Store, open_store
+
+__all__ = [
+    "CANCELLED",
+    "DONE",
+    "FAILED",
+    "IN_PROGRESS",
+    "NEEDS_REVIEW",
+    "NEW",
+    "STATUSES",
+    "DatabaseUnavailable",
+    "HistoryEntry",
+    "Item",
+    "LeaseLost",
+    "QueueError",
+    "Store",
+    "open_store",
+]

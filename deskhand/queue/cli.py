@@ -1,0 +1,165 @@
+"""``run_bot.py queue add|list|show|retry|cancel|export``: manage work items by hand.
+
+Wiring (deskhand/cli.py): ``add_arguments(sub)`` in build_parser, and
+``COMMANDS["queue"] = lambda args: run(args, _root())``. The database is ``$DESKHAND_DB`` or
+``<root>/.deskhand/queue.db``. Errors are ConfigError (one line, exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from ..errors import ConfigError
+
+STATUS_CHOICES = ("new", "in_progress", "done", "needs_review", "failed", "cancelled")
+
+
+def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``queue`` and its actions; sub-parsers take the caller's parser class."""
+    parser = subparsers.add_parser("queue", help="manage work items (add, list, show, ...)")
+    actions = parser.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
+
+    add = actions.add_parser("add", help="queue one item (nothing happens if already queued)")
+    add.add_argument("queue")
+    add.add_argument("reference", help="unique within the queue (invoice number, file hash)")
+    add.add_argument("--payload", help='JSON object, e.g. \'{"file": "in/a.pdf"}\'')
+    add.add_argument("--priority", type=int, default=0, help="higher goes first (default 0)")
+    add.add_argument("--file", action="append", dest="files", metavar="PATH", help="repeatable")
+
+    listing = actions.add_parser("list", help="items as a table, oldest first")
+    listing.add_argument("queue", nargs="?")
+    listing.add_argument("--status", choices=STATUS_CHOICES)
+    listing.add_argument("--limit", type=int, default=100, help="at most N items (default 100)")
+
+    show = actions.add_parser("show", help="an item's fields and history")
+    show.add_argument("id", type=int)
+
+    retry = actions.add_parser("retry", help="queue a failed, reviewed or cancelled item again")
+    retry.add_argument("id", type=int)
+
+    cancel = actions.add_parser("cancel", help="cancel a new, failed or reviewed item")
+    cancel.add_argument("id", type=int)
+
+    export = actions.add_parser("export", help="write a queue's items as CSV or JSON")
+    export.add_argument("queue")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--output", metavar="FILE", help="default: standard output")
+    return parser
+
+
+def run(args: argparse.Namespace, root: Path, out: TextIO | None = None) -> int:
+    """Execute the parsed ``queue`` command against ``open_store(root=root)``."""
+    from .models import QueueError
+    from .store import open_store
+
+    out = out or sys.stdout
+    store = open_store(root=root)
+    try:
+        return _ACTIONS[args.queue_command](store, args, out)
+    except QueueError as exc:
+        raise ConfigError(str(exc)) from None
+    finally:
+        store.close()
+
+
+def _add(store, args, out) -> int:
+    payload = None
+    if args.payload is not None:
+        try:
+            payload = json.loads(args.payload)
+        except ValueError as exc:
+            raise ConfigError(
+                f'--payload is not JSON ({exc}): pass e.g. \'{{"file": "in/a.pdf"}}\''
+            ) from None
+    item, added = store.add(
+        args.queue, args.reference, payload, args.files, args.priority, by="cli"
+    )
+    if added:
+        print(f"added item {item.id} ({item.queue} / {item.reference})", file=out)
+    else:
+        print(f"already queued: item {item.id} ({item.status}), nothing changed", file=out)
+    return 0
+
+
+def _list(store, args, out) -> int:
+    items = store.list(args.queue, args.status, args.limit)
+    header = ("ID", "QUEUE", "REFERENCE", "STATUS", "TRIES", "PRIO", "UPDATED (UTC)", "ERROR")
+    rows = [
+        (
+            str(i.id),
+            i.queue,
+            _clip(i.reference, 32),
+            i.status,
+            str(i.attempts),
+            str(i.priority),
+            i.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _clip(f"{i.error_kind}: {i.error_message}" if i.error_kind else "", 50),
+        )
+        for i in items
+    ]
+    widths = [max(len(r[n]) for r in [header, *rows]) for n in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+    if not rows:
+        print("(no items)", file=out)
+    return 0
+
+
+def _show(store, args, out) -> int:
+    item = store.get(args.id)
+    if item is None:
+        raise ConfigError(f"no item {args.id}: see `queue list`")
+    for name, value in item.to_dict().items():
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
+        print(f"{name + ':':15} {'' if value is None else value}", file=out)
+    print("history:", file=out)
+    for entry in store.history(item.id):
+        detail = json.dumps(entry.detail, ensure_ascii=False) if entry.detail else ""
+        line = f"  {entry.at.isoformat(timespec='seconds')}  {entry.event:16} "
+        print(f"{line}{entry.runner or '-':16} {detail}".rstrip(), file=out)
+    return 0
+
+
+def _retry(store, args, out) -> int:
+    item = store.retry(args.id, by="cli")
+    print(f"item {item.id} ({item.reference}) queued again", file=out)
+    return 0
+
+
+def _cancel(store, args, out) -> int:
+    item = store.cancel(args.id, by="cli")
+    print(f"item {item.id} ({item.reference}) cancelled", file=out)
+    return 0
+
+
+def _export(store, args, out) -> int:
+    if args.output is None:
+        store.export(args.queue, args.format, out)
+        return 0
+    path = Path(args.output)
+    try:
+        with path.open("w", newline="", encoding="utf-8") as f:
+            count = store.export(args.queue, args.format, f)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}: check --output") from None
+    print(f"exported {count} items of {args.queue} to {path}", file=out)
+    return 0
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_ACTIONS = {
+    "add": _add,
+    "list": _list,
+    "show": _show,
+    "retry": _retry,
+    "cancel": _cancel,
+    "export": _export,
+}

@@ -1,0 +1,97 @@
+"""What the store hands out: plain frozen records, never live database objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from ..errors import ApplicationError, DeskhandError
+
+NEW = "new"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+NEEDS_REVIEW = "needs_review"
+FAILED = "failed"
+CANCELLED = "cancelled"
+STATUSES = (NEW, IN_PROGRESS, DONE, NEEDS_REVIEW, FAILED, CANCELLED)
+
+
+class QueueError(DeskhandError):
+    """A queue operation that does not apply: unknown item, or a status it cannot leave."""
+
+
+class LeaseLost(ApplicationError):
+    """This runner no longer holds the item's lease (it expired and another runner took it,
+    or the item was released): its result must not be saved over the other runner's."""
+
+
+class DatabaseUnavailable(ApplicationError):
+    """The queue database failed (down, unreachable, locked too long): retry later."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One work item as it was when read. ``checkpoint`` is the point-of-no-return record:
+    ``{"step", "data", "intent_at", "outcome", "outcome_at"}`` or None."""
+
+    id: int
+    queue: str
+    reference: str
+    payload: Any
+    files: list[str]
+    priority: int
+    not_before: datetime | None
+    deadline: datetime | None
+    status: str
+    attempts: int
+    lease_owner: str | None
+    lease_expires: datetime | None
+    output: Any
+    error_kind: str | None
+    error_message: str | None
+    checkpoint: dict | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def intent_pending(self) -> bool:
+        """An intent was recorded and no outcome followed: a previous attempt may have
+        passed the point of no return. Reconcile with the target before keying again."""
+        return bool(self.checkpoint) and self.checkpoint.get("outcome") is None
+
+    def to_dict(self) -> dict:
+        """The fields as JSON-ready values (datetimes in ISO 8601)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of an item's append-only history."""
+
+    id: int
+    item_id: int
+    at: datetime
+    event: str
+    runner: str | None
+    detail: dict
+
+    def to_dict(self) -> dict:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+ITEM_FIELDS = tuple(f.name for f in fields(Item))
+
+
+def item_from_row(row: Any) -> Item:
+    m = row._mapping if hasattr(row, "_mapping") else row
+    return Item(**{name: m[name] for name in ITEM_FIELDS})
+
+
+def entry_from_row(row: Any) -> HistoryEntry:
+    m = row._mapping
+    return HistoryEntry(m["id"], m["item_id"], m["at"], m["event"], m["runner"], m["detail"])
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

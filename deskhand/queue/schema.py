@@ -1,0 +1,189 @@
+"""The two tables, the UTC timestamp type, and the engine set-up for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+    exc,
+)
+from sqlalchemy.engine import make_url
+
+from ..errors import ConfigError
+
+# How long a writer waits for SQLite's write lock before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime in Python, a plain UTC timestamp in the database.
+
+    Both backends store the same naive UTC value, so SQLite's text timestamps compare in
+    order and PostgreSQL needs no time-zone setting.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+items = Table(
+    "deskhand_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("queue", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("files", JSON, nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime),
+    Column("deadline", UTCDateTime),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", Text),
+    Column("lease_expires", UTCDateTime),
+    Column("output", JSON),
+    Column("error_kind", Text),
+    Column("error_message", Text),
+    Column("checkpoint", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("queue", "reference", name="uq_deskhand_items_queue_reference"),
+)
+# The claim query walks this index in order: best priority first, then oldest.
+Index(
+    "ix_deskhand_items_claim",
+    items.c.queue,
+    items.c.status,
+    items.c.priority.desc(),
+    items.c.id,
+)
+
+history = Table(
+    "deskhand_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("deskhand_items.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("runner", Text),
+    Column("detail", JSON, nullable=False),
+)
+Index("ix_deskhand_history_item", history.c.item_id, history.c.id)
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ``***`` (also when it does not parse)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+
+
+def resolve_url(url: str | None, root: Path | None) -> str:
+    """``url``, else ``$DESKHAND_DB``, else the SQLite file ``<root>/.deskhand/queue.db``."""
+    url = url or os.environ.get("DESKHAND_DB") or None
+    if url:
+        return url
+    folder = Path(root if root is not None else Path.cwd()) / ".deskhand"
+    return f"sqlite:///{folder / 'queue.db'}"
+
+
+def create_queue_engine(url: str) -> Engine:
+    """An engine for ``url`` with its tables created; ConfigError when it cannot be used."""
+    shown = mask_url(url)
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        raise ConfigError(
+            f"invalid queue database URL {shown!r}: use sqlite:///path/queue.db "
+            "or postgresql+psycopg://user:password@host/dbname"
+        ) from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed)
+        else:
+            engine = create_engine(parsed, pool_size=2, max_overflow=4)
+    except (exc.NoSuchModuleError, ImportError) as error:
+        raise ConfigError(
+            f"queue database URL {shown!r} names an unknown driver ({error}): "
+            "use sqlite:/// or postgresql+psycopg://"
+        ) from None
+    try:
+        _create_tables(engine)
+    except exc.DBAPIError as error:
+        engine.dispose()
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise ConfigError(
+            f"cannot open the queue database {shown}: {reason}: "
+            "start the database or fix DESKHAND_DB"
+        ) from None
+    return engine
+
+
+def _create_tables(engine: Engine) -> None:
+    try:
+        metadata.create_all(engine)
+    except (exc.IntegrityError, exc.ProgrammingError):
+        # Another process created them at the same moment (PostgreSQL has no lock on
+        # CREATE TABLE IF NOT EXISTS): they exist now; check again.
+        metadata.create_all(engine)
+
+
+def _sqlite_engine(parsed) -> Engine:
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # SQLAlchemy's documented pysqlite recipe: stop the driver from issuing its own
+        # (deferred) BEGIN, so the "begin" hook below decides how a transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # FULL: every commit (a claim, an intent record) is on disk before the call returns,
+        # so not even a power cut loses it. NORMAL would be ~1.5x faster but only safe
+        # against a crash of the process.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        # Writers take the write lock up front (BEGIN IMMEDIATE): two claimers never both
+        # read the same candidate, and a lock conflict waits (busy_timeout) rather than
+        # failing on upgrade. Readers pass execution_options(sqlite_begin="DEFERRED").
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine

@@ -1,0 +1,387 @@
+"""The store: every state change of a work item is one short transaction plus its history."""
+
+from __future__ import annotations
+
+import builtins
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, exc, insert, select
+
+from . import rows as q
+from .models import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    IN_PROGRESS,
+    NEEDS_REVIEW,
+    NEW,
+    DatabaseUnavailable,
+    Item,
+    LeaseLost,
+    QueueError,
+    item_from_row,
+)
+from .reading import Reading
+from .schema import create_queue_engine, items, mask_url, resolve_url
+
+
+def open_store(url: str | None = None, root: Path | None = None) -> Store:
+    """Open (and create if needed) the queue database.
+
+    ``url`` (SQLAlchemy form: ``sqlite:///path.db``, ``postgresql+psycopg://u:p@host/db``),
+    else ``$DESKHAND_DB``, else ``sqlite:///<root>/.deskhand/queue.db``. Raises ConfigError
+    with one line (the password masked) when the URL is wrong or the database unreachable.
+    """
+    url = resolve_url(url, root)
+    return Store(create_queue_engine(url), mask_url(url))
+
+
+class Store(Reading):
+    """Durable work items. Every method that changes an item appends to its history; every
+    ``now`` defaults to the current UTC time (tests pass their own clock)."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url  # password masked
+        self._thread = threading.get_ident()
+        self._open: dict[str, Connection] = {}  # that thread's writer and reader
+
+    def close(self) -> None:
+        """Close the connections and the engine's pool."""
+        for conn in self._open.values():
+            conn.close()
+        self._open.clear()
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- adding -----------------------------------------------------------------------
+
+    def add(
+        self,
+        queue: str,
+        reference: str,
+        payload: Any = None,
+        files: Iterable[str | Path] | None = None,
+        priority: int = 0,
+        not_before: datetime | None = None,
+        deadline: datetime | None = None,
+        *,
+        by: str | None = None,
+        now: datetime | None = None,
+    ) -> tuple[Item, bool]:
+        """Queue one item; ``(item, True)`` when added, ``(existing, False)`` when the queue
+        already holds ``reference`` (then nothing changes)."""
+        spec = {"payload": payload, "files": files, "priority": priority}
+        spec |= {"not_before": not_before, "deadline": deadline}
+        added, existing = self.add_many(queue, [{"reference": reference, **spec}], by=by, now=now)
+        return (added[0], True) if added else (existing[0], False)
+
+    def add_many(
+        self,
+        queue: str,
+        specs: Iterable[Mapping[str, Any]],
+        *,
+        by: str | None = None,
+        now: datetime | None = None,
+    ) -> tuple[builtins.list[Item], builtins.list[Item]]:
+        """Queue many items in one transaction. Each spec is a mapping with ``reference`` and
+        optionally ``payload``, ``files``, ``priority``, ``not_before``, ``deadline``.
+        Returns ``(added, existing)``: references already queued (or repeated) change nothing.
+        """
+        now = q.utc(now)
+        rows: dict[str, dict] = {}
+        order: builtins.list[str] = []  # every reference in the order given, repeats too
+        for spec in specs:
+            row = q.new_row(queue, spec, now)
+            rows.setdefault(row["reference"], row)
+            order.append(row["reference"])
+        for attempt in range(3):
+            try:
+                with self._write() as conn:
+                    found = q.existing(conn, queue, builtins.list(rows))
+                    fresh = [row for ref, row in rows.items() if ref not in found]
+                    new = {row["reference"] for row in fresh}
+                    if fresh:
+                        stmt = insert(items).returning(
+                            items.c.id, items.c.reference, sort_by_parameter_order=True
+                        )
+                        ids = {r.reference: r.id for r in conn.execute(stmt, fresh)}
+                        for row in fresh:
+                            row["id"] = ids[row["reference"]]
+                        conn.execute(q.LOG, [q.entry(row["id"], "added", by, now) for row in fresh])
+                break
+            except exc.IntegrityError:
+                # A concurrent writer (PostgreSQL) queued one of them first: read again.
+                if attempt == 2:
+                    raise
+        added: builtins.list[Item] = []
+        existing: builtins.list[Item] = []
+        for ref in order:
+            if ref in new:
+                new.discard(ref)  # a repeat within this batch counts as existing
+                added.append(item_from_row(rows[ref]))
+            else:
+                existing.append(found[ref] if ref in found else item_from_row(rows[ref]))
+        return added, existing
+
+    # -- working ----------------------------------------------------------------------
+
+    def claim(
+        self, queue: str, owner: str, lease_seconds: float = 60, now: datetime | None = None
+    ) -> Item | None:
+        """Take the best claimable item for ``owner`` under a lease, or None.
+
+        Claimable: ``new`` and due (``not_before`` null or past), or ``in_progress`` with an
+        expired lease (its runner died). Best: highest priority, then oldest. A ``new`` item
+        past its deadline is failed ('deadline passed') instead, and the next one is taken.
+        """
+        now = q.utc(now)
+        params = {"queue": queue, "now": now}
+        with self._write() as conn:
+            while True:
+                candidates = [
+                    row
+                    for stmt in (q.EXPIRED, q.FRESH)
+                    if (row := conn.execute(stmt, params).first()) is not None
+                ]
+                if not candidates:
+                    return None
+                row = min(candidates, key=lambda r: (-r.priority, r.id))
+                if row.status == NEW and row.deadline is not None and row.deadline <= now:
+                    detail = {"kind": "deadline", "message": "deadline passed"}
+                    values = {"status": FAILED, "error_kind": "deadline"}
+                    values |= {"error_message": "deadline passed", "updated_at": now}
+                    conn.execute(q.SET_BY_ID, {"b_id": row.id, **values})
+                    conn.execute(q.LOG, q.entry(row.id, FAILED, owner, now, detail))
+                    continue
+                break
+            entries = []
+            if row.status == IN_PROGRESS:
+                detail = {"previous_owner": row.lease_owner}
+                detail["lease_expires"] = row.lease_expires.isoformat()
+                entries.append(q.entry(row.id, "lease_expired", owner, now, detail))
+            values = {
+                "status": IN_PROGRESS,
+                "attempts": row.attempts + 1,
+                "lease_owner": owner,
+                "lease_expires": now + timedelta(seconds=lease_seconds),
+                "updated_at": now,
+            }
+            conn.execute(q.SET_BY_ID, {"b_id": row.id, **values})
+            entries.append(q.entry(row.id, "claimed", owner, now, {"attempt": row.attempts + 1}))
+            conn.execute(q.LOG, entries)
+        return item_from_row({**row._mapping, **values})
+
+    def heartbeat(
+        self, item_id: int, owner: str, lease_seconds: float = 60, now: datetime | None = None
+    ) -> bool:
+        """Extend the lease; False when ``owner`` no longer holds it (stop working then)."""
+        now = q.utc(now)
+        values = {"lease_expires": now + timedelta(seconds=lease_seconds), "updated_at": now}
+        with self._write() as conn:
+            result = conn.execute(q.SET_IF_HELD, {"b_id": item_id, "b_owner": owner, **values})
+            return result.rowcount == 1
+
+    def complete(
+        self, item_id: int, owner: str, output: Any = None, now: datetime | None = None
+    ) -> Item:
+        """Mark the item done with its output. Raises LeaseLost when ``owner`` lost it."""
+        now = q.utc(now)
+        values = {"status": DONE, "output": output, "error_kind": None, "error_message": None}
+        return self._finish(item_id, owner, values, "completed", {}, now)
+
+    def to_review(
+        self, item_id: int, owner: str, kind: str, message: str, now: datetime | None = None
+    ) -> Item:
+        """Send the item to a person (a BusinessError): needs_review, never retried."""
+        now = q.utc(now)
+        values = {"status": NEEDS_REVIEW, "error_kind": kind, "error_message": message}
+        detail = {"kind": kind, "message": message}
+        return self._finish(item_id, owner, values, NEEDS_REVIEW, detail, now)
+
+    def fail(
+        self,
+        item_id: int,
+        owner: str,
+        kind: str,
+        message: str,
+        max_attempts: int,
+        backoff_seconds: float = 2.0,
+        now: datetime | None = None,
+    ) -> Item:
+        """A system failed (an ApplicationError): back to ``new`` after
+        ``backoff_seconds * 2**(attempts-1)`` while attempts < max_attempts, else failed."""
+        now = q.utc(now)
+        current = self.get(item_id)
+        if current is None:
+            raise QueueError(f"no item {item_id}")
+        values = {"error_kind": kind, "error_message": message}
+        detail: dict[str, Any] = {"kind": kind, "message": message}
+        detail["attempt"] = current.attempts
+        if current.attempts < max_attempts:
+            due = now + timedelta(seconds=backoff_seconds * 2 ** max(current.attempts - 1, 0))
+            values |= {"status": NEW, "not_before": due}
+            detail["not_before"] = due.isoformat()
+            event = "retry_scheduled"
+        else:
+            values["status"] = FAILED
+            event = FAILED
+        # The update re-checks the attempts it was computed from: a claim in between loses.
+        stmt, extra = q.FINISH_AT_ATTEMPT, {"b_attempts": current.attempts}
+        return self._finish(item_id, owner, values, event, detail, now, stmt, extra)
+
+    def release(self, item_id: int, owner: str, now: datetime | None = None) -> Item:
+        """Give an in-progress item back untouched (a clean shutdown): new, attempt undone."""
+        now = q.utc(now)
+        return self._finish(item_id, owner, {"status": NEW}, "released", {}, now, q.RELEASE)
+
+    def record_intent(
+        self, item_id: int, owner: str, step: str, data: dict, now: datetime | None = None
+    ) -> Item:
+        """Before the point of no return: remember what is about to be done, so that a retry
+        after a crash knows to reconcile with the target instead of doing it again."""
+        now = q.utc(now)
+        checkpoint = {"step": step, "data": data, "intent_at": now.isoformat(), "outcome": None}
+        values = {"checkpoint": checkpoint, "status": IN_PROGRESS}
+        return self._finish(item_id, owner, values, "intent", {"step": step, "data": data}, now)
+
+    def record_outcome(
+        self, item_id: int, owner: str, data: dict, now: datetime | None = None
+    ) -> Item:
+        """After the point of no return: what it produced (the created record)."""
+        now = q.utc(now)
+        current = self.get(item_id)
+        if current is None or not current.checkpoint:
+            raise QueueError(f"item {item_id} has no recorded intent: call record_intent first")
+        checkpoint = {**current.checkpoint, "outcome": data, "outcome_at": now.isoformat()}
+        values = {"checkpoint": checkpoint, "status": IN_PROGRESS}
+        detail = {"step": checkpoint.get("step"), "data": data}
+        return self._finish(item_id, owner, values, "outcome", detail, now)
+
+    # -- managing ---------------------------------------------------------------------
+
+    def retry(self, item_id: int, *, by: str | None = None, now: datetime | None = None) -> Item:
+        """Queue a failed, reviewed or cancelled item again, with its attempts reset. Its
+        checkpoint stays, so a pending intent is still reconciled before keying."""
+        values = {"status": NEW, "attempts": 0, "not_before": None, "output": None}
+        values |= {"error_kind": None, "error_message": None} | q.NO_LEASE
+        allowed = (FAILED, NEEDS_REVIEW, CANCELLED)
+        return self._move(item_id, allowed, values, "manual_retry", by, now)
+
+    def cancel(self, item_id: int, *, by: str | None = None, now: datetime | None = None) -> Item:
+        """Cancel a new, failed or reviewed item (never one a runner is working on)."""
+        values = {"status": CANCELLED} | q.NO_LEASE
+        return self._move(item_id, (NEW, FAILED, NEEDS_REVIEW), values, CANCELLED, by, now)
+
+    # -- internals --------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._connection("writer") as conn, self._unavailable(), conn.begin():
+            yield conn  # SQLite: BEGIN IMMEDIATE (see schema.py)
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._connection("reader") as conn, self._unavailable(), conn.begin():
+            yield conn
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        try:
+            yield
+        except exc.OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise DatabaseUnavailable(
+                f"queue database {self.url} failed: {reason}: check that it is running"
+            ) from error
+
+    @contextmanager
+    def _connection(self, role: str) -> Iterator[Connection]:
+        """The thread that opened the store keeps its two connections open (a pool checkout
+        per call costs more than the SQL); other threads, such as a heartbeat, check one
+        out per call."""
+        if threading.get_ident() != self._thread:
+            with self.engine.connect() as conn:
+                if role == "reader":
+                    conn.execution_options(sqlite_begin="DEFERRED")
+                yield conn
+            return
+        conn = self._open.get(role)
+        if conn is None or conn.closed:
+            conn = self._open[role] = self.engine.connect()
+            if role == "reader":
+                conn.execution_options(sqlite_begin="DEFERRED")
+        yield conn
+
+    def _finish(
+        self,
+        item_id: int,
+        owner: str,
+        values: dict,
+        event: str,
+        detail: dict,
+        now: datetime,
+        stmt: Any = q.FINISH,
+        extra: dict | None = None,
+    ) -> Item:
+        """Apply ``values`` if ``owner`` still holds the lease, else raise LeaseLost."""
+        if values["status"] != IN_PROGRESS:
+            values = values | q.NO_LEASE
+        params = {"b_id": item_id, "b_owner": owner, "updated_at": now, **values, **(extra or {})}
+        with self._write() as conn:
+            row = conn.execute(stmt, params).first()
+            if row is None:
+                raise self._lease_lost(conn, item_id, owner, event)
+            conn.execute(q.LOG, q.entry(item_id, event, owner, now, detail))
+        return item_from_row(row)
+
+    def _lease_lost(self, conn: Connection, item_id: int, owner: str, event: str) -> Exception:
+        row = conn.execute(select(items).where(items.c.id == item_id)).first()
+        if row is None:
+            return QueueError(f"no item {item_id}")
+        holder = f", leased by {row.lease_owner}" if row.lease_owner else ""
+        return LeaseLost(
+            f"item {item_id} ({row.reference}) is no longer leased by {owner} "
+            f"(now {row.status}{holder}): {event} not saved; the item is another runner's"
+        )
+
+    def _move(
+        self,
+        item_id: int,
+        allowed: tuple[str, ...],
+        values: dict,
+        event: str,
+        by: str | None,
+        now: datetime | None,
+    ) -> Item:
+        """A manual status change, allowed only from the ``allowed`` statuses."""
+        now = q.utc(now)
+        verb = "retried" if event == "manual_retry" else "cancelled"
+        with self._write() as conn:
+            current = conn.execute(q.BY_ID_LOCKED, {"b_id": item_id}).first()
+            if current is None:
+                raise QueueError(f"no item {item_id}: see `queue list`")
+            if current.status == values["status"] == CANCELLED:
+                return item_from_row(current)  # cancelling twice changes nothing
+            if current.status not in allowed:
+                raise QueueError(
+                    f"item {item_id} is {current.status}: only {', '.join(allowed)} items "
+                    f"can be {verb}"
+                )
+            params = {"b_id": item_id, "updated_at": now, **values}
+            row = conn.execute(q.SET_BY_ID_RETURNING, params).first()
+            conn.execute(q.LOG, q.entry(item_id, event, by, now, {"from": current.status}))
+        return item_from_row(row)

@@ -1,0 +1,253 @@
+"""For tests and benchmarks: a throwaway PostgreSQL cluster, and claim loops in worker
+processes.
+
+    with PostgresCluster() as pg:              # initdb + pg_ctl start into a temp folder
+        url = pg.create_database()             # postgresql+psycopg://postgres@127.0.0.1:…/…
+        reports = run_workers(url, "q", workers=4)
+
+The cluster uses Debian's binaries (/usr/lib/postgresql/<version>/bin). initdb refuses to
+run as root, so as root the server runs as the ``postgres`` user through ``runuser``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import multiprocessing
+import os
+import queue as queue_module
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+
+PG_USER = "postgres"
+
+
+def find_pg_bin() -> Path:
+    """The newest /usr/lib/postgresql/<version>/bin holding initdb."""
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    if not found:
+        raise ConfigError(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+            "apt-get install postgresql (or run `make test`, which installs it)"
+        )
+    newest = max(found, key=lambda p: [int(x) for x in Path(p).parts[-3].split(".")])
+    return Path(newest).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresCluster:
+    """A PostgreSQL server in a temporary folder on a free port of 127.0.0.1, trust auth.
+
+    ``durable=False`` (tests) turns fsync off; benchmarks keep the defaults.
+    """
+
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
+        self.bin = find_pg_bin()
+        self.dir: Path | None = None
+        self.port: int | None = None
+        self._count = 0
+        self._databases: set[str] = set()
+        self._admin = None
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self) -> PostgresCluster:
+        self.dir = Path(tempfile.mkdtemp(prefix="deskhand-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, PG_USER, PG_USER)
+        data = self.dir / "data"
+        self._run(
+            "initdb", "-D", data, "-U", PG_USER, "-A", "trust", "-E", "UTF8",
+            "--locale=C", "--no-sync",
+        )  # fmt: skip
+        settings = f"-c listen_addresses=127.0.0.1 -k {self.dir}"
+        if not self.durable:
+            settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        for attempt in range(3):  # a free port can be taken between choosing and binding
+            self.port = _free_port()
+            try:
+                self._run(
+                    "pg_ctl", "-D", data, "-l", self.dir / "server.log", "-w", "-t", "30",
+                    "-o", f"-p {self.port} {settings}", "start",
+                )  # fmt: skip
+                break
+            except ConfigError:
+                if attempt == 2:
+                    raise
+        atexit.register(self.stop)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown) and remove its folder."""
+        atexit.unregister(self.stop)
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        if self.dir is None:
+            return
+        if (self.dir / "data" / "postmaster.pid").exists():
+            try:
+                self._run("pg_ctl", "-D", self.dir / "data", "-m", "fast", "-w", "stop")
+            except ConfigError:
+                pass  # already gone
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+    def __enter__(self) -> PostgresCluster:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- databases --------------------------------------------------------------------
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str | None = None) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        if name is None:
+            self._count += 1
+            name = f"deskhand_{self._count}"
+        self._sql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def empty_database(self, name: str = "deskhand_test") -> str:
+        """The database ``name``, emptied (schema dropped and made again; much faster than
+        CREATE DATABASE, for a fresh state per test); returns its SQLAlchemy URL."""
+        import psycopg
+
+        if name not in self._databases:
+            self.create_database(name)
+            self._databases.add(name)
+        else:
+            with psycopg.connect(**self._connect_args(name)) as conn:
+                conn.execute("DROP SCHEMA public CASCADE")
+                conn.execute("CREATE SCHEMA public")
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._databases.discard(name)
+
+    def _connect_args(self, database: str) -> dict:
+        return {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "user": PG_USER,
+            "dbname": database,
+            "autocommit": True,
+        }
+
+    def _sql(self, sql: str) -> None:
+        import psycopg
+
+        if self._admin is None:
+            self._admin = psycopg.connect(**self._connect_args("postgres"))
+        self._admin.execute(sql)
+
+    def _run(self, tool: str, *args: object) -> None:
+        command = [str(self.bin / tool), *map(str, args)]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", PG_USER, "--", *command]
+        done = subprocess.run(
+            command,
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+        if done.returncode != 0:
+            log = self.dir / "server.log" if self.dir else None
+            tail = log.read_text().strip().splitlines()[-3:] if log and log.exists() else []
+            raise ConfigError(
+                f"{tool} failed ({done.returncode}): "
+                + " | ".join([*done.stderr.strip().splitlines()[-3:], *tail])
+            )
+
+
+# -- worker processes ------------------------------------------------------------------
+
+
+@dataclass
+class WorkerReport:
+    """What one worker process did: the ids it completed, and when it started and ended
+    (time.monotonic, comparable across processes on one machine)."""
+
+    owner: str
+    ids: list[int]
+    started: float
+    finished: float
+
+
+def drain(url: str, queue: str, owner: str, barrier=None, output: dict | None = None):
+    """Claim and complete (a no-op process) until nothing is claimable."""
+    from .store import open_store
+
+    store = open_store(url)
+    try:
+        if barrier is not None:
+            barrier.wait()
+        started = time.monotonic()
+        ids = []
+        while (item := store.claim(queue, owner)) is not None:
+            store.complete(item.id, owner, output)
+            ids.append(item.id)
+        return WorkerReport(owner, ids, started, time.monotonic())
+    finally:
+        store.close()
+
+
+def _worker(url: str, queue: str, owner: str, barrier, results) -> None:
+    try:
+        results.put(drain(url, queue, owner, barrier))
+    except BaseException:
+        barrier.abort()
+        results.put(f"{owner}: {traceback.format_exc()}")
+
+
+def run_workers(url: str, queue: str, workers: int, timeout: float = 120) -> list[WorkerReport]:
+    """Drain ``queue`` with ``workers`` spawned processes started together."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(workers)
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_worker, args=(url, queue, f"worker-{n}", barrier, results))
+        for n in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    reports: list = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(reports) < workers:
+            try:
+                reports.append(results.get(timeout=0.5))
+            except queue_module.Empty:
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead or time.monotonic() > deadline:
+                    codes = [p.exitcode for p in procs]
+                    raise RuntimeError(f"workers did not report (exit codes {codes})") from None
+    finally:
+        for proc in procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+    errors = [r for r in reports if isinstance(r, str)]
+    if errors:
+        raise RuntimeError("a worker failed:\n" + "\n".join(errors))
+    return reports
