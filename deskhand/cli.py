@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("--port", type=int, default=8765)
     app.add_argument("--host", default="127.0.0.1")
     app.add_argument("--db", default="logs/demo-app.db", help="SQLite file for its records")
+    app.add_argument("--faults", help="inject faults, e.g. error=0.1,lost=0.05,expire=7,seed=1")
+    app.add_argument(
+        "--variant",
+        default="normal",
+        choices=["normal", "shifted"],
+        help="shifted: the same app with other ids and classes",
+    )
 
     extract = sub.add_parser("extract", help="read documents and print their fields")
     extract.add_argument("files", nargs="+", metavar="FILE")
@@ -180,14 +187,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def demo_app(root: Path, db: Path, port: int | None = None):
+def demo_app(
+    root: Path,
+    db: Path,
+    port: int | None = None,
+    faults: str | None = None,
+    variant: str = "normal",
+):
     """Serve the demo app in a subprocess for the block; yields its base URL."""
     port = port or free_port()
+    extra = ["--variant", variant] + (["--faults", faults] if faults else [])
     db.parent.mkdir(parents=True, exist_ok=True)
     server_log = db.with_suffix(".log")  # its request log: a pipe nobody reads would fill up
     with open(server_log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "demo.legacy_app", "--port", str(port), "--db", str(db)],
+            [sys.executable, "-m", "demo.legacy_app", "--port", str(port), "--db", str(db), *extra],
             cwd=root,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -244,9 +258,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_demo_app(args: argparse.Namespace) -> int:
     _root()
     from demo.legacy_app.app import serve
+    from demo.legacy_app.faults import parse_faults
 
+    if args.faults:
+        try:
+            parse_faults(args.faults)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-    serve(args.port, args.db, args.host)
+    serve(args.port, args.db, args.host, faults=args.faults, variant=args.variant)
     return 0
 
 

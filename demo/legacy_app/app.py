@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 
-from flask import Flask, abort, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
 
 from demo.data import CURRENCIES, TERMS
 from demo.legacy_app import db
+from demo.legacy_app.faults import Faults, FaultSpec, parse_faults
 from demo.legacy_app.forms import MAX_LINES, InvoiceForm, us_date
+from demo.legacy_app.variants import names
 
-PUBLIC_ENDPOINTS = {"login", "static"}
+PUBLIC_ENDPOINTS = {"login", "static", "fault_counts"}
+# Never delayed, failed or counted: assets, the counts, and unrouted paths (a browser's own
+# /favicon.ico must not use up a session's requests).
+NO_FAULTS = {"static", "fault_counts", None}
+MODAL_PAGES = {"main.html", "search.html", "invoice_form.html"}
 
 
-def create_app(db_path: str) -> Flask:
-    """The app over the SQLite database at db_path (created and seeded if new)."""
+def create_app(
+    db_path: str,
+    faults: str | FaultSpec | None = None,
+    variant: str = "normal",
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Flask:
+    """The app over the SQLite database at db_path (created and seeded if new).
+
+    faults: a fault SPEC (see demo.legacy_app.faults), None for a well-behaved app.
+    variant: "normal" (the ids and classes bots are written against) or "shifted".
+    sleep: what latency and slow pages wait with (tests pass a recorder).
+    """
+    spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
+    id_names, class_names = names(variant)
+    injector = Faults(spec, sleep)
     app = Flask(__name__)
+    app.extensions["faults"] = injector
     app.config.update(
         SECRET_KEY=db.init_db(db_path),
         DB_PATH=db_path,
@@ -35,18 +58,75 @@ def create_app(db_path: str) -> Flask:
         if connection is not None:
             connection.close()
 
+    def fault(kind: str) -> None:
+        injector.record(kind, request.method, request.path)
+
+    def server_error():
+        return render_template("server_error.html"), 500
+
     @app.before_request
-    def require_login():
-        if request.endpoint not in PUBLIC_ENDPOINTS and "user" not in session:
+    def gate():
+        """Injected latency and errors first (before anything is done), then the log-in."""
+        faulty = request.endpoint not in NO_FAULTS
+        if faulty and injector.hit(spec.latency[0]):
+            fault("latency")
+            injector.sleep(spec.latency[1])
+        if faulty and not (request.endpoint == "login" and request.method == "GET"):
+            if injector.hit(spec.error):
+                fault("error")
+                return server_error()
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if "user" not in session:
             return redirect(url_for("login"))
+        if faulty and spec.expire and not injector.use_session(session.get("sid")):
+            fault("expire")
+            session.clear()
+            session["expired"] = True
+            return redirect(url_for("login"))
+        return None
+
+    @app.after_request
+    def slow_pages(response):
+        if (
+            spec.slow
+            and request.endpoint not in NO_FAULTS
+            and response.mimetype == "text/html"
+            and not 300 <= response.status_code < 400
+        ):
+            fault("slow")
+            injector.sleep(spec.slow)
+        return response
+
+    def render(template: str, **context) -> str:
+        """Render a page; the pages a clerk works on may get the maintenance notice."""
+        if template in MODAL_PAGES and injector.hit(spec.modal):
+            fault("modal")
+            context["maintenance"] = True
+        return render_template(template, **context)
 
     @app.context_processor
     def globals_():
-        return {"user": session.get("user"), "TERMS": TERMS, "CURRENCIES": CURRENCIES}
+        return {
+            "user": session.get("user"),
+            "TERMS": TERMS,
+            "CURRENCIES": CURRENCIES,
+            "ID": id_names,
+            "CLS": class_names,
+        }
 
     @app.errorhandler(404)
     def not_found(_exc):
         return render_template("not_found.html"), 404
+
+    @app.errorhandler(500)
+    def internal_error(_exc):
+        return server_error()
+
+    @app.get("/_faults")
+    def fault_counts():
+        """Injected faults so far, per kind: for tests, outside the log-in and the faults."""
+        return jsonify(injector.counts())
 
     @app.get("/")
     def index():
@@ -60,20 +140,26 @@ def create_app(db_path: str) -> Flask:
             username = request.form.get("username", "").strip()
             password = request.form.get("password", "")
             if db.check_user(conn(), username, password):
+                injector.end_session(session.get("sid"))
                 session.clear()
                 session["user"] = username
+                if spec.expire:
+                    session["sid"] = injector.start_session()
                 return redirect(url_for("main"))
             error = "Invalid user name or password."
-        return render_template("login.html", error=error, username=username)
+        return render_template(
+            "login.html", error=error, username=username, expired=session.get("expired")
+        )
 
     @app.get("/logout")
     def logout():
+        injector.end_session(session.get("sid"))
         session.clear()
         return redirect(url_for("login"))
 
     @app.get("/main")
     def main():
-        return render_template("main.html")
+        return render("main.html")
 
     @app.get("/nav")
     def nav():
@@ -86,7 +172,7 @@ def create_app(db_path: str) -> Flask:
     @app.get("/invoices/search")
     def search():
         q = request.args.get("q", "").strip()
-        return render_template("search.html", q=q, results=db.search_invoices(conn(), q))
+        return render("search.html", q=q, results=db.search_invoices(conn(), q))
 
     @app.route("/invoices/new", methods=["GET", "POST"])
     def new_invoice():
@@ -100,6 +186,9 @@ def create_app(db_path: str) -> Flask:
             if duplicate is None:
                 try:
                     record_no = db.insert_invoice(conn(), invoice, lines, session["user"])
+                    if injector.hit(spec.lost):  # committed, but the answer never arrives
+                        fault("lost")
+                        return server_error()
                     return redirect(url_for("saved", record_no=record_no), code=303)
                 except sqlite3.IntegrityError:  # saved by a concurrent request just now
                     duplicate = db.find_duplicate(
@@ -114,7 +203,7 @@ def create_app(db_path: str) -> Flask:
     def render_form(form: InvoiceForm, vendors: list, errors: list[str]) -> str:
         chosen = form.values["vendor_id"]
         vendor_name = next((v["name"] for v in vendors if str(v["id"]) == chosen), "")
-        return render_template(
+        return render(
             "invoice_form.html",
             form=form,
             vendors=vendors,
@@ -145,8 +234,17 @@ def create_app(db_path: str) -> Flask:
     return app
 
 
-def serve(port: int, db_path: str, host: str = "127.0.0.1") -> None:
+def serve(
+    port: int,
+    db_path: str,
+    host: str = "127.0.0.1",
+    faults: str | None = None,
+    variant: str = "normal",
+) -> None:
     """Run the app until interrupted: threaded, no reloader, no debugger."""
-    app = create_app(db_path)
-    print(f"legacy app on http://{host}:{port} (db {db_path})", flush=True)
+    app = create_app(db_path, faults, variant)
+    extras = (f", faults {faults}" if faults else "") + (
+        f", variant {variant}" if variant != "normal" else ""
+    )
+    print(f"legacy app on http://{host}:{port} (db {db_path}{extras})", flush=True)
     app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
