@@ -7,11 +7,13 @@ and the columns it defines; the issuer as the most prominent name at the top of 
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from . import table
@@ -61,30 +63,8 @@ _RECURRING = re.compile(r"\b(recurring|wiederkehrend\w*|recurrent\w*|dauerrechnu
 _NOT_RECURRING = re.compile(
     r"\b(not|non|kein\w*|pas)[\s-]+(a\s+|une?\s+)?(recurring|wiederk|recurr)"
 )
-_LEGAL_FORMS = {
-    "ltd",
-    "limited",
-    "gmbh",
-    "ag",
-    "inc",
-    "llc",
-    "llp",
-    "plc",
-    "sarl",
-    "sa",
-    "sas",
-    "bv",
-    "nv",
-    "ab",
-    "oy",
-    "corp",
-    "co",
-    "kg",
-    "srl",
-    "spa",
-    "pty",
-    "services",
-}
+_LEGAL_FORMS = set("ltd limited gmbh ag inc llc llp plc sarl sa sas bv nv ab oy corp co".split())
+_LEGAL_FORMS |= {"kg", "srl", "spa", "pty", "services"}
 
 
 @dataclass
@@ -124,9 +104,9 @@ def extract(
 
     found: dict[str, list[Candidate]] = {}
     for label in labels:
-        for candidate in _values(label, labels, lines, day_first, reread):
+        candidate = _value(label, labels, lines, day_first, reread)
+        if candidate:
             found.setdefault(label.field, []).append(candidate)
-            break
 
     fields: dict[str, Field] = {}
     issuer = _issuer(lines, labels, page_sizes)
@@ -139,6 +119,11 @@ def extract(
     total = _pick_total(found.get("total", []), fields)
     if total:
         fields["total"] = total.to_field("total")
+    if reread:
+        _reconcile(fields, reread)
+        for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY):
+            if name in fields:
+                table.confirm(fields[name], lambda ws, n=name: _value_of(n, ws, day_first), reread)
     currency = _currency(found.get("currency", []), total, words)
     if currency:
         fields["currency"] = currency.to_field("currency")
@@ -149,9 +134,9 @@ def extract(
     return fields, items, text
 
 
-def _values(
+def _value(
     label: Label, labels: list[Label], lines: list[Line], day_first: bool, reread: Reread | None
-) -> list[Candidate]:
+) -> Candidate | None:
     """The typed value of ``label``: right of it, else below it, else (OCR) read again."""
     rule = f"label:{label.text}"
 
@@ -166,8 +151,8 @@ def _values(
         value = _typed(label.field, words, day_first)
         if value:
             value.rule, value.size = rule, label.size
-            return [value]
-    return []
+            return value
+    return None
 
 
 def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
@@ -190,12 +175,20 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
     return None
 
 
+def _value_of(field: str, words: list[Word], day_first: bool) -> Any:
+    candidate = _typed(field, words, day_first)
+    return candidate.value if candidate else None
+
+
 def _identifier(words: list[Word]) -> Candidate | None:
     for i, word in enumerate(words[:2]):
         text, used = word.text, [word]
-        for nxt in words[i + 1 :]:  # OCR may split '031' into '03' '1'
-            if nxt.x0 - used[-1].x1 > 0.25 * word.height or not nxt.text[0].isalnum():
-                break
+        for nxt in words[i + 1 :]:  # OCR may split '031' into '03' '1', 'PO-1' into 'PO-' '1'
+            gap = nxt.x0 - used[-1].x1
+            hyphen = text.endswith(("-", "/")) or nxt.text.startswith(("-", "/"))
+            if gap > (1.0 if hyphen else 0.25) * word.height or not nxt.text[0].isalnum():
+                if not (hyphen and gap <= word.height and nxt.text[0] in "-/"):
+                    break
             text, used = text + nxt.text, used + [nxt]
         repaired = False
         if word.ocr:
@@ -226,7 +219,12 @@ def amount(words: list[Word], strict: bool) -> Candidate | None:
             continue
         number, currency = split_currency(word.text)
         used = [word]
-        for neighbour in (words[i - 1] if i else None, words[i + 1] if after else None):
+        if after and re.fullmatch(r"\d{1,3}", number) and re.fullmatch(r"\d{3}([.,]\d{2})?", after):
+            if words[i + 1].x0 - word.x1 < 0.6 * word.height:  # '1 234,50', or a lost comma
+                number, used = f"{number} {after}", [word, words[i + 1]]
+                after = words[i + 2].text if i + 2 < len(words) else ""
+        following = words[i + len(used)] if after else None
+        for neighbour in (words[i - 1] if i else None, following):
             if neighbour and not currency:
                 sign = split_currency(neighbour.text)
                 if sign[1] and not sign[0]:
@@ -240,6 +238,49 @@ def amount(words: list[Word], strict: bool) -> Candidate | None:
             used.sort(key=lambda w: w.x0)
             return Candidate(value.quantize(Decimal("0.01")), used, "", repaired, 1, currency)
     return None
+
+
+def _reconcile(fields: dict[str, Field], reread: Reread) -> None:
+    """OCR: when subtotal + tax != total, read each again alone and keep sums that add up."""
+    if not {"subtotal", "total"} <= fields.keys():
+        return
+    names = [n for n in SUMMARY if n in fields]
+    zero = Decimal("0.00")
+
+    def adds_up(values: dict[str, Decimal]) -> bool:
+        return values["subtotal"] + values.get("tax", zero) == values["total"]
+
+    current = {n: fields[n].value for n in names}
+    if adds_up(current) or not all(fields[n].bbox for n in names):
+        return
+    options: dict[str, list[tuple[Decimal, list[Word]]]] = {n: [(current[n], [])] for n in names}
+    for name in names:
+        x0, top, x1, bottom = fields[name].bbox
+        pad = 0.3 * (bottom - top)
+        for psm in ("--psm 7", "--psm 8"):
+            words = reread(
+                fields[name].page, (x0 - 3 * pad, top - pad, x1 + pad, bottom + pad), psm
+            )
+            found = amount(words, strict=False)
+            if found and all(found.value != v for v, _ in options[name]):
+                options[name].append((found.value, found.words))
+    combos = sorted(
+        itertools.product(*(options[n] for n in names)),
+        key=lambda combo: sum(bool(words) for _, words in combo),  # fewest changes first
+    )
+    for combo in combos:
+        if adds_up({n: v for n, (v, _) in zip(names, combo, strict=True)}):
+            for name, (value, words) in zip(names, combo, strict=True):
+                if words:
+                    conf = min(w.conf for w in words) * REPAIRED
+                    fields[name] = dataclasses.replace(
+                        fields[name],
+                        value=value,
+                        raw=" ".join(w.text for w in words),
+                        confidence=round(conf, 3),
+                        bbox=union(words),
+                    )
+            return
 
 
 def _pick_total(candidates: list[Candidate], fields: dict[str, Field]) -> Candidate | None:
@@ -338,7 +379,3 @@ def _issuer(
     if not best:
         return None
     return Candidate(" ".join(w.text for w in best).strip(" ,;:"), best, "layout:top-name")
-
-
-def line_total(quantity: Decimal, unit_price: Decimal) -> Decimal:
-    return (quantity * unit_price).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -52,7 +52,7 @@ def grayscale(image: Image.Image) -> Image.Image:
 
 
 def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float]:
-    """Grayscale, despeckled, 300 dpi, deskewed, black on white; returns it and its dpi."""
+    """Grayscale, despeckled, 300 dpi and deskewed; returns it and its dpi."""
     gray = grayscale(image)
     # Speckles are a pixel or two at the scan's own resolution: remove them before scaling.
     gray = gray.filter(ImageFilter.MedianFilter(3))
@@ -64,7 +64,7 @@ def prepare(image: Image.Image, dpi: float) -> tuple[Image.Image, float]:
     angle = skew_angle(gray)
     if abs(angle) >= 0.05:
         gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    return binarize(gray), dpi
+    return gray, dpi
 
 
 def binarize(gray: Image.Image) -> Image.Image:
@@ -105,15 +105,21 @@ class OcrPage:
     def __init__(self, image: Image.Image, dpi: float, page: int):
         check_tesseract()
         self.page = page
-        self.image, self.dpi = prepare(image, dpi)
-        self.words = _tesseract(self.image, self.dpi, page, PAGE_OPTIONS)
+        self.image, self.dpi = prepare(image, dpi)  # kept gray: a re-read thresholds its crop
+        self.words = _tesseract(binarize(self.image), self.dpi, page, PAGE_OPTIONS)
         if _poor(self.words):
             # Perhaps the page lies on its side or upside down: ask tesseract which way is up.
-            turned = _upright(self.image)
-            if turned is not None:
-                retry = _tesseract(turned, self.dpi, page, PAGE_OPTIONS)
+            turn = _rotation(binarize(self.image))
+            if turn:
+                turned = self.image.rotate(-turn, expand=True, fillcolor=255)
+                retry = _tesseract(binarize(turned), self.dpi, page, PAGE_OPTIONS)
                 if sum(w.conf for w in retry) > sum(w.conf for w in self.words):
                     self.image, self.words = turned, retry
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """The page's width and height in points."""
+        return self.image.width * 72 / self.dpi, self.image.height * 72 / self.dpi
 
     def reread(self, region: tuple[float, float, float, float], options: str) -> list[Word]:
         """Read ``region`` (points) of the page again on its own, with tesseract ``options``."""
@@ -122,7 +128,8 @@ class OcrPage:
         x1, bottom = min(x1, self.image.width), min(bottom, self.image.height)
         if x1 - x0 < 4 or bottom - top < 4:
             return []
-        crop = self.image.crop((x0, top, x1, bottom))
+        # Thresholded on its own, a crop gets the threshold its few characters need.
+        crop = binarize(self.image.crop((x0, top, x1, bottom)))
         ink = ImageOps.invert(crop).getbbox()
         if ink is None:
             return []
@@ -194,18 +201,16 @@ def _meaningful(text: str) -> bool:
 
 
 def _poor(words: list[Word]) -> bool:
-    return len(words) < 10 or sum(w.conf for w in words) / len(words) < 0.5
+    return len(words) < 10 or sum(w.conf for w in words) / len(words) < 0.7
 
 
-def _upright(image: Image.Image) -> Image.Image | None:
+def _rotation(image: Image.Image) -> int:
+    """Degrees clockwise that would make the page upright (0 if it is, or cannot tell)."""
     try:
         osd = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractError:
-        return None  # too little text to tell
-    rotate = int(osd.get("rotate", 0)) % 360
-    if not rotate:
-        return None
-    return image.rotate(-rotate, expand=True, fillcolor=255)
+        return 0  # too little text to tell
+    return int(osd.get("rotate", 0)) % 360
 
 
 def open_image(image: Image.Image) -> Image.Image:

@@ -94,6 +94,7 @@ _DIGIT_LOOKALIKES = str.maketrans(
         "S": "5",
         "B": "8",
         "Z": "2",
+        "§": "5",
     }
 )
 

@@ -159,7 +159,7 @@ def _image_pages(path: Path):
         dpi = _dpi(frame)
         page = ocr.OcrPage(frame, dpi, number)
         words.extend(page.words)
-        sizes.append((frame.width * 72 / dpi, frame.height * 72 / dpi))
+        sizes.append(page.size)
         ocr_pages.append(number)
         rereaders[number] = page
     return words, sizes, ocr_pages, rereaders
