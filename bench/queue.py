@@ -9,6 +9,9 @@ last one's end. Prints the median items/s of the repetitions and the ratios.
                           [--backend sqlite postgresql]
 
 Targets: >= 500 items/s on SQLite with one worker; PostgreSQL faster with 4 workers than 1.
+SQLite has one writer at a time: with a no-op process, one worker can keep re-taking the
+write lock while the others back off in SQLite's busy handler ("busiest worker" near 100%);
+real bots spend seconds between claim and complete, and then share the queue evenly.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402
+import os  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
@@ -31,8 +35,19 @@ from deskhand.queue import open_store  # noqa: E402
 from deskhand.queue.testing import PostgresCluster, run_workers  # noqa: E402
 
 
-def measure(url: str, items: int, workers: int) -> float:
-    """Items per second for ``workers`` processes draining ``items`` fresh items."""
+def machine_load() -> str:
+    """How busy the machine is besides us: figures from a shared machine swing with it."""
+    text = f"load average {os.getloadavg()[0]:.1f}"
+    try:  # Linux pressure stall information: share of time some task waited for a CPU
+        some = Path("/proc/pressure/cpu").read_text().split()[1].split("=")[1]
+        return f"{text}, CPU pressure {some}% (avg10)"
+    except (OSError, IndexError):
+        return text
+
+
+def measure(url: str, items: int, workers: int) -> tuple[float, float]:
+    """Items per second for ``workers`` processes draining ``items`` fresh items, and the
+    share of the items the busiest worker took."""
     with open_store(url) as store:
         store.add_many("bench", [{"reference": f"item-{n}"} for n in range(items)])
     reports = run_workers(url, "bench", workers, timeout=600)
@@ -40,7 +55,7 @@ def measure(url: str, items: int, workers: int) -> float:
     if len(done) != items or len(set(done)) != items:
         raise SystemExit(f"wrong result: {len(done)} completions, {len(set(done))} distinct")
     elapsed = max(r.finished for r in reports) - min(r.started for r in reports)
-    return items / elapsed
+    return items / elapsed, max(len(r.ids) for r in reports) / items
 
 
 def main() -> int:
@@ -60,20 +75,25 @@ def main() -> int:
         if "postgresql" in args.backend:
             pg = stack.enter_context(PostgresCluster(durable=True))
         print(f"claim + complete, no-op process, {args.items} items, median of {args.repeat}")
+        print(f"{os.cpu_count()} CPUs; at the start: {machine_load()}")
         for backend in args.backend:
             for workers in args.workers:
-                rates = []
+                rates, shares = [], []
                 for rep in range(args.repeat):
                     if backend == "sqlite":
                         url = f"sqlite:///{tmp / f'{workers}-{rep}.db'}"
                     else:
                         url = pg.create_database(f"bench_{workers}_{rep}")
-                    rates.append(measure(url, args.items, workers))
+                    rate, share = measure(url, args.items, workers)
+                    rates.append(rate)
+                    shares.append(share)
                 median = medians[backend, workers] = statistics.median(rates)
                 runs = ", ".join(f"{r:.0f}" for r in rates)
-                print(f"{backend:10} {workers} worker(s): {median:7.0f} items/s   ({runs})")
+                busiest = f"busiest worker took {statistics.median(shares):.0%}"
+                line = f"{backend:10} {workers} worker(s): {median:5.0f} items/s"
+                print(f"{line}  ({runs}; {busiest})")
 
-    print()
+    print(f"at the end: {machine_load()}\n")
     if ("sqlite", 1) in medians:
         rate = medians["sqlite", 1]
         print(f"sqlite, 1 worker: {rate:.0f} items/s = {rate / 500:.2f} x the 500 items/s target")

@@ -17,6 +17,11 @@ runner died) makes the item claimable again, and the late runner's ``complete`` 
 ``LeaseLost`` instead of overwriting the new owner's result. ``fail`` schedules a retry
 with exponential back-off until ``max_attempts``; ``to_review`` sends it to a person.
 Every change is appended to the item's ``history``.
+
+Durability on SQLite (WAL): adds, intent and outcome records and manual retries/cancels
+are synced to disk before they return; claims and results are safe against a crash of the
+process, and a power cut can at worst undo the latest of them (the item is then redone,
+and a recorded intent still makes the retry reconcile). PostgreSQL syncs every commit.
 """
 
 from .models import (

@@ -54,6 +54,7 @@ RELEASE = FINISH.values(attempts=items.c.attempts - 1)
 BY_ID = select(items).where(items.c.id == bindparam("b_id"))
 BY_ID_LOCKED = BY_ID.with_for_update()
 LOG = insert(history)
+INSERT_ITEMS = insert(items).returning(items.c.id, items.c.reference, sort_by_parameter_order=True)
 NO_LEASE = {"lease_owner": None, "lease_expires": None}
 ADD_FIELDS = {"payload", "files", "priority", "not_before", "deadline"}
 

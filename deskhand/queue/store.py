@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exc, insert, select
+from sqlalchemy import Connection, Engine, exc
 
 from . import rows as q
 from .models import (
@@ -27,7 +27,7 @@ from .models import (
     item_from_row,
 )
 from .reading import Reading
-from .schema import create_queue_engine, items, mask_url, resolve_url
+from .schema import create_queue_engine, mask_url, resolve_url
 
 
 def open_store(url: str | None = None, root: Path | None = None) -> Store:
@@ -92,36 +92,33 @@ class Store(Reading):
     def add_many(
         self,
         queue: str,
-        specs: Iterable[Mapping[str, Any]],
+        items: Iterable[Mapping[str, Any]],
         *,
         by: str | None = None,
         now: datetime | None = None,
     ) -> tuple[builtins.list[Item], builtins.list[Item]]:
-        """Queue many items in one transaction. Each spec is a mapping with ``reference`` and
+        """Queue many items in one transaction. Each is a mapping with ``reference`` and
         optionally ``payload``, ``files``, ``priority``, ``not_before``, ``deadline``.
         Returns ``(added, existing)``: references already queued (or repeated) change nothing.
         """
         now = q.utc(now)
         rows: dict[str, dict] = {}
         order: builtins.list[str] = []  # every reference in the order given, repeats too
-        for spec in specs:
+        for spec in items:
             row = q.new_row(queue, spec, now)
             rows.setdefault(row["reference"], row)
             order.append(row["reference"])
         for attempt in range(3):
             try:
-                with self._write() as conn:
+                with self._write(durable=True) as conn:
                     found = q.existing(conn, queue, builtins.list(rows))
                     fresh = [row for ref, row in rows.items() if ref not in found]
-                    new = {row["reference"] for row in fresh}
+                    ids: dict[str, int] = {}
                     if fresh:
-                        stmt = insert(items).returning(
-                            items.c.id, items.c.reference, sort_by_parameter_order=True
-                        )
+                        stmt = q.INSERT_ITEMS
                         ids = {r.reference: r.id for r in conn.execute(stmt, fresh)}
-                        for row in fresh:
-                            row["id"] = ids[row["reference"]]
-                        conn.execute(q.LOG, [q.entry(row["id"], "added", by, now) for row in fresh])
+                        log = [q.entry(ids[ref], "added", by, now) for ref in ids]
+                        conn.execute(q.LOG, log)
                 break
             except exc.IntegrityError:
                 # A concurrent writer (PostgreSQL) queued one of them first: read again.
@@ -130,11 +127,11 @@ class Store(Reading):
         added: builtins.list[Item] = []
         existing: builtins.list[Item] = []
         for ref in order:
-            if ref in new:
-                new.discard(ref)  # a repeat within this batch counts as existing
-                added.append(item_from_row(rows[ref]))
-            else:
-                existing.append(found[ref] if ref in found else item_from_row(rows[ref]))
+            if ref in found:
+                existing.append(found[ref])
+            else:  # added now; a repeat later in this batch counts as existing
+                found[ref] = item_from_row({**rows[ref], "id": ids[ref]})
+                added.append(found[ref])
         return added, existing
 
     # -- working ----------------------------------------------------------------------
@@ -256,7 +253,8 @@ class Store(Reading):
         now = q.utc(now)
         checkpoint = {"step": step, "data": data, "intent_at": now.isoformat(), "outcome": None}
         values = {"checkpoint": checkpoint, "status": IN_PROGRESS}
-        return self._finish(item_id, owner, values, "intent", {"step": step, "data": data}, now)
+        detail = {"step": step, "data": data}
+        return self._finish(item_id, owner, values, "intent", detail, now, durable=True)
 
     def record_outcome(
         self, item_id: int, owner: str, data: dict, now: datetime | None = None
@@ -269,7 +267,7 @@ class Store(Reading):
         checkpoint = {**current.checkpoint, "outcome": data, "outcome_at": now.isoformat()}
         values = {"checkpoint": checkpoint, "status": IN_PROGRESS}
         detail = {"step": checkpoint.get("step"), "data": data}
-        return self._finish(item_id, owner, values, "outcome", detail, now)
+        return self._finish(item_id, owner, values, "outcome", detail, now, durable=True)
 
     # -- managing ---------------------------------------------------------------------
 
@@ -289,9 +287,20 @@ class Store(Reading):
     # -- internals --------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self._connection("writer") as conn, self._unavailable(), conn.begin():
-            yield conn  # SQLite: BEGIN IMMEDIATE (see schema.py)
+    def _write(self, durable: bool = False) -> Iterator[Connection]:
+        """A write transaction (SQLite: BEGIN IMMEDIATE). ``durable``: on disk even through
+        a power cut when it returns (SQLite syncs FULL; PostgreSQL always does)."""
+        with self._connection("writer") as conn, self._unavailable():
+            if not durable:
+                with conn.begin():
+                    yield conn
+                return
+            conn.execution_options(durable=True)
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.execution_options(durable=False)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -336,12 +345,13 @@ class Store(Reading):
         now: datetime,
         stmt: Any = q.FINISH,
         extra: dict | None = None,
+        durable: bool = False,
     ) -> Item:
         """Apply ``values`` if ``owner`` still holds the lease, else raise LeaseLost."""
         if values["status"] != IN_PROGRESS:
             values = values | q.NO_LEASE
         params = {"b_id": item_id, "b_owner": owner, "updated_at": now, **values, **(extra or {})}
-        with self._write() as conn:
+        with self._write(durable) as conn:
             row = conn.execute(stmt, params).first()
             if row is None:
                 raise self._lease_lost(conn, item_id, owner, event)
@@ -349,7 +359,7 @@ class Store(Reading):
         return item_from_row(row)
 
     def _lease_lost(self, conn: Connection, item_id: int, owner: str, event: str) -> Exception:
-        row = conn.execute(select(items).where(items.c.id == item_id)).first()
+        row = conn.execute(q.BY_ID, {"b_id": item_id}).first()
         if row is None:
             return QueueError(f"no item {item_id}")
         holder = f", leased by {row.lease_owner}" if row.lease_owner else ""
@@ -370,7 +380,7 @@ class Store(Reading):
         """A manual status change, allowed only from the ``allowed`` statuses."""
         now = q.utc(now)
         verb = "retried" if event == "manual_retry" else "cancelled"
-        with self._write() as conn:
+        with self._write(durable=True) as conn:
             current = conn.execute(q.BY_ID_LOCKED, {"b_id": item_id}).first()
             if current is None:
                 raise QueueError(f"no item {item_id}: see `queue list`")

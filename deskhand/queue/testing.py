@@ -3,6 +3,7 @@ processes.
 
     with PostgresCluster() as pg:              # initdb + pg_ctl start into a temp folder
         url = pg.create_database()             # postgresql+psycopg://postgres@127.0.0.1:…/…
+        url = pg.empty_database()              # one database, emptied on each call (tests)
         reports = run_workers(url, "q", workers=4)
 
 The cluster uses Debian's binaries (/usr/lib/postgresql/<version>/bin). initdb refuses to
@@ -67,8 +68,23 @@ class PostgresCluster:
 
     def start(self) -> PostgresCluster:
         self.dir = Path(tempfile.mkdtemp(prefix="deskhand-pg-"))
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        atexit.register(self.stop)
+        return self
+
+    def _start(self) -> None:
         if os.geteuid() == 0:
-            shutil.chown(self.dir, PG_USER, PG_USER)
+            try:
+                shutil.chown(self.dir, PG_USER, PG_USER)
+            except LookupError:
+                raise ConfigError(
+                    f"no {PG_USER!r} user to run PostgreSQL as (initdb refuses root): "
+                    "apt-get install postgresql"
+                ) from None
         data = self.dir / "data"
         self._run(
             "initdb", "-D", data, "-U", PG_USER, "-A", "trust", "-E", "UTF8",
@@ -84,12 +100,10 @@ class PostgresCluster:
                     "pg_ctl", "-D", data, "-l", self.dir / "server.log", "-w", "-t", "30",
                     "-o", f"-p {self.port} {settings}", "start",
                 )  # fmt: skip
-                break
+                return
             except ConfigError:
                 if attempt == 2:
                     raise
-        atexit.register(self.stop)
-        return self
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its folder."""
@@ -194,8 +208,11 @@ class WorkerReport:
     finished: float
 
 
-def drain(url: str, queue: str, owner: str, barrier=None, output: dict | None = None):
-    """Claim and complete (a no-op process) until nothing is claimable."""
+def drain(
+    url: str, queue: str, owner: str, barrier=None, work_seconds: float = 0.0
+) -> WorkerReport:
+    """Claim and complete until nothing is claimable. ``work_seconds``: time spent
+    "processing" each item, outside any transaction (0: a no-op process)."""
     from .store import open_store
 
     store = open_store(url)
@@ -205,28 +222,34 @@ def drain(url: str, queue: str, owner: str, barrier=None, output: dict | None = 
         started = time.monotonic()
         ids = []
         while (item := store.claim(queue, owner)) is not None:
-            store.complete(item.id, owner, output)
+            if work_seconds:
+                time.sleep(work_seconds)
+            store.complete(item.id, owner, {"by": owner})
             ids.append(item.id)
         return WorkerReport(owner, ids, started, time.monotonic())
     finally:
         store.close()
 
 
-def _worker(url: str, queue: str, owner: str, barrier, results) -> None:
+def _worker(url: str, queue: str, owner: str, barrier, results, work_seconds: float) -> None:
     try:
-        results.put(drain(url, queue, owner, barrier))
+        results.put(drain(url, queue, owner, barrier, work_seconds))
     except BaseException:
         barrier.abort()
         results.put(f"{owner}: {traceback.format_exc()}")
 
 
-def run_workers(url: str, queue: str, workers: int, timeout: float = 120) -> list[WorkerReport]:
+def run_workers(
+    url: str, queue: str, workers: int, work_seconds: float = 0.0, timeout: float = 120
+) -> list[WorkerReport]:
     """Drain ``queue`` with ``workers`` spawned processes started together."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(workers)
     results = ctx.Queue()
     procs = [
-        ctx.Process(target=_worker, args=(url, queue, f"worker-{n}", barrier, results))
+        ctx.Process(
+            target=_worker, args=(url, queue, f"worker-{n}", barrier, results, work_seconds)
+        )
         for n in range(workers)
     ]
     for proc in procs:
