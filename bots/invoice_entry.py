@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from deskhand import Bot, BusinessError, documents, vault
+from deskhand import ApplicationError, Bot, BusinessError, documents, vault
 
 bot = Bot("invoice_entry", queue="invoices", selectors="legacy_ap", max_attempts=3)
 
@@ -33,26 +33,10 @@ def incoming(ctx):
 
 @bot.process
 def key_invoice(item, ctx):
-    with ctx.step("read document", file=item["name"]):
-        invoice = documents.extract(item.file, kind="invoice")
-        ctx.values("extracted", {k: f.value for k, f in invoice.fields.items()})
-    with ctx.step("validate"):
-        documents.validate(invoice)
-        entry = entry_for(invoice, note=f"Keyed by deskhand from {item['name']}")
-        ctx.values("keyed", flat(entry))
-
-    app = ctx.web()
-    with ctx.step("log in"):
-        log_in(app, vault.get("legacy_ap"))
-    with ctx.step("check not already entered", invoice=entry["invoice_number"]):
-        existing = find_invoice(app, entry["vendor"], entry["invoice_number"])
-    if existing:
-        with ctx.step("read back existing record", record=existing):
-            saved = read_record(app, existing)
-            ctx.values("read_back", flat(saved))
-            compare(entry, saved, existing)
-        return ctx.done(record=existing, already_entered=True)
-
+    entry = read_entry(item, ctx)
+    app = open_app(ctx)
+    if done := already_entered(app, ctx, entry):
+        return done
     with ctx.step("open invoice form"):
         app["nav_new_invoice"].click()
     with ctx.step("choose vendor", vendor=entry["vendor"]):
@@ -61,13 +45,57 @@ def key_invoice(item, ctx):
         fill_header(app, entry)
     with ctx.step("fill line items", lines=len(entry["lines"])):
         fill_lines(app, entry["lines"])
-    with ctx.step("save", point_of_no_return=True, invoice=entry["invoice_number"]):
+    with ctx.step(
+        "save", point_of_no_return=True, vendor=entry["vendor"], invoice=entry["invoice_number"]
+    ) as step:
         record = save(app, entry["invoice_number"])
+        step.set(record=record)
     with ctx.step("read back", record=record):
-        saved = read_record(app, record)
-        ctx.values("read_back", flat(saved))
-        compare(entry, saved, record)
+        verify(app, ctx, entry, record)
     return ctx.done(record=record)
+
+
+@bot.reconcile
+def saved_before(item, ctx, checkpoint):
+    """An earlier attempt stopped during Save: the invoice is in the system or it is not."""
+    entry = read_entry(item, ctx)
+    return already_entered(open_app(ctx), ctx, entry)
+
+
+def read_entry(item, ctx) -> dict:
+    """The document, read and validated, as the values to key."""
+    with ctx.step("read document", file=item["name"]):
+        invoice = documents.extract(item.file, kind="invoice")
+        ctx.values("extracted", {k: f.value for k, f in invoice.fields.items()})
+    with ctx.step("validate"):
+        documents.validate(invoice)
+        entry = entry_for(invoice, note=f"Keyed by deskhand from {item['name']}")
+        ctx.values("keyed", flat(entry))
+    return entry
+
+
+def open_app(ctx):
+    app = ctx.web()
+    with ctx.step("log in"):
+        log_in(app, vault.get("legacy_ap"))
+    return app
+
+
+def already_entered(app, ctx, entry: dict) -> dict | None:
+    """The output for an invoice the system already has (checked field by field), or None."""
+    with ctx.step("check not already entered", invoice=entry["invoice_number"]):
+        existing = find_invoice(app, entry["vendor"], entry["invoice_number"])
+    if not existing:
+        return None
+    with ctx.step("read back existing record", record=existing):
+        verify(app, ctx, entry, existing)
+    return ctx.done(record=existing, already_entered=True)
+
+
+def verify(app, ctx, entry: dict, record: str) -> None:
+    saved = read_record(app, record)
+    ctx.values("read_back", flat(saved))
+    compare(entry, saved, record)
 
 
 # -- what to key ---------------------------------------------------------------------------
@@ -194,6 +222,9 @@ def save(app, invoice_number: str) -> str:
     if app["form_errors"].exists():
         problems = content.locator("#errors li").all_inner_texts()
         raise BusinessError("the legacy app refused the invoice: " + " ".join(problems))
+    if not app["record_number"].exists():  # an error page: the save may or may not have happened
+        title = content.locator("h1").first.inner_text() if content.locator("h1").count() else ""
+        raise ApplicationError(f"no confirmation after Save ({title or 'blank page'})")
     return app["record_number"].text()
 
 

@@ -25,6 +25,7 @@ import importlib
 from typing import Any
 
 from .bot import Bot, WorkItem
+from .context import Context
 from .errors import (
     ApplicationError,
     BusinessError,
@@ -32,7 +33,7 @@ from .errors import (
     DeskhandError,
     SelectorNotFound,
 )
-from .runner import Context, RunResult, run_bot
+from .runner import RunResult, run_bot
 
 __all__ = [
     "ApplicationError",

@@ -62,6 +62,7 @@ class Bot:
     settings: dict[str, Any] = field(default_factory=dict)
     _source: Callable[..., Iterable[WorkItem]] | None = field(default=None, repr=False)
     _process: Callable[..., Any] | None = field(default=None, repr=False)
+    _reconcile: Callable[..., Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.queue = self.queue or self.name
@@ -76,6 +77,14 @@ class Bot:
     def process(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Decorator: the function that runs one item, ``fn(item, ctx)``."""
         self._process = fn
+        return fn
+
+    def reconcile(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator: ``fn(item, ctx, checkpoint)`` asks the target whether an earlier
+        attempt's point of no return already happened (``checkpoint["data"]`` is what the
+        step was given). Return the output (e.g. ``ctx.done(record=...)``) when it did, None
+        when it did not (then the item is processed again)."""
+        self._reconcile = fn
         return fn
 
     @property

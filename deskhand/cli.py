@@ -36,9 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the bots in bots/")
 
-    run = sub.add_parser("run", help="run a bot over its input")
+    run = sub.add_parser("run", help="queue a bot's input, then process its queue")
     run.add_argument("bot")
     _run_options(run)
+
+    worker = sub.add_parser("worker", help="process what a bot's queue holds")
+    worker.add_argument("bot")
+    worker.add_argument("--forever", action="store_true", help="keep waiting for new items")
+    _run_options(worker)
+
+    from .queue.cli import add_arguments as add_queue_arguments
+
+    add_queue_arguments(sub)
 
     demo = sub.add_parser("demo", help="start the demo app and run invoice_entry on the samples")
     demo.add_argument("--headed", action="store_true", help="show the browser")
@@ -58,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract = sub.add_parser("extract", help="read documents and print their fields")
     extract.add_argument("files", nargs="+", metavar="FILE")
-    extract.add_argument("--kind", default="invoice", choices=["invoice"])
+    extract.add_argument("--kind", default="invoice", choices=["invoice", "receipt"])
+    extract.add_argument("--template", help="use templates/NAME.yaml instead of recognising one")
     extract.add_argument("--json", action="store_true", help="one JSON object per file")
 
     report = sub.add_parser("report", help="render a run's report.html again from its log")
@@ -73,6 +83,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trace", action="store_true", default=None, help="save trace.zip")
     p.add_argument("--max-attempts", type=int, help="attempts per item for system errors")
     p.add_argument("--retry-delay", type=float, help="seconds before the first retry")
+    p.add_argument("--db", help="queue database URL (default: sqlite .deskhand/queue.db)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,23 +130,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     root = _root()
     bot = load_bot(args.bot, root)
-    cli = {
-        k: getattr(args, k)
-        for k in ("input", "target", "headed", "trace", "max_attempts", "retry_delay")
-    }
-    settings = load_settings(root, bot.settings, cli)
+    options = ("input", "target", "headed", "trace", "max_attempts", "retry_delay", "db")
+    settings = load_settings(root, bot.settings, {k: getattr(args, k) for k in options})
+    if args.command == "worker":
+        return _execute(bot, settings, from_source=False, forever=args.forever)
     return _execute(bot, settings)
 
 
-def _execute(bot, settings) -> int:
+def _execute(bot, settings, from_source: bool = True, forever: bool = False) -> int:
     from .runner import run_bot
 
-    if settings.input is not None and not settings.resolve(settings.input).exists():
-        raise ConfigError(f"input {settings.input} does not exist: check the path")
+    if from_source and settings.input is not None:
+        if not settings.resolve(settings.input).exists():
+            raise ConfigError(f"input {settings.input} does not exist: check the path")
     if settings.target:
         check_reachable(settings.target)
     with _progress() as on_item:
-        result = run_bot(bot, settings, on_item=on_item)
+        result = run_bot(bot, settings, on_item=on_item, from_source=from_source, forever=forever)
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
     print(f"{bot.name}: {len(result.items)} items: {counts}")
     print(f"log:    {result.dir / 'bot.log'}")
@@ -242,7 +253,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     bot = load_bot("invoice_entry", root)
     db = root / "logs" / "demo-app.db"
-    db.unlink(missing_ok=True)  # the demo starts from an empty system every time
+    queue = root / "logs" / "demo-queue.db"
+    for old in (db, queue):  # the demo starts from an empty system every time
+        for suffix in ("", "-wal", "-shm", "-journal"):  # SQLite replays a leftover WAL
+            Path(f"{old}{suffix}").unlink(missing_ok=True)
     with demo_app(root, db) as url:
         print(f"demo app on {url} (database {db.relative_to(root)})", flush=True)
         cli = {
@@ -250,6 +264,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "target": url,
             "headed": args.headed or None,
             "trace": args.trace or None,
+            "db": f"sqlite:///{queue}",
         }
         settings = load_settings(root, bot.settings, cli)
         return _execute(bot, settings)
@@ -276,7 +291,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     failed = 0
     for name in args.files:
         try:
-            doc = documents.extract(Path(name), kind=args.kind)
+            options = {"template": args.template} if args.template else {}
+            doc = documents.extract(Path(name), kind=args.kind, **options)
             data = doc.to_dict()
         except DeskhandError as exc:
             failed += 1
@@ -306,6 +322,12 @@ def _print_document(data: dict) -> None:
         print(f"   line {n}: {cells}")
 
 
+def cmd_queue(args: argparse.Namespace) -> int:
+    from .queue.cli import run
+
+    return run(args, _root())
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import render_report
 
@@ -319,6 +341,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
+    "worker": cmd_run,
+    "queue": cmd_queue,
     "demo": cmd_demo,
     "demo-app": cmd_demo_app,
     "extract": cmd_extract,

@@ -28,6 +28,9 @@ class Settings:
     timeout_ms: int = 10_000
     max_attempts: int | None = None  # None: the bot's own
     retry_delay: float | None = None  # seconds before the first retry; doubles each time
+    db: str | None = None  # queue database URL; default sqlite:///<root>/.deskhand/queue.db
+    lease_seconds: float = 60.0  # a claimed item returns to the queue this long after its
+    # runner's last heartbeat (the runner beats every third of it)
 
     def resolve(self, path: Path | None) -> Path | None:
         """A path from the settings, relative to the project root."""
@@ -37,7 +40,7 @@ class Settings:
 
 
 _KEYS = {f.name: f for f in fields(Settings) if f.name != "root"}
-_ENV_SKIP = {"DESKHAND_BROWSER", "DESKHAND_DB"}  # read where they are used
+_ENV_SKIP = {"DESKHAND_BROWSER", "DESKHAND_OCR_LANG"}  # read where they are used
 
 
 def _coerce(key: str, value: Any, origin: str) -> Any:
@@ -113,4 +116,5 @@ def describe(settings: Settings, bot: Any) -> dict[str, Any]:
         "timeout_ms": settings.timeout_ms,
         "max_attempts": settings.max_attempts or bot.max_attempts,
         "retry_delay": bot.retry_delay if settings.retry_delay is None else settings.retry_delay,
+        "lease_seconds": settings.lease_seconds,
     }

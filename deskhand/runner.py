@@ -1,12 +1,20 @@
-"""Running a bot: its source's items, one by one, through its process.
+"""Running a bot: its source's items go into its durable queue, then one by one through
+its process.
 
 Each item ends ``done`` (with an output), ``needs_review`` (a BusinessError: the data is
 wrong or unsure; never retried) or ``failed`` (any other error, after the bot's retries
-with exponential back-off). One item's failure never stops the others.
+with exponential back-off). One item's failure never stops the others. An item is claimed
+under a lease kept alive by a heartbeat, so a runner that dies loses nothing: another run
+takes the item back when the lease expires. A step marked as the point of no return records
+its intent and outcome in the queue; an item retried with an intent but no outcome is
+reconciled with the target (the bot's ``@bot.reconcile``) instead of being keyed again.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,10 +23,13 @@ from typing import Any
 
 from .bot import Bot, WorkItem
 from .config import describe
+from .context import Context
 from .errors import BusinessError, ConfigError, DeskhandError
-from .logs import RunLog, slug
+from .logs import RunLog
 from .selectors import SelectorRepository
-from .steps import Step, error_info
+from .steps import error_info
+
+POLL_SECONDS = 1.0  # how often a worker that runs forever looks for new items
 
 DONE, NEEDS_REVIEW, FAILED = "done", "needs_review", "failed"
 
@@ -61,10 +72,14 @@ class RunResult:
 class Run:
     """What the items of one run share: the bot, the settings, the log, the browser."""
 
-    def __init__(self, bot: Bot, settings: Any, log: RunLog, browser: Any = None) -> None:
+    def __init__(
+        self, bot: Bot, settings: Any, log: RunLog, browser: Any = None, store: Any = None
+    ) -> None:
         self.bot = bot
         self.settings = settings
         self.log = log
+        self.store = store
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{log.run_id}"
         self.browser = browser  # shared (not ours to close) when given
         self._own_browser = browser is None
         self._context: Any = None
@@ -107,112 +122,6 @@ class Run:
                 self.browser = None
 
 
-class Context:
-    """What a bot's functions get as ``ctx``: settings, steps, the browser, the output."""
-
-    def __init__(self, run: Run, item: WorkItem | None = None, attempt: int = 1) -> None:
-        self.run = run
-        self.current = item
-        self.attempt = attempt
-        self.steps: list[Step] = []
-        self.pages: list[Any] = []
-        self.last_page: Any = None
-        self._shots = 0
-
-    # -- settings -----------------------------------------------------------------------
-    @property
-    def settings(self) -> Any:
-        return self.run.settings
-
-    @property
-    def input(self) -> Path:
-        """The input folder or file (``--input``); a ConfigError when missing."""
-        path = self.settings.resolve(self.settings.input)
-        if path is None:
-            raise ConfigError(f"bot {self.run.bot.name} needs --input PATH")
-        if not path.exists():
-            raise ConfigError(f"input {path} does not exist: create it or pass --input PATH")
-        return path
-
-    @property
-    def target(self) -> str:
-        """The target application's URL (``--target``); a ConfigError when missing."""
-        if not self.settings.target:
-            raise ConfigError(f"bot {self.run.bot.name} needs --target URL (the app to key into)")
-        return self.settings.target
-
-    @property
-    def run_dir(self) -> Path:
-        return self.run.log.dir
-
-    # -- building blocks ----------------------------------------------------------------
-    def item(self, reference: str, **payload: Any) -> WorkItem:
-        """Make a work item (used in a bot's source)."""
-        return WorkItem(str(reference), payload)
-
-    def step(self, name: str, *, point_of_no_return: bool = False, **data: Any) -> Step:
-        """A logged step: ``with ctx.step("save", point_of_no_return=True): ...``."""
-        return Step(self, name, point_of_no_return, **data)
-
-    def done(self, **output: Any) -> dict[str, Any]:
-        """The item's output; return it from the process function."""
-        return output
-
-    def web(self, url: str | None = None) -> Any:
-        """A new logged browser page on ``url`` (default: the target), named elements from
-        the bot's selector repository. The browser starts on first use and is shared."""
-        from .web import WebPage
-
-        base = url or self.target
-        page = WebPage(self.run.new_page(), self, self.run.selectors, base)
-        self.pages.append(page)
-        self.last_page = page
-        return page
-
-    # -- logging ------------------------------------------------------------------------
-    def emit(self, kind: str, level: str = "INFO", /, **fields: Any) -> dict:
-        ref = self.current.reference if self.current else None
-        return self.run.log.event(kind, level, item=ref, attempt=self.attempt, **fields)
-
-    def action(self, action: str, element: str | None = None, data: Any = None) -> None:
-        step = self.steps[-1].name if self.steps else None
-        self.emit("action", "DEBUG", step=step, action=action, element=element, data=data)
-
-    def info(self, message: str, **data: Any) -> None:
-        """A free-form line in the step log."""
-        self.emit("log", message=message, data=data or None)
-
-    def warning(self, message: str, **data: Any) -> None:
-        self.emit("warning", "WARNING", message=message, data=data or None)
-
-    def values(self, kind: str, mapping: dict[str, Any]) -> None:
-        """Record field values for the report's comparison table.
-
-        ``kind`` is one of ``extracted``, ``keyed``, ``read_back``.
-        """
-        if kind not in ("extracted", "keyed", "read_back"):
-            raise ValueError(f"values kind must be extracted, keyed or read_back, not {kind!r}")
-        self.emit("values", kind=kind, data=mapping)
-
-    def capture(self, name: str) -> dict[str, Any]:
-        """Screenshot + HTML of the page last used, into the run's screenshots folder."""
-        page = self.last_page
-        if page is None:
-            return {}
-        self._shots += 1
-        ref = slug(self.current.reference, 24) if self.current else "run"
-        stem = f"{ref}-a{self.attempt}-{self._shots}-{name}"
-        return page.capture(self.run.log.screenshots, stem)
-
-    def close_pages(self) -> None:
-        for page in self.pages:
-            try:
-                page.raw.close()
-            except Exception:
-                pass
-        self.pages.clear()
-
-
 def collect_items(bot: Bot, run: Run) -> list[WorkItem]:
     """The bot's work items, duplicates (same reference) dropped."""
     if bot._source is None:
@@ -225,70 +134,190 @@ def collect_items(bot: Bot, run: Run) -> list[WorkItem]:
     return list(items.values())
 
 
+def enqueue(run: Run) -> None:
+    """Queue what the bot's source yields; what the queue already holds adds nothing."""
+    items = collect_items(run.bot, run)
+    specs = [
+        {"reference": i.reference, "payload": i.payload, "files": [str(i.file)] if i.file else []}
+        for i in items
+    ]
+    added, existing = run.store.add_many(run.bot.queue, specs, by=run.owner)
+    earlier: dict[str, int] = {}
+    for item in existing:
+        earlier[item.status] = earlier.get(item.status, 0) + 1
+    run.log.event("source", total=len(items), added=len(added), already_queued=earlier)
+
+
 def run_bot(
     bot: Bot,
     settings: Any,
     on_item: Callable[[ItemResult, int, int], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     browser: Any = None,
+    *,
+    from_source: bool = True,
+    forever: bool = False,
+    stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run every item of ``bot``'s source and render the report; the run folder is returned
-    in the result. A ConfigError (the set-up is wrong) stops the run and propagates.
-    ``browser`` (a started :class:`deskhand.web.Browser`) is shared instead of started."""
+    """Queue the bot's work (``from_source``), process every claimable item of its queue,
+    and render the report. ``forever``: keep polling for new items until ``stop`` is set.
+    ``browser`` (a started :class:`deskhand.web.Browser`) is shared instead of started.
+    A ConfigError (the set-up is wrong) stops the run and propagates."""
+    from .queue import open_store
     from .report import render_report
 
+    stop = stop or threading.Event()
     log = RunLog(settings.resolve(settings.logs_dir), bot.name)
-    run = Run(bot, settings, log, browser)
+    store = open_store(settings.db, settings.root)
+    run = Run(bot, settings, log, browser, store)
     if bot.selectors:
         run.selectors  # noqa: B018 - load now: a broken repository is a ConfigError up front
     results: list[ItemResult] = []
-    items: list[WorkItem] = []
     with log:
-        log.event("run_start", settings=describe(settings, bot))
+        log.event("run_start", settings=describe(settings, bot), queue=bot.queue, db=store.url)
         try:
-            items = collect_items(bot, run)
-            log.event("source", total=len(items))
-            for index, item in enumerate(items, 1):
-                result = _run_item(run, item, sleep)
-                results.append(result)
-                if on_item:
-                    on_item(result, index, len(items))
+            if from_source:
+                enqueue(run)
+            while not stop.is_set():
+                claimed = store.claim(bot.queue, run.owner, settings.lease_seconds)
+                if claimed is None:
+                    wait = _next_due(run)
+                    if wait is None:
+                        if not forever:
+                            break
+                        wait = POLL_SECONDS
+                    if forever:
+                        stop.wait(min(wait, POLL_SECONDS))
+                    else:
+                        sleep(wait)
+                    continue
+                result = _run_claimed(run, claimed)
+                if result is not None:
+                    results.append(result)
+                    if on_item:
+                        on_item(result, len(results), len(results) + _waiting(run))
         finally:
             run.close()
             outcome = RunResult(bot.name, log.run_id, log.dir, results)
-            log.event("run_end", counts=outcome.counts, total=len(items))
+            log.event("run_end", counts=outcome.counts, total=len(results))
+            store.close()
             render_report(log.dir)
     return outcome
 
 
-def _run_item(run: Run, item: WorkItem, sleep: Callable[[float], None]) -> ItemResult:
-    bot, settings = run.bot, run.settings
-    attempts = settings.max_attempts or bot.max_attempts
+def _next_due(run: Run) -> float | None:
+    """Seconds until the earliest queued retry is due; None when nothing waits."""
+    waiting = run.store.list(run.bot.queue, status="new", limit=1000)
+    if not waiting:
+        return None
+    now = time.time()
+    due = [i.not_before.timestamp() for i in waiting if i.not_before is not None]
+    return max(0.0, min(due) - now) if len(due) == len(waiting) else 0.0
+
+
+def _waiting(run: Run) -> int:
+    counts = run.store.counts(run.bot.queue)
+    return counts.get("new", 0) + counts.get("in_progress", 0)
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps the item's lease alive while the bot works on it."""
+
+    def __init__(self, run: Run, item_id: int) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{item_id}")
+        self.owner_run, self.item_id = run, item_id
+        self.done = threading.Event()
+        self.lost = False
+
+    def run(self) -> None:
+        run = self.owner_run
+        lease = run.settings.lease_seconds
+        while not self.done.wait(lease / 3):
+            try:
+                if not run.store.heartbeat(self.item_id, run.owner, lease):
+                    self.lost = True
+                    return
+            except Exception:  # the database hiccuped: the next beat tries again
+                continue
+
+
+def _run_claimed(run: Run, queued: Any) -> ItemResult | None:
+    """One attempt at a claimed item; its result when the item is finished, None when a
+    retry was scheduled or the lease was lost."""
+    bot, settings, store = run.bot, run.settings, run.store
+    max_attempts = settings.max_attempts or bot.max_attempts
     delay = bot.retry_delay if settings.retry_delay is None else settings.retry_delay
+    item = WorkItem(queued.reference, queued.payload or {})
+    ctx = Context(run, item, queued.attempts, queued)
+    ctx.emit("item_start", data=item.payload)
+    if queued.attempts > max_attempts:  # the earlier attempts died with their runner
+        error = {
+            "kind": "ApplicationError",
+            "message": f"gave up after {queued.attempts - 1} "
+            "attempts that stopped with their runner",
+        }
+        store.fail(queued.id, run.owner, error["kind"], error["message"], max_attempts, delay)
+        ctx.emit("item_end", "ERROR", status=FAILED, error=error)
+        return ItemResult(item.reference, item.label, FAILED, queued.attempts, {}, error)
     started = time.perf_counter()
-    for attempt in range(1, attempts + 1):
-        ctx = Context(run, item, attempt)
-        ctx.emit("item_start", data=item.payload)
-        try:
-            output = bot._process(item, ctx) or {}
-            status, error = DONE, None
-        except BusinessError as exc:
-            status, error, output = NEEDS_REVIEW, error_info(exc), {}
-        except ConfigError:
-            raise
-        except Exception as exc:  # an application error: retry while attempts remain
-            status, error, output = FAILED, error_info(exc), {}
-            if not isinstance(exc, DeskhandError):
-                error["message"] = f"{error['kind']}: {error['message']}"
-        finally:
-            ctx.close_pages()
-        if status == FAILED and attempt < attempts:
-            wait = delay * 2 ** (attempt - 1)
-            ctx.emit("retry", "WARNING", message=f"retrying in {wait:g} s", error=error)
-            sleep(wait)
-            continue
-        duration = round((time.perf_counter() - started) * 1000, 1)
-        level = "INFO" if status == DONE else "WARNING" if status == NEEDS_REVIEW else "ERROR"
-        ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
-        return ItemResult(item.reference, item.label, status, attempt, output, error, duration)
-    raise AssertionError("unreachable")
+    beat = _Heartbeat(run, queued.id)
+    beat.start()
+    output: dict[str, Any] = {}
+    error = None
+    try:
+        output = _attempt(bot, item, ctx, queued) or {}
+        status = DONE
+    except BusinessError as exc:
+        status, error = NEEDS_REVIEW, error_info(exc)
+    except (ConfigError, KeyboardInterrupt):
+        beat.done.set()
+        ctx.close_pages()
+        store.release(queued.id, run.owner)
+        ctx.emit("released", "WARNING", message="the run stopped: item given back to the queue")
+        raise
+    except Exception as exc:  # a system failed: retry while attempts remain
+        status, error = FAILED, error_info(exc)
+        if not isinstance(exc, DeskhandError):
+            error["message"] = f"{error['kind']}: {error['message']}"
+    finally:
+        beat.done.set()
+        ctx.close_pages()
+    duration = round((time.perf_counter() - started) * 1000, 1)
+    try:
+        if status == DONE:
+            store.complete(queued.id, run.owner, output)
+        elif status == NEEDS_REVIEW:
+            store.to_review(queued.id, run.owner, error["kind"], error["message"])
+        else:
+            kind, message = error["kind"], error["message"]
+            saved = store.fail(queued.id, run.owner, kind, message, max_attempts, delay)
+            if saved.status == "new":
+                wait = (saved.not_before.timestamp() - time.time()) if saved.not_before else 0
+                ctx.emit(
+                    "retry", "WARNING", message=f"retrying in {max(wait, 0):.3g} s", error=error
+                )
+                return None
+    except DeskhandError as exc:  # LeaseLost: another runner has the item now
+        ctx.emit("lease_lost", "WARNING", message=str(exc))
+        return None
+    level = "INFO" if status == DONE else "WARNING" if status == NEEDS_REVIEW else "ERROR"
+    ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
+    return ItemResult(item.reference, item.label, status, queued.attempts, output, error, duration)
+
+
+def _attempt(bot: Bot, item: WorkItem, ctx: Context, queued: Any) -> dict | None:
+    """Process the item, reconciling first when an earlier attempt passed its point of no
+    return without recording an outcome."""
+    if queued.intent_pending:
+        step = queued.checkpoint.get("step")
+        if bot._reconcile is None:
+            raise BusinessError(
+                f"an earlier attempt stopped during '{step}' (the point of no return) and "
+                f"bot {bot.name} has no @bot.reconcile: check the target by hand"
+            )
+        with ctx.step("reconcile", after=step, intent=queued.checkpoint.get("data")):
+            found = bot._reconcile(item, ctx, queued.checkpoint)
+        if found is not None:
+            ctx.info(f"'{step}' had already happened: completed without keying again")
+            return {**found, "reconciled": True}
+    return bot._process(item, ctx)

@@ -5,23 +5,40 @@ A repository is a YAML file ``selectors/<app>.yaml``, grouped by page::
     invoice_form:
       invoice_number:
         frame: content                 # optional: iframe name (or a list, outermost first)
-        candidates: ["#invoice_number", "[name=invoice_number]"]
-      save_button: ["#save-button", "input[type=submit][value=Save]"]   # short form
+        candidates: ["#invoice_number", "[name=invoice_number]", "label=Invoice number:"]
+      save_button: ["#save-button", 'role=button[name="Save"]']   # short form
 
 Bots refer to elements by name (``page["invoice_number"]``); names are unique across the
-file's pages. Candidates are tried in rank order; the first one that matches exactly one
-element wins. The repository is data, never Python: ``selectors`` is also a standard-library
-module name, so the folder must never become a package.
+file's pages. Candidates are Playwright selectors, plus ``label=TEXT`` (the form field whose
+label reads exactly TEXT). They are tried in rank order; the first one that matches exactly
+one element wins. When a later candidate wins, the run proposes a new ranking in
+``selectors/<app>.proposed.yaml`` (see :func:`write_proposal`) and never edits the
+repository itself. An element may carry a ``note`` (ignored when resolving).
+
+The repository is data, never Python: ``selectors`` is also a standard-library module name,
+so the folder must never become a package.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from .errors import ConfigError
+
+PROPOSAL_HEADER = """\
+# Healing proposal for selectors/{name}.yaml, written by deskhand runs: {runs}.
+# A first-choice selector stopped matching; a fallback found the element. Each element
+# below lists its selectors re-ranked: those that matched exactly one element first.
+# Review it, copy what you accept into selectors/{name}.yaml, then delete this file.
+# deskhand never rewrites the repository by itself.
+"""
+_write_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,7 @@ class SelectorRepository:
 
     name: str
     elements: dict[str, ElementSpec] = field(default_factory=dict)
+    path: Path | None = None
 
     def __getitem__(self, name: str) -> ElementSpec:
         try:
@@ -53,19 +71,28 @@ class SelectorRepository:
     def __contains__(self, name: str) -> bool:
         return name in self.elements
 
+    @property
+    def pages(self) -> dict[str, list[ElementSpec]]:
+        """Elements grouped by page, in file order."""
+        grouped: dict[str, list[ElementSpec]] = {}
+        for spec in self.elements.values():
+            grouped.setdefault(spec.page, []).append(spec)
+        return grouped
+
+    @property
+    def proposal_path(self) -> Path:
+        """Where runs write their healing proposals: ``selectors/<app>.proposed.yaml``."""
+        folder = self.path.parent if self.path else Path("selectors")
+        return folder / f"{self.name}.proposed.yaml"
+
     @classmethod
     def load(cls, path: Path) -> SelectorRepository:
         """Read a repository file; any shape error is a ConfigError naming the element."""
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"selector repository {path} not found: create it or fix the name")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
-        repo = cls(path.stem)
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: expected pages at the top level")
+        data = _read_yaml(path)
+        repo = cls(path.name.split(".")[0], path=path)
         for page, elements in data.items():
             if not isinstance(elements, dict):
                 raise ConfigError(f"{path}: page '{page}' must map element names to selectors")
@@ -82,7 +109,7 @@ class SelectorRepository:
         elif isinstance(spec, list):
             candidates = spec
         elif isinstance(spec, dict):
-            unknown = set(spec) - {"candidates", "frame"}
+            unknown = set(spec) - {"candidates", "frame", "note"}
             if unknown:
                 raise ConfigError(f"{path}: element '{name}' has unknown keys {sorted(unknown)}")
             candidates = spec.get("candidates", [])
@@ -94,3 +121,206 @@ class SelectorRepository:
         if isinstance(frames, str):
             frames = (frames,)
         self.elements[name] = ElementSpec(name, page, tuple(candidates), tuple(frames))
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected pages at the top level")
+    return data
+
+
+# -- selectors as Playwright reads them ---------------------------------------------------
+def playwright_selector(candidate: str) -> str:
+    """The Playwright selector for a repository candidate (``label=TEXT`` is deskhand's)."""
+    if candidate.startswith("label="):
+        return "internal:label=" + json.dumps(candidate[len("label=") :]) + "s"
+    return candidate
+
+
+def frame_css(frame: str) -> str:
+    """CSS for an iframe given by name (``content``) or by a CSS selector (``iframe#main``)."""
+    for tag in ("iframe", "frame"):
+        if frame.startswith(tag) and frame[len(tag) : len(tag) + 1] in ("#", "[", ".", ":"):
+            return frame
+    if frame[:1] in ("#", "["):
+        return frame
+    return f"iframe[name='{frame}'], frame[name='{frame}']"
+
+
+# -- writing repositories and proposals ---------------------------------------------------
+def element_entry(
+    candidates: list[str] | tuple[str, ...], frames: tuple[str, ...] = (), note: str = ""
+) -> dict[str, Any] | list[str]:
+    """One element as the YAML file writes it (the short list form when it can)."""
+    if not frames and not note:
+        return list(candidates)
+    entry: dict[str, Any] = {}
+    if note:
+        entry["note"] = note
+    if frames:
+        entry["frame"] = frames[0] if len(frames) == 1 else list(frames)
+    entry["candidates"] = list(candidates)
+    return entry
+
+
+def dump_pages(pages: dict[str, dict[str, Any]], header: str = "") -> str:
+    """YAML text of ``{page: {element: entry}}``, pages and elements in the given order."""
+    body = yaml.safe_dump(
+        pages, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096
+    )
+    return header + body
+
+
+def proposed_ranking(candidates: tuple[str, ...], matches: list[int]) -> list[str]:
+    """The candidates that match exactly one element first, the others after; each group
+    keeps its order."""
+    good = [c for c, n in zip(candidates, matches) if n == 1]
+    return good + [c for c, n in zip(candidates, matches) if n != 1]
+
+
+def write_proposal(
+    repo: SelectorRepository, spec: ElementSpec, ranking: list[str], note: str, run: str
+) -> Path:
+    """Add (or replace) ``spec``'s new ranking in ``selectors/<app>.proposed.yaml``.
+
+    ``spec`` is the element as the repository has it (placeholders such as ``{n}`` intact);
+    proposals from earlier runs for other elements are kept. Returns the file's path.
+    """
+    path = repo.proposal_path
+    with _write_lock:
+        pages: dict[str, dict[str, Any]] = {}
+        runs: list[str] = []
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            first = text.splitlines()[0] if text else ""
+            if ": " in first and first.startswith("# Healing proposal"):
+                runs = [r.strip() for r in first.split(": ", 1)[1].rstrip(".").split(",")]
+            pages = _read_yaml(path)
+        pages.setdefault(spec.page, {})[spec.name] = element_entry(ranking, spec.frames, note)
+        if run not in runs:
+            runs.append(run)
+        header = PROPOSAL_HEADER.format(name=repo.name, runs=", ".join(r for r in runs if r))
+        path.write_text(dump_pages(pages, header), encoding="utf-8")
+    return path
+
+
+# -- checking a repository against a live page --------------------------------------------
+@dataclass
+class ElementCheck:
+    """How one element's selectors fare on a live page."""
+
+    element: str
+    page: str
+    status: str  # ok | fallback | ambiguous | not found | not on this page | not checked
+    matches: list[int] = field(default_factory=list)  # per candidate
+    winner: str | None = None
+
+
+def check_page(repo: SelectorRepository, page: Any) -> list[ElementCheck]:
+    """Count each candidate's matches on the Playwright ``page`` (in the element's frame).
+
+    A page group of which no element is found at all is ``not on this page``, as is an
+    element whose iframe the page does not have. Elements with placeholders (``{n}``) are
+    ``not checked``: their selectors need a bot's values.
+    """
+    results: list[ElementCheck] = []
+    for specs in repo.pages.values():
+        group = [_check_element(page, spec) for spec in specs]
+        if all(r.status in ("not found", "not on this page", "not checked") for r in group):
+            for r in group:
+                if r.status == "not found":
+                    r.status = "not on this page"
+        results.extend(group)
+    return results
+
+
+def _check_element(page: Any, spec: ElementSpec) -> ElementCheck:
+    result = ElementCheck(spec.name, spec.page, "not found")
+    if any("{" in c for c in spec.candidates):
+        result.status = "not checked"
+        return result
+    root = page
+    for frame in spec.frames:
+        if page.locator(frame_css(frame)).count() == 0 and root is page:
+            result.status = "not on this page"
+            return result
+        root = root.frame_locator(frame_css(frame))
+    try:
+        result.matches = [root.locator(playwright_selector(c)).count() for c in spec.candidates]
+    except Exception:  # a frame without a document yet, a selector Playwright rejects
+        result.matches = [0] * len(spec.candidates)
+    if 1 in result.matches:
+        index = result.matches.index(1)
+        result.winner = spec.candidates[index]
+        result.status = "ok" if index == 0 else "fallback"
+    elif any(n > 1 for n in result.matches):
+        result.status = "ambiguous"
+    return result
+
+
+def format_checks(results: list[ElementCheck], repo: SelectorRepository) -> list[str]:
+    """Readable lines, one per element, grouped by page."""
+    lines: list[str] = []
+    current = None
+    for r in results:
+        if r.page != current:
+            current = r.page
+            lines.append(f"{r.page}:")
+        spec = repo[r.element]
+        detail = ""
+        if r.status == "ok":
+            detail = r.winner or ""
+        elif r.status == "fallback":
+            first = f"'{spec.candidates[0]}' matches {r.matches[0]}"
+            detail = f"{r.winner}  (first choice {first})"
+        elif r.status in ("ambiguous", "not found"):
+            detail = ", ".join(f"'{c}' matches {n}" for c, n in zip(spec.candidates, r.matches))
+        lines.append(f"  {r.status:17} {r.element:28} {detail}".rstrip())
+    return lines
+
+
+def add_check_arguments(parser: Any) -> None:
+    """Arguments of ``selectors check``."""
+    parser.add_argument("name", metavar="NAME", help="the repository selectors/NAME.yaml")
+    parser.add_argument("--url", required=True, help="the live page to check the selectors on")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to load the page")
+
+
+def run_check(args: Any, root: Path, browser: Any = None) -> int:
+    """``selectors check NAME --url URL``: print how each element's selectors fare on the
+    live page. 0 when every element found resolves by its first choice; 1 when some element
+    resolves only by a fallback or is ambiguous. An element not found is only reported: the
+    page may not show it now (an error box), or it belongs to another page of the group.
+    ``browser``: a started :class:`deskhand.web.Browser` to use instead of a new one."""
+    from .web import Browser
+
+    repo = SelectorRepository.load(Path(root) / "selectors" / f"{args.name}.yaml")
+    own = browser is None
+    if own:
+        browser = Browser(headless=True).start()
+    try:
+        context = browser.new_context(timeout_ms=int(args.timeout * 1000))
+        try:
+            page = context.new_page()
+            try:
+                page.goto(args.url, wait_until="load")
+            except Exception as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise ConfigError(f"cannot open {args.url}: {first}") from None
+            results = check_page(repo, page)
+            url = page.url
+        finally:
+            context.close()
+    finally:
+        if own:
+            browser.close()
+    print(f"selectors/{repo.name}.yaml on {url}")
+    for line in format_checks(results, repo):
+        print(line)
+    statuses = [r.status for r in results]
+    print(", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses)))
+    return 1 if any(s in ("fallback", "ambiguous") for s in statuses) else 0

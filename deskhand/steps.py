@@ -12,10 +12,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import BusinessError
-from .logs import slug
+from .logs import mask, slug, to_json
 
 if TYPE_CHECKING:
-    from .runner import Context
+    from .context import Context
 
 
 def error_info(exc: BaseException) -> dict[str, str]:
@@ -42,12 +42,18 @@ class Step:
         self._started = time.perf_counter()
         extra = {"point_of_no_return": True} if self.point_of_no_return else {}
         self.ctx.emit("step_start", step=self.name, data=self.data or None, **extra)
+        if self.point_of_no_return and self.ctx.queued is not None:
+            run, queued = self.ctx.run, self.ctx.queued
+            run.store.record_intent(queued.id, run.owner, self.name, mask(to_json(self.data)))
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
         self.ctx.steps.pop()
         duration = round((time.perf_counter() - self._started) * 1000, 1)
         if exc is None:
+            if self.point_of_no_return and self.ctx.queued is not None:
+                run, queued = self.ctx.run, self.ctx.queued
+                run.store.record_outcome(queued.id, run.owner, mask(to_json(self.data)))
             self.ctx.emit("step_end", step=self.name, status="ok", duration_ms=duration)
             return False
         status = "business_error" if isinstance(exc, BusinessError) else "failed"

@@ -86,6 +86,7 @@ def run(tmp_path, browser):
         bot = load_bot(name, root)
         cli.setdefault("logs_dir", tmp_path / "logs")
         cli.setdefault("retry_delay", 0)
+        cli.setdefault("db", f"sqlite:///{tmp_path / 'queue.db'}")
         settings = load_settings(root, bot.settings, cli)
         return run_bot(bot, settings, browser=browser)
 

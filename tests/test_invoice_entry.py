@@ -7,6 +7,8 @@ import shutil
 import pytest
 from conftest import DOCUMENTS
 
+from deskhand.logs import read_events
+
 pytestmark = pytest.mark.slow
 
 
@@ -46,7 +48,9 @@ def as_keyed(row: dict) -> dict:
     return {k: (row[k] if row[k] is not None else "") for k in fields}
 
 
-def test_main_job_keys_every_sample_once_and_never_twice(run, legacy_app, ground_truth, browser):
+def test_main_job_keys_every_sample_once_and_never_twice(
+    run, legacy_app, ground_truth, browser, tmp_path
+):
     result = run("invoice_entry", input=DOCUMENTS, target=legacy_app.url)
 
     assert [(i.status, i.error) for i in result.items] == [("done", None)] * len(ground_truth)
@@ -59,9 +63,21 @@ def test_main_job_keys_every_sample_once_and_never_twice(run, legacy_app, ground
     records = sorted(i.output["record"] for i in result.items)
     assert records == sorted(r["record_no"] for r in saved)
 
+    # The same documents again: the queue already has them done, so nothing happens.
     again = run("invoice_entry", input=DOCUMENTS, target=legacy_app.url)
-    assert all(i.status == "done" and i.output["already_entered"] for i in again.items)
-    assert sorted(i.output["record"] for i in again.items) == records
+    assert again.items == []
+    source = next(e for e in read_events(again.dir) if e["event"] == "source")
+    assert source["added"] == 0 and source["already_queued"] == {"done": len(ground_truth)}
+
+    # Even with the queue lost, the bot finds each invoice in the app and keys nothing.
+    lost = run(
+        "invoice_entry",
+        input=DOCUMENTS,
+        target=legacy_app.url,
+        db=f"sqlite:///{tmp_path / 'new-queue.db'}",
+    )
+    assert all(i.status == "done" and i.output["already_entered"] for i in lost.items)
+    assert sorted(i.output["record"] for i in lost.items) == records
     assert len(legacy_app.invoices()) == len(ground_truth)  # nothing keyed twice
 
     # The report opens in a browser without errors and shows every item, all matching.

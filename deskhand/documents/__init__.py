@@ -15,6 +15,16 @@ languages and by the line-item table's header, never by knowing the vendor.
 
 from .model import Document, Field
 from .reader import clear_cache, extract, fingerprint
+from .schema import SCHEMAS, to_model
 from .validation import validate
 
-__all__ = ["Document", "Field", "clear_cache", "extract", "fingerprint", "validate"]
+__all__ = [
+    "SCHEMAS",
+    "Document",
+    "Field",
+    "clear_cache",
+    "extract",
+    "fingerprint",
+    "to_model",
+    "validate",
+]

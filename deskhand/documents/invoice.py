@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from . import table
+from . import parties, table
 from .layout import Label, below, find_labels, group_lines, phrases, right_of
 from .model import BBox, Field, Line, Word, union
 from .parse import (
@@ -39,7 +39,8 @@ REPAIRED = 0.9  # confidence factor for a value that needed an OCR repair
 _LABELS = {
     "invoice_number": "invoice no|invoice number|invoice #|invoice nr|invoice num|inv no|inv #|"
     "invoice id|rechnungsnummer|rechnungsnr|rechnungs nr|rechnung nr|facture n|facture no|"
-    "facture numero|numero de facture|n de facture|no de facture",
+    "facture numero|numero de facture|n de facture|no de facture|receipt no|receipt number|"
+    "receipt #|beleg nr|belegnummer|bon nr|ticket n|ticket no|recu n|quittung nr",
     "invoice_date": "invoice date|date of issue|issue date|date issued|billing date|date|datum|"
     "rechnungsdatum|date de facture|date facture|date d emission",
     "due_date": "due date|due|payment due|due by|fallig|fallig am|falligkeit|falligkeitsdatum|"
@@ -53,7 +54,8 @@ _LABELS = {
     "tax": "vat|tax|sales tax|gst|hst|mwst|ust|umsatzsteuer|mehrwertsteuer|tva",
     "total": "total|total due|amount due|balance due|grand total|total amount|invoice total|"
     "amount payable|gesamtbetrag|gesamtsumme|rechnungsbetrag|zahlbetrag|endbetrag|summe|"
-    "total ttc|montant ttc|net a payer|montant du",
+    "total ttc|montant ttc|net a payer|montant du|amount paid|total paid|zu zahlen|a payer|"
+    "total a payer|montant total|total amount due",
     "currency": "currency|wahrung|devise",
 }
 LABELS = {field: [tokens(s) for s in spellings.split("|")] for field, spellings in _LABELS.items()}
@@ -112,6 +114,12 @@ def extract(
     issuer = _issuer(lines, labels, page_sizes)
     if issuer:
         fields["issuer"] = issuer.to_field("issuer")
+        address = parties.issuer_address(lines, fields["issuer"], labels)
+        if address:
+            fields["issuer_address"] = address
+    buyer = parties.customer(lines, labels)
+    if buyer:
+        fields["customer"] = buyer
     for name in ("invoice_number", "invoice_date", "due_date", "po_number", "subtotal", "tax"):
         if found.get(name):
             best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
@@ -160,7 +168,7 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
     if not words:
         return None
     if field in ("invoice_number", "po_number"):
-        return _identifier(words)
+        return identifier(words)
     if field in ("invoice_date", "due_date"):
         return _date(words, day_first)
     if field in SUMMARY:
@@ -180,7 +188,8 @@ def _value_of(field: str, words: list[Word], day_first: bool) -> Any:
     return candidate.value if candidate else None
 
 
-def _identifier(words: list[Word]) -> Candidate | None:
+def identifier(words: list[Word]) -> Candidate | None:
+    """The first identifier in ``words`` ('INV-0042', '000482'), as printed."""
     for i, word in enumerate(words[:2]):
         text, used = word.text, [word]
         for nxt in words[i + 1 :]:  # OCR may split '031' into '03' '1', 'PO-1' into 'PO-' '1'
@@ -211,7 +220,7 @@ def _date(words: list[Word], day_first: bool) -> Candidate | None:
     return None
 
 
-def amount(words: list[Word], strict: bool) -> Candidate | None:
+def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candidate | None:
     """The first amount in ``words`` (skipping rates like '20%'), with its currency sign."""
     for i, word in enumerate(words):
         after = words[i + 1].text if i + 1 < len(words) else ""
@@ -220,7 +229,7 @@ def amount(words: list[Word], strict: bool) -> Candidate | None:
         number, currency = split_currency(word.text)
         used = [word]
         if after and re.fullmatch(r"\d{1,3}", number) and re.fullmatch(r"\d{3}([.,]\d{2})?", after):
-            if words[i + 1].x0 - word.x1 < 0.6 * word.height:  # '1 234,50', or a lost comma
+            if words[i + 1].x0 - word.x1 < 0.75 * word.height:  # '1 234,50', or a lost comma
                 number, used = f"{number} {after}", [word, words[i + 1]]
                 after = words[i + 2].text if i + 2 < len(words) else ""
         following = words[i + len(used)] if after else None
@@ -233,7 +242,7 @@ def amount(words: list[Word], strict: bool) -> Candidate | None:
         repaired = False
         if word.ocr:
             number, repaired = repair_digits(number)
-        value = parse_amount(number, strict=strict, currency=currency)
+        value = parse_amount(number, strict=strict, currency=currency, decimal=decimal)
         if value is not None:
             used.sort(key=lambda w: w.x0)
             return Candidate(value.quantize(Decimal("0.01")), used, "", repaired, 1, currency)

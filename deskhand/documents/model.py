@@ -120,6 +120,7 @@ class Document:
     fields: dict[str, Field] = field(default_factory=dict)
     lines: list[dict[str, Field]] = field(default_factory=list)
     text: str = ""
+    template: str | None = None  # the templates/NAME.yaml that read some fields, if any
 
     def value(self, name: str) -> Any:
         """The value of field ``name``, or None if the document does not have it."""
@@ -139,7 +140,7 @@ class Document:
         return {
             "file": str(self.file),
             "kind": self.kind,
-            "template": None,
+            "template": self.template,
             "pages": self.pages,
             "ocr_pages": list(self.ocr_pages),
             "fields": {name: f.to_dict() for name, f in self.fields.items()},

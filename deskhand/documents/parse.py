@@ -13,9 +13,22 @@ import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-CURRENCY_SIGNS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR"}
+CURRENCY_SIGNS = {
+    "£": "GBP",
+    "€": "EUR",
+    "$": "USD",
+    "¥": "JPY",
+    "₹": "INR",
+    "₩": "KRW",
+    "₺": "TRY",
+    "zł": "PLN",
+    "Kč": "CZK",
+}
+_DOLLARS = {"US": "USD", "C": "CAD", "CA": "CAD", "A": "AUD", "AU": "AUD", "NZ": "NZD"}
+_DOLLARS |= {"HK": "HKD", "S": "SGD", "SG": "SGD", "MX": "MXN", "R": "BRL"}
 CURRENCY_CODES = frozenset(
-    "GBP EUR USD CHF JPY CAD AUD NZD SEK NOK DKK PLN CZK HUF INR CNY".split()
+    "GBP EUR USD CHF JPY CAD AUD NZD SEK NOK DKK PLN CZK HUF INR CNY HKD SGD ZAR MXN BRL RON "
+    "BGN TRY KRW ISK ILS AED SAR".split()
 )
 TERMS = ("NET15", "NET30", "NET60", "DUE_ON_RECEIPT")
 
@@ -58,6 +71,11 @@ _MONTHS = {
     "dez": 12,
     "okt": 10,
     "mrz": 3,
+    "janner": 1,
+    "jaenner": 1,
+    "maerz": 3,
+    "avr": 4,
+    "fev": 2,
 }
 _ABBREVIATIONS = {name[:3]: n for name, n in _MONTHS.items() if len(name) > 4 and name[:3]}
 _ABBREVIATIONS.update(
@@ -131,10 +149,17 @@ def split_currency(text: str) -> tuple[str, str | None]:
     currency = None
     for sign, code in CURRENCY_SIGNS.items():
         if sign in text:
-            currency = "USD" if code == "USD" and "US" in text else code
-            text = text.replace(sign, "").replace("US", "")
+            currency = code
+            if sign == "$":  # 'US$', 'C$', 'A$', 'NZ$', 'HK$': which dollar
+                prefix = re.search(r"([A-Z]{1,2})\$", text)
+                if prefix and prefix[1] in _DOLLARS:
+                    currency = _DOLLARS[prefix[1]]
+                    text = text.replace(prefix[1], "", 1)
+            text = text.replace(sign, "")
             break
     else:
+        if re.match(r"^(Fr\.|SFr\.?)", text):  # Swiss francs: 'Fr. 1'234.50'
+            return re.sub(r"^S?Fr\.?\s*", "", text).strip(), "CHF"
         match = re.match(r"^([A-Z]{3})\s*(.*)$", text) or re.match(r"^(.*?)\s*([A-Z]{3})$", text)
         if match:
             code = next((g for g in match.groups() if g in CURRENCY_CODES), None)
@@ -144,18 +169,34 @@ def split_currency(text: str) -> tuple[str, str | None]:
     return text.strip(), currency
 
 
-def parse_amount(text: str, strict: bool = False, currency: str | None = None) -> Decimal | None:
+_DECIMAL_POINT = re.compile(r"(\d{1,3}(?:[,' ’]\d{3})+|\d+)(?:\.(\d{1,2}))?")
+_DECIMAL_COMMA = re.compile(r"(\d{1,3}(?:[.' ’]\d{3})+|\d+)(?:,(\d{1,2}))?")
+
+
+def parse_amount(
+    text: str, strict: bool = False, currency: str | None = None, decimal: str | None = None
+) -> Decimal | None:
     """An amount with either decimal mark and any thousands separator, to 2 places.
 
     '1,234.50', '1.234,50', "1'234.50", '1 234,50', '£1,234.50', '1.234,50 €' -> 1234.50.
     ``strict`` accepts only amounts with 2 decimals or a currency sign (so '20' in 'VAT 20'
-    or a reference number is not taken for money).
+    or a reference number is not taken for money). ``decimal`` ('.' or ',') says which mark
+    is the decimal one when the document's convention is known (a template's option): then
+    '1.234' is 1234.00 and '7,5' is 7.50.
     """
     number, sign = split_currency(text)
     currency = currency or sign
     number = number.strip("():;*")
     negative = number.startswith(("-", "−")) or number.endswith("-")
     number = number.strip("-−").strip()
+    if decimal in (".", ","):
+        pattern = _DECIMAL_COMMA if decimal == "," else _DECIMAL_POINT
+        match = pattern.fullmatch(number)
+        if not match:
+            return None
+        digits, cents = re.sub(r"\D", "", match[1]), (match[2] or "0").ljust(2, "0")
+        value = Decimal(f"{digits}.{cents}")
+        return -value if negative else value
     match = re.fullmatch(r"(\d{1,3}(?:[.,' ’]\d{3})+|\d+)(?:([.,])(\d{1,2}))?", number)
     if not match:
         return None
@@ -185,25 +226,35 @@ def parse_quantity(text: str) -> Decimal | None:
     return value
 
 
-def parse_date(text: str, day_first: bool = False) -> date | None:
+def parse_date(text: str, day_first: bool = False, order: str | None = None) -> date | None:
     """A date in the usual printed forms -> date.
 
-    ISO '2026-03-05'; '05.03.2026' (day.month.year); '5 Mar 2026', '05-Mar-2026',
-    '5. März 2026'; 'March 5, 2026'; '03/05/2026' as month/day unless ``day_first`` (or the
-    first number cannot be a month).
+    ISO '2026-03-05', '2026/03/05', '20260305'; '05.03.2026' (day.month.year); '5 Mar 2026',
+    '05-Mar-2026', '5. März 2026', '1er mars 2026', 'Montag, 5. März 2026'; 'March 5, 2026';
+    '03/05/2026' as month/day unless ``day_first`` (or the first number cannot be a month).
+    ``order`` ('DMY', 'MDY' or 'YMD', a template's option) says how to read all-number dates.
     """
     folded = fold(text).strip().rstrip(".,;:")
     folded = re.sub(r"\s+", " ", folded)
-    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", folded)
+    folded = _WEEKDAY.sub("", folded)
+    if order == "YMD":
+        m = re.fullmatch(r"(\d{2}|\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})", folded)
+        if m:
+            return _date(_year(m[1]), int(m[2]), int(m[3]))
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", folded) or re.fullmatch(
+        r"(20\d{2})(\d{2})(\d{2})", folded
+    )
     if m:
         return _date(int(m[1]), int(m[2]), int(m[3]))
     m = re.fullmatch(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{2}|\d{4})", folded)
-    if m:
+    if m and order != "MDY":
         return _date(_year(m[3]), int(m[2]), int(m[1]))
-    m = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})", folded)
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", folded)
     if m:
         first, second = int(m[1]), int(m[2])
-        if day_first or first > 12:
+        if order == "MDY":
+            return _date(_year(m[3]), first, second)
+        if day_first or order == "DMY" or first > 12:
             return _date(_year(m[3]), second, first)
         return _date(_year(m[3]), first, second)
     m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s-]?([a-z]+)\.?[\s,-]*(\d{4})", folded)
@@ -213,6 +264,13 @@ def parse_date(text: str, day_first: bool = False) -> date | None:
     if m and (month := _month(m[1])):
         return _date(int(m[3]), month, int(m[2]))
     return None
+
+
+_WEEKDAY = re.compile(
+    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|montag|dienstag|mittwoch|donnerstag|"
+    r"freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
+    r"(?:mon|tue|wed|thu|fri|sat|sun)\.?)?,?\s*(?:le\s+|den\s+|am\s+)?"
+)
 
 
 def _month(name: str) -> int | None:

@@ -29,26 +29,47 @@ def check_header(path: Path, head: bytes) -> None:
         )
 
 
+def count_pages(path: Path, data: bytes, password: str | None = None) -> int:
+    """The number of pages, read from the page tree alone (fast for any size).
+
+    DocumentError if the PDF is corrupt, encrypted without ``password``, or the password is
+    wrong.
+    """
+    try:
+        document = pypdfium2.PdfDocument(data, password=password)
+    except pypdfium2.PdfiumError as exc:
+        raise _pdf_error(path, exc, password) from exc
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
 @contextlib.contextmanager
-def open_pdf(path: Path) -> Iterator[pdfplumber.PDF]:
+def open_pdf(path: Path, password: str | None = None) -> Iterator[pdfplumber.PDF]:
     """Open ``path`` with pdfplumber; DocumentError if it is encrypted or corrupt."""
     try:
-        pdf = pdfplumber.open(path)
+        pdf = pdfplumber.open(path, password=password or "")
     except Exception as exc:  # pdfplumber wraps every pdfminer failure in one type
-        raise _pdf_error(path, exc) from exc
+        raise _pdf_error(path, exc, password) from exc
     try:
         yield pdf
     finally:
         pdf.close()
 
 
-def _pdf_error(path: Path, exc: BaseException) -> DocumentError:
+def _pdf_error(path: Path, exc: BaseException, password: str | None = None) -> DocumentError:
     cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
     kind = type(cause).__name__
     if "Password" in kind or "Encrypt" in kind or "password" in str(cause).lower():
+        if password:
+            return DocumentError(
+                f"{path.name} is an encrypted PDF and the password given does not open it: "
+                "check the password (extract(path, password=...))"
+            )
         return DocumentError(
-            f"{path.name} is an encrypted PDF that needs a password: "
-            "ask the sender for an unprotected copy"
+            f"{path.name} is an encrypted PDF that needs a password: pass it as "
+            "extract(path, password=...) or ask the sender for an unprotected copy"
         )
     detail = str(cause) or kind
     return DocumentError(
@@ -94,10 +115,10 @@ def page_sizes(pdf: pdfplumber.PDF) -> list[tuple[float, float]]:
     return [(float(p.width), float(p.height)) for p in pdf.pages]
 
 
-def render(path: Path, page: int, dpi: float) -> Image.Image:
+def render(path: Path, page: int, dpi: float, password: str | None = None) -> Image.Image:
     """Page ``page`` (1-based) of the PDF at ``path`` as a grayscale image at ``dpi``."""
     try:
-        document = pypdfium2.PdfDocument(str(path))
+        document = pypdfium2.PdfDocument(str(path), password=password)
     except pypdfium2.PdfiumError as exc:
         raise DocumentError(f"{path.name} cannot be rendered for OCR ({exc})") from exc
     try:

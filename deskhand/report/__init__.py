@@ -39,10 +39,13 @@ def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
         "end": None,
         "settings": {},
         "messages": [],
+        "healing": {},
     }
     items: dict[str, dict[str, Any]] = {}
     for e in events:
         kind = e["event"]
+        if kind == "healing":
+            _healing(run["healing"], e)
         if kind == "run_start":
             run.update(bot=e["bot"], run_id=e["run_id"], start=e["ts"], settings=e.get("settings"))
             continue
@@ -127,7 +130,28 @@ def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
     for item in items.values():
         item["comparison"] = _comparison(item["values"])
     counts = Counter(i["status"] for i in items.values())
+    run["healing"] = list(run["healing"].values())
     return {"run": run, "items": list(items.values()), "counts": dict(counts)}
+
+
+def _healing(found: dict[tuple, dict[str, Any]], e: dict) -> None:
+    """A selector healed in this run: the element, how each selector fared, the proposal."""
+    key = (e.get("repository"), e.get("element"))
+    entry = found.setdefault(
+        key,
+        {
+            "repository": e.get("repository"),
+            "element": e.get("element"),
+            "page": e.get("page"),
+            "frame": " > ".join(e.get("frame") or []),
+            "candidates": e.get("candidates") or [],
+            "proposed": e.get("proposed") or [],
+            "proposal": e.get("proposal"),
+            "items": [],
+        },
+    )
+    if e.get("item") and e["item"] not in entry["items"]:
+        entry["items"].append(e["item"])
 
 
 def _comparison(values: dict[str, dict]) -> list[dict[str, Any]]:

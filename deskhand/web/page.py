@@ -16,12 +16,19 @@ from urllib.parse import urljoin
 
 from ..errors import ApplicationError, SelectorNotFound
 from ..logs import slug
-from ..selectors import ElementSpec, SelectorRepository
+from ..selectors import (
+    ElementSpec,
+    SelectorRepository,
+    frame_css,
+    playwright_selector,
+    proposed_ranking,
+    write_proposal,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Frame, Locator, Page
 
-    from ..runner import Context
+    from ..context import Context
 
 
 class WebPage:
@@ -65,10 +72,10 @@ class WebPage:
         (``page.element("line_amount", n=2)`` for the second line's amount)."""
         if self.selectors is None:
             raise ApplicationError("this page has no selector repository: use page.locator(css)")
-        spec = self.selectors[name]
+        template = spec = self.selectors[name]
         if params:
             spec = replace(spec, candidates=tuple(c.format(**params) for c in spec.candidates))
-        return Element(self, spec)
+        return Element(self, spec, template)
 
     def frame(self, name: str) -> Frame:
         """The Playwright frame (iframe) called ``name``, for waiting on its navigation."""
@@ -79,8 +86,40 @@ class WebPage:
 
     def locator(self, selector: str, frame: str | None = None) -> Locator:
         """A plain Playwright locator, optionally inside the iframe named ``frame``."""
-        root = self.raw if frame is None else self.raw.frame_locator(_frame_css(frame))
+        root = self.raw if frame is None else self.raw.frame_locator(frame_css(frame))
         return root.locator(selector)
+
+    @contextmanager
+    def expect_navigation(self, frame: str | None = None) -> Iterator[None]:
+        """Wait, after the block, until the page (or its iframe called ``frame``) has loaded
+        the document that the block's action navigated to:
+        ``with page.expect_navigation(frame="content"): page["save_button"].click()``."""
+        target = self.raw.main_frame if frame is None else self._wait_for_frame(frame)
+        with target.expect_navigation(wait_until="load"):
+            yield
+        self.ctx.action("navigated", data={"frame": frame, "url": target.url})
+
+    def _wait_for_frame(self, name: str) -> Frame:
+        self.raw.locator(frame_css(name)).first.wait_for(state="attached")
+        found = self.raw.frame(name=name)
+        if found is None:  # a frame given by CSS, not by name
+            handle = self.raw.locator(frame_css(name)).first.element_handle()
+            found = handle.content_frame() if handle else None
+        if found is None:
+            raise ApplicationError(f"no frame '{name}' on {self.url}")
+        return found
+
+    @contextmanager
+    def expect_close(self) -> Iterator[None]:
+        """Wait, after the block, until this page (a popup) has closed itself."""
+        with self.raw.expect_event("close"):
+            yield
+        self.ctx.action("close", data={"url": self.raw.url})
+
+    def close(self) -> None:
+        """Close this page (a popup the application leaves open)."""
+        self.ctx.action("close", data={"url": self.raw.url})
+        self.raw.close()
 
     # -- popups and dialogs -----------------------------------------------------------
     @contextmanager
@@ -96,18 +135,32 @@ class WebPage:
         self.ctx.pages.append(holder.value)
 
     @contextmanager
-    def accept_dialog(self, expect: str | None = None) -> Iterator[list[str]]:
-        """Accept the JavaScript dialog (confirm/alert) the block's action opens.
+    def accept_dialog(
+        self, expect: str | None = None, text: str | None = None
+    ) -> Iterator[list[str]]:
+        """Accept the JavaScript dialog (confirm/alert/prompt) the block's action opens;
+        ``text`` is typed into a prompt.
 
         A dialog whose text does not contain ``expect`` is dismissed and raises
         ApplicationError; no dialog at all raises ApplicationError too.
         """
+        with self._dialog(expect, accept=True, text=text) as seen:
+            yield seen
+
+    @contextmanager
+    def dismiss_dialog(self, expect: str | None = None) -> Iterator[list[str]]:
+        """Dismiss (Cancel) the JavaScript dialog the block's action opens; as accept_dialog."""
+        with self._dialog(expect, accept=False) as seen:
+            yield seen
+
+    @contextmanager
+    def _dialog(self, expect: str | None, accept: bool, text: str | None = None):
         seen: list[str] = []
 
         def handle(dialog: Any) -> None:
             seen.append(dialog.message)
-            if expect is None or expect in dialog.message:
-                dialog.accept()
+            if (expect is None or expect in dialog.message) and accept:
+                dialog.accept(*(() if text is None else (text,)))
             else:
                 dialog.dismiss()
 
@@ -116,9 +169,9 @@ class WebPage:
         if not seen:
             self.raw.remove_listener("dialog", handle)
             raise ApplicationError("expected a confirmation dialog, but none appeared")
-        accepted = expect is None or expect in seen[0]
-        self.ctx.action("dialog", data={"message": seen[0], "accepted": accepted})
-        if not accepted:
+        expected = expect is None or expect in seen[0]
+        self.ctx.action("dialog", data={"message": seen[0], "accepted": expected and accept})
+        if not expected:
             raise ApplicationError(f"unexpected dialog '{seen[0]}' (wanted '{expect}'): dismissed")
 
     # -- evidence ---------------------------------------------------------------------
@@ -153,16 +206,13 @@ class _Holder:
     value: WebPage
 
 
-def _frame_css(name: str) -> str:
-    return f"iframe[name='{name}'], frame[name='{name}']"
-
-
 class Element:
     """A named element on a WebPage; each action is logged."""
 
-    def __init__(self, page: WebPage, spec: ElementSpec) -> None:
+    def __init__(self, page: WebPage, spec: ElementSpec, template: ElementSpec | None = None):
         self.page = page
         self.spec = spec
+        self.template = template or spec  # as the repository has it ({n} not filled in)
 
     @property
     def name(self) -> str:
@@ -171,17 +221,18 @@ class Element:
     def _root(self) -> Any:
         root: Any = self.page.raw
         for frame in self.spec.frames:
-            root = root.frame_locator(_frame_css(frame))
+            root = root.frame_locator(frame_css(frame))
         return root
 
     @property
     def locator(self) -> Locator:
         """The Playwright locator of the best candidate that matches exactly one element."""
         root = self._root()
+        selectors = [playwright_selector(c) for c in self.spec.candidates]
         cached = self.page._resolved.get(self.name)
         if cached is not None:
-            return root.locator(self.spec.candidates[cached])
-        candidates = [root.locator(c) for c in self.spec.candidates]
+            return root.locator(selectors[cached])
+        candidates = [root.locator(c) for c in selectors]
         either = candidates[0]
         for other in candidates[1:]:
             either = either.or_(other)
@@ -193,20 +244,45 @@ class Element:
                 f"element '{self.name}' not found on {self.page.url} (tried {tried}): "
                 f"check selectors/{self.page.selectors.name}.yaml"
             ) from None
+        matches: list[int] = []
         for index, candidate in enumerate(candidates):
-            if candidate.count() == 1:
+            matches.append(candidate.count())
+            if matches[-1] == 1:
                 if index > 0:
-                    self.page.ctx.warning(
-                        f"element '{self.name}' found by fallback selector "
-                        f"'{self.spec.candidates[index]}' (first choice "
-                        f"'{self.spec.candidates[0]}' failed)",
-                        element=self.name,
-                    )
+                    self._heal(index, matches + [c.count() for c in candidates[index + 1 :]])
                 self.page._resolved[self.name] = index
                 return candidate
         raise SelectorNotFound(
             f"element '{self.name}' is ambiguous on {self.page.url}: no selector matches exactly "
             f"one element; make its selectors in selectors/{self.page.selectors.name}.yaml unique"
+        )
+
+    def _heal(self, index: int, matches: list[int]) -> None:
+        """A fallback won: warn, and propose the new ranking (never edit the repository)."""
+        ctx, repo = self.page.ctx, self.page.selectors
+        spec, template = self.spec, self.template
+        ctx.warning(
+            f"element '{self.name}' found by fallback selector '{spec.candidates[index]}' "
+            f"(first choice '{spec.candidates[0]}' failed)",
+            element=self.name,
+        )
+        ranking = proposed_ranking(template.candidates, matches)
+        failed = "; ".join(f"{c} matched {n}" for c, n in zip(template.candidates[:index], matches))
+        run = ctx.run.log.run_id
+        note = f"run {run}: {failed}; {template.candidates[index]} matched 1"
+        proposal = None
+        if repo.path is not None:
+            proposal = write_proposal(repo, template, ranking, note, run)
+        ctx.emit(
+            "healing",
+            "WARNING",
+            element=self.name,
+            page=template.page,
+            frame=list(template.frames),
+            repository=repo.name,
+            candidates=[{"selector": c, "matches": n} for c, n in zip(spec.candidates, matches)],
+            proposed=ranking,
+            proposal=str(proposal) if proposal else None,
         )
 
     def _act(self, action: str, **data: Any) -> None:
@@ -238,6 +314,18 @@ class Element:
         self.locator.set_checked(checked)
         return self
 
+    def press(self, key: str) -> Element:
+        """Press a key in the element, e.g. ``press("Enter")`` to submit its form."""
+        self._act("press", key=key)
+        self.locator.press(key)
+        return self
+
+    def upload(self, *paths: str | Path) -> Element:
+        """Choose files in a file input (``<input type=file>``)."""
+        self._act("upload", files=[str(p) for p in paths])
+        self.locator.set_input_files([str(p) for p in paths])
+        return self
+
     def text(self) -> str:
         """The element's visible text, stripped."""
         return self.locator.inner_text().strip()
@@ -252,4 +340,4 @@ class Element:
     def exists(self) -> bool:
         """True when any candidate matches right now (no waiting)."""
         root = self._root()
-        return any(root.locator(c).count() > 0 for c in self.spec.candidates)
+        return any(root.locator(playwright_selector(c)).count() > 0 for c in self.spec.candidates)

@@ -1,0 +1,124 @@
+"""What a bot's functions get as ``ctx``: settings, steps, the browser, the item's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .bot import WorkItem
+from .errors import ConfigError
+from .logs import slug
+from .steps import Step
+
+if TYPE_CHECKING:
+    from .queue import Item
+    from .runner import Run
+
+
+class Context:
+    """What a bot's functions get as ``ctx``: settings, steps, the browser, the output."""
+
+    def __init__(
+        self, run: Run, item: WorkItem | None = None, attempt: int = 1, queued: Item | None = None
+    ) -> None:
+        self.run = run
+        self.current = item
+        self.attempt = attempt
+        self.queued = queued  # the queue's record of the item (None outside a queue)
+        self.steps: list[Step] = []
+        self.pages: list[Any] = []
+        self.last_page: Any = None
+        self._shots = 0
+
+    # -- settings -----------------------------------------------------------------------
+    @property
+    def settings(self) -> Any:
+        return self.run.settings
+
+    @property
+    def input(self) -> Path:
+        """The input folder or file (``--input``); a ConfigError when missing."""
+        path = self.settings.resolve(self.settings.input)
+        if path is None:
+            raise ConfigError(f"bot {self.run.bot.name} needs --input PATH")
+        if not path.exists():
+            raise ConfigError(f"input {path} does not exist: create it or pass --input PATH")
+        return path
+
+    @property
+    def target(self) -> str:
+        """The target application's URL (``--target``); a ConfigError when missing."""
+        if not self.settings.target:
+            raise ConfigError(f"bot {self.run.bot.name} needs --target URL (the app to key into)")
+        return self.settings.target
+
+    @property
+    def run_dir(self) -> Path:
+        return self.run.log.dir
+
+    # -- building blocks ----------------------------------------------------------------
+    def item(self, reference: str, **payload: Any) -> WorkItem:
+        """Make a work item (used in a bot's source)."""
+        return WorkItem(str(reference), payload)
+
+    def step(self, name: str, *, point_of_no_return: bool = False, **data: Any) -> Step:
+        """A logged step: ``with ctx.step("save", point_of_no_return=True): ...``."""
+        return Step(self, name, point_of_no_return, **data)
+
+    def done(self, **output: Any) -> dict[str, Any]:
+        """The item's output; return it from the process function."""
+        return output
+
+    def web(self, url: str | None = None) -> Any:
+        """A new logged browser page on ``url`` (default: the target), named elements from
+        the bot's selector repository. The browser starts on first use and is shared."""
+        from .web import WebPage
+
+        base = url or self.target
+        page = WebPage(self.run.new_page(), self, self.run.selectors, base)
+        self.pages.append(page)
+        self.last_page = page
+        return page
+
+    # -- logging ------------------------------------------------------------------------
+    def emit(self, kind: str, level: str = "INFO", /, **fields: Any) -> dict:
+        ref = self.current.reference if self.current else None
+        return self.run.log.event(kind, level, item=ref, attempt=self.attempt, **fields)
+
+    def action(self, action: str, element: str | None = None, data: Any = None) -> None:
+        step = self.steps[-1].name if self.steps else None
+        self.emit("action", "DEBUG", step=step, action=action, element=element, data=data)
+
+    def info(self, message: str, **data: Any) -> None:
+        """A free-form line in the step log."""
+        self.emit("log", message=message, data=data or None)
+
+    def warning(self, message: str, **data: Any) -> None:
+        self.emit("warning", "WARNING", message=message, data=data or None)
+
+    def values(self, kind: str, mapping: dict[str, Any]) -> None:
+        """Record field values for the report's comparison table.
+
+        ``kind`` is one of ``extracted``, ``keyed``, ``read_back``.
+        """
+        if kind not in ("extracted", "keyed", "read_back"):
+            raise ValueError(f"values kind must be extracted, keyed or read_back, not {kind!r}")
+        self.emit("values", kind=kind, data=mapping)
+
+    def capture(self, name: str) -> dict[str, Any]:
+        """Screenshot + HTML of the page last used, into the run's screenshots folder."""
+        page = self.last_page
+        if page is None:
+            return {}
+        self._shots += 1
+        ref = slug(self.current.reference, 24) if self.current else "run"
+        stem = f"{ref}-a{self.attempt}-{self._shots}-{name}"
+        return page.capture(self.run.log.screenshots, stem)
+
+    def close_pages(self) -> None:
+        for page in self.pages:
+            try:
+                page.raw.close()
+            except Exception:
+                pass
+        self.pages.clear()
