@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,16 @@ from conftest import DOCUMENTS, ROOT
 
 
 def cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """run_bot.py as a user runs it, with a queue database of its own."""
+    queue = Path(tempfile.mkdtemp(prefix="deskhand-queue-")) / "queue.db"
+    env = {"DESKHAND_DB": f"sqlite:///{queue}", **(env or {})}
     return subprocess.run(
         [sys.executable, "run_bot.py", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **env},
     )
 
 

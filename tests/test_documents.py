@@ -19,7 +19,7 @@ from PIL import Image
 
 from demo.data import TERMS, VENDORS
 from deskhand import documents
-from deskhand.documents import ocr, parse, reader
+from deskhand.documents import cache, ocr, parse, reader
 from deskhand.errors import ApplicationError, BusinessError, DocumentError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,15 +28,30 @@ TRUTH = json.loads((SAMPLES / "ground_truth.json").read_text())
 DIGITAL = sorted(n for n, t in TRUTH.items() if t["form"] == "digital")
 
 
+NO_TEMPLATES = ROOT / "tests" / "assets" / "documents" / "no-templates"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory):
+    """Results cached in a folder of this test run: never a stale one from an earlier run."""
+    before = cache.DIRECTORY
+    cache.DIRECTORY = tmp_path_factory.mktemp("document-cache")
+    cache.clear()
+    yield cache.DIRECTORY
+    cache.DIRECTORY = before
+    cache.clear()
+
+
 def _read(name: str) -> tuple[str, documents.Document, float]:
     start = time.perf_counter()
-    document = documents.extract(SAMPLES / name)
+    document = documents.extract(SAMPLES / name, templates_dir=NO_TEMPLATES)
     return name, document, time.perf_counter() - start
 
 
 @pytest.fixture(scope="module")
 def extracted() -> dict[str, documents.Document]:
-    """Every sample read once; OCR is the slow part, so two processes share the work."""
+    """Every sample read once by the generic reader alone (no template); OCR is the slow
+    part, so two processes share the work."""
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(_read, sorted(TRUTH)))
     return {name: document for name, document, _ in results}
@@ -238,7 +253,7 @@ def test_fingerprint_is_the_sha256_of_the_bytes():
 
 
 def test_results_are_cached_by_content(tmp_path):
-    documents.clear_cache()
+    documents.clear_cache(disk=True)
     first = documents.extract(SAMPLES / "inv-03-bluepeak.pdf")
     first.fields["total"].value = Decimal("1.00")  # a caller's edit must not leak into the cache
     twin = tmp_path / "same-bytes.pdf"
@@ -248,10 +263,11 @@ def test_results_are_cached_by_content(tmp_path):
     assert time.perf_counter() - start < 0.05
     assert again.file == twin and again.total == Decimal("1570.00")
     assert len(reader._cache) >= 1
+    assert len(list(cache.directory().glob("*.json"))) == 1
 
 
 def test_attribute_access():
-    document = documents.extract(SAMPLES / "inv-01-acme.pdf")
+    document = documents.extract(SAMPLES / "inv-01-acme.pdf", templates_dir=NO_TEMPLATES)
     assert document.invoice_number == "000482" == document.value("invoice_number")
     assert document.no_such_field is None and document.value("no_such_field") is None
     with pytest.raises(AttributeError):
@@ -263,7 +279,9 @@ def test_attribute_access():
 
 
 def _doctored(**changes) -> documents.Document:
-    document = copy.deepcopy(documents.extract(SAMPLES / "inv-01-acme.pdf"))
+    document = copy.deepcopy(
+        documents.extract(SAMPLES / "inv-01-acme.pdf", templates_dir=NO_TEMPLATES)
+    )
     for name, change in changes.items():
         if change is None:
             del document.fields[name]
@@ -358,3 +376,23 @@ def test_parse_date(text, day_first, value):
 )
 def test_parse_terms(text, value):
     assert parse.parse_terms(text) == value
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_issuer_address_and_customer(extracted, name):
+    from demo.make_documents import BUYER
+
+    document, truth = extracted[name], TRUTH[name]
+    address = next(v.address for v in VENDORS if v.name == truth["vendor"])
+    found = document.issuer_address
+    if truth["form"] != "digital":  # OCR may read a comma as a full stop
+        found, address = found.replace(".", ","), address.replace(".", ",")
+    assert found == address
+    field = document.fields["issuer_address"]
+    assert field.rule == "layout:below-issuer" and field.bbox[1] > document.fields["issuer"].bbox[1]
+    if truth["layout"] == "C":  # the till-receipt layout names no customer
+        assert document.customer is None
+    else:
+        assert document.customer == BUYER[0]
+        assert document.fields["customer"].rule.startswith("label:")

@@ -99,7 +99,7 @@ def extract(
     """Read an invoice from the words of all its pages: (fields, line items, text)."""
     lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
-    day_first = any(int(m[1]) > 12 for m in re.finditer(r"\b(\d{1,2})/\d{1,2}/\d{2,4}\b", text))
+    day_first = _day_first(text)
     headers = table.find_headers(lines)
     labels = find_labels(lines, LABELS, skip=set(headers))
     items = table.read_rows(lines, headers, labels, reread)
@@ -140,6 +140,19 @@ def extract(
         fields["terms"] = terms.to_field("terms")
     fields["recurring"] = _recurring(lines, words)
     return fields, items, text
+
+
+def _day_first(text: str) -> bool:
+    """How to read 03/05/2026: as a date that cannot be month-first says, else as the
+    currency suggests (dollars: month first; pounds, euros and the rest: day first)."""
+    pairs = [(int(m[1]), int(m[2])) for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/\d{2,4}\b", text)]
+    if any(first > 12 for first, _ in pairs):
+        return True
+    if any(second > 12 for _, second in pairs):
+        return False
+    dollars = text.count("$") + len(re.findall(r"\bUSD\b", text))
+    others = sum(text.count(sign) for sign in "£€") + len(re.findall(r"\b(EUR|GBP|CHF)\b", text))
+    return others >= dollars if (dollars or others) else False
 
 
 def _value(
