@@ -76,6 +76,7 @@ def read_entry(item, ctx) -> dict:
 
 def open_app(ctx):
     app = ctx.web()
+    close_maintenance_notices(app)
     with ctx.step("log in"):
         log_in(app, vault.get("legacy_ap"))
     return app
@@ -157,6 +158,16 @@ def log_in(app, secret) -> None:
     if app["login_errors"].exists():
         raise BusinessError(f"the legacy app refused the log-in: {app['login_errors'].text()}")
     app["nav_search"].locator.wait_for()
+
+
+def close_maintenance_notices(app) -> None:
+    """The app now and then lays a maintenance notice over the page: close it and go on."""
+    page = app.raw
+    for root in (page, page.frame_locator("iframe[name='content']")):
+        page.add_locator_handler(
+            root.locator("#maintenance-notice"),
+            lambda notice: notice.locator("#maintenance-close").click(),
+        )
 
 
 def find_invoice(app, vendor: str, invoice_number: str) -> str | None:

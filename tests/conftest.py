@@ -99,3 +99,48 @@ def quiet_console():
     from loguru import logger
 
     logger.remove()
+
+
+@pytest.fixture
+def batch(tmp_path):
+    """batch(n) -> (folder, truth): n distinct digital invoices made from the samples' specs."""
+    import dataclasses
+
+    from demo import make_documents as md
+
+    def _batch(n: int):
+        folder = tmp_path / "inbox"
+        folder.mkdir(exist_ok=True)
+        digital = [s for s in md.SPECS if s.form == "digital"]
+        truth = {}
+        for i in range(n):
+            spec = digital[i % len(digital)]
+            spec = dataclasses.replace(
+                spec, file=f"batch-{i:02d}.pdf", number=f"{spec.number}{i:02d}"
+            )
+            invoice = md.Invoice(spec)
+            (folder / spec.file).write_bytes(md.render_pdf(invoice))
+            truth[spec.file] = invoice.truth()
+        return folder, truth
+
+    return _batch
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the test session (initdb/pg_ctl in a temp dir)."""
+    from deskhand.queue.testing import PostgresCluster
+
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def queue_url(request, tmp_path):
+    """A fresh, empty queue database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'queue.db'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.empty_database()

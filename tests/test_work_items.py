@@ -1,0 +1,146 @@
+"""Exactly-once keying through the queue: a runner killed at random points, a failing target,
+and two workers on one queue. Real Chromium, the real demo app, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+from conftest import ROOT, LegacyApp
+
+from deskhand.cli import demo_app
+from deskhand.logs import read_events
+from deskhand.queue import open_store
+
+pytestmark = pytest.mark.slow
+
+
+def assert_keyed_exactly_once(app: LegacyApp, truth: dict) -> None:
+    saved = app.invoices()
+    keys = Counter((r["vendor"], r["invoice_number"]) for r in saved)
+    assert max(keys.values()) == 1, f"keyed twice: {[k for k, n in keys.items() if n > 1]}"
+    expected = {(t["vendor"], t["invoice_number"]): t for t in truth.values()}
+    assert set(keys) == set(expected)
+    for row in saved:
+        t = expected[(row["vendor"], row["invoice_number"])]
+        assert (row["amount"], row["tax"], row["invoice_date"]) == (
+            t["total"],
+            t["tax"],
+            t["invoice_date"],
+        )
+        assert row["lines"] == t["lines"]
+
+
+def runner(args: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "run_bot.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
+    batch, legacy_app, queue_url, tmp_path
+):
+    inbox, truth = batch(30)
+    env = {
+        "DESKHAND_DB": queue_url,
+        "DESKHAND_LOGS_DIR": str(tmp_path / "logs"),
+        "DESKHAND_LEASE_SECONDS": "2",  # a dead runner's item comes back quickly
+        "DESKHAND_RETRY_DELAY": "0",
+        "DESKHAND_MAX_ATTEMPTS": "8",
+    }
+    args = ["run", "invoice_entry", "--input", str(inbox), "--target", legacy_app.url]
+    rng = random.Random(20261122)
+    kills = 0
+    for _ in range(40):
+        proc = runner(args, env)
+        try:
+            proc.wait(timeout=rng.uniform(3.0, 6.0))
+        except subprocess.TimeoutExpired:
+            proc.kill()  # SIGKILL: no clean-up, no release, mid-whatever-it-was-doing
+            proc.wait()
+            kills += 1
+            if kills >= 10:
+                break
+            continue
+        break  # it finished before the kill
+    assert kills >= 10
+    final = runner(args, env)
+    assert final.wait(timeout=600) == 0, final.stderr.read()[-2000:]
+
+    assert_keyed_exactly_once(legacy_app, truth)
+    with open_store(queue_url) as store:
+        assert {k: n for k, n in store.counts("invoices").items() if n} == {"done": 30}
+        claims = [
+            e
+            for item in store.list("invoices", limit=100)
+            for e in store.history(item.id)
+            if e.event == "lease_expired"
+        ]
+    assert claims, "no item was taken back from a killed runner: the kills missed the work"
+
+
+def test_failing_target_every_item_done_retries_in_the_log(batch, run, tmp_path, queue_url):
+    inbox, truth = batch(12)
+    faults = "error=0.03,lost=0.25,latency=0.1:0.3,expire=40,modal=0.1,seed=7"
+    with demo_app(ROOT, tmp_path / "faulty.db", faults=faults) as url:
+        app = LegacyApp(url, tmp_path / "faulty.db")
+        result = run(
+            "invoice_entry",
+            input=inbox,
+            target=url,
+            db=queue_url,
+            max_attempts=8,
+            timeout_ms=2500,
+        )
+        counts = app_faults(url)
+
+    assert [i.status for i in result.items] == ["done"] * 12, [i.error for i in result.items]
+    assert_keyed_exactly_once(app, truth)
+    events = read_events(result.dir)
+    retries = [e for e in events if e["event"] == "retry"]
+    reconciled = [i for i in result.items if i.output.get("reconciled")]
+    assert counts["modal"] > 0 and counts["error"] > 0
+    assert retries, "faults were injected but nothing was retried"
+    # Every lost response (saved, then HTTP 500 or an expired session) was reconciled with
+    # the app, never keyed again.
+    assert len(reconciled) >= counts["lost"] > 0
+
+
+def app_faults(url: str) -> dict:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url + "_faults") as response:
+        return json.load(response)
+
+
+def test_two_workers_on_one_queue_never_process_an_item_twice(
+    batch, legacy_app, queue_url, tmp_path
+):
+    inbox, truth = batch(16)
+    env = {"DESKHAND_DB": queue_url, "DESKHAND_LOGS_DIR": str(tmp_path / "logs")}
+    args = ["run", "invoice_entry", "--input", str(inbox), "--target", legacy_app.url]
+    workers = [runner(args, env), runner(args, env)]  # both queue the batch, both work it
+    for proc in workers:
+        assert proc.wait(timeout=600) == 0, proc.stderr.read()[-2000:]
+
+    assert_keyed_exactly_once(legacy_app, truth)
+    with open_store(queue_url) as store:
+        items = store.list("invoices", limit=100)
+        assert len(items) == 16 and {i.status for i in items} == {"done"}
+        owners = Counter()
+        for item in items:
+            history = store.history(item.id)
+            events = [e.event for e in history]
+            assert events.count("claimed") == 1 and events.count("completed") == 1, events
+            owners[next(e.runner for e in history if e.event == "completed")] += 1
+    assert len(owners) == 2, f"one worker did everything: {owners}"
