@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -145,8 +147,20 @@ def _execute(bot, settings, from_source: bool = True, forever: bool = False) -> 
             raise ConfigError(f"input {settings.input} does not exist: check the path")
     if settings.target:
         check_reachable(settings.target)
-    with _progress() as on_item:
-        result = run_bot(bot, settings, on_item=on_item, from_source=from_source, forever=forever)
+    stop = threading.Event()  # SIGTERM: finish the current step, give the item back, stop
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with _progress() as on_item:
+            result = run_bot(
+                bot,
+                settings,
+                on_item=on_item,
+                from_source=from_source,
+                forever=forever,
+                stop=stop,
+            )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
     print(f"{bot.name}: {len(result.items)} items: {counts}")
     print(f"log:    {result.dir / 'bot.log'}")

@@ -26,5 +26,9 @@ class SelectorNotFound(ApplicationError):
     """A named element could not be found on the page."""
 
 
+class Stopped(DeskhandError):
+    """The run was asked to stop (SIGTERM): the current step finished, the item goes back."""
+
+
 class DocumentError(BusinessError):
     """A document cannot be read (corrupt, empty, encrypted, not a document)."""

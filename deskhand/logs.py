@@ -55,6 +55,20 @@ def mask(value: Any) -> Any:
     return value
 
 
+def has_secrets() -> bool:
+    return _secret_pattern is not None
+
+
+def mask_in_json(text: str) -> str:
+    """Mask secrets in JSON (or HTML) text, also where JSON escaping changed their form."""
+    text = mask(text)
+    with _secrets_lock:
+        escaped = [json.dumps(s)[1:-1] for s in _secrets]
+    for form in escaped:
+        text = text.replace(form, MASK)
+    return text
+
+
 def to_json(value: Any) -> Any:
     """Make a value JSON-able the way deskhand writes it: ISO dates, decimals as strings."""
     if isinstance(value, dict):

@@ -24,7 +24,7 @@ from typing import Any
 from .bot import Bot, WorkItem
 from .config import describe
 from .context import Context
-from .errors import BusinessError, ConfigError, DeskhandError
+from .errors import BusinessError, ConfigError, DeskhandError, Stopped
 from .logs import RunLog
 from .selectors import SelectorRepository
 from .steps import error_info
@@ -79,6 +79,7 @@ class Run:
         self.settings = settings
         self.log = log
         self.store = store
+        self.stop = threading.Event()  # set: finish the current step, give the item back
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{log.run_id}"
         self.browser = browser  # shared (not ours to close) when given
         self._own_browser = browser is None
@@ -152,7 +153,6 @@ def run_bot(
     bot: Bot,
     settings: Any,
     on_item: Callable[[ItemResult, int, int], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
     browser: Any = None,
     *,
     from_source: bool = True,
@@ -166,10 +166,12 @@ def run_bot(
     from .queue import open_store
     from .report import render_report
 
-    stop = stop or threading.Event()
     log = RunLog(settings.resolve(settings.logs_dir), bot.name)
     store = open_store(settings.db, settings.root)
     run = Run(bot, settings, log, browser, store)
+    if stop is not None:
+        run.stop = stop
+    stop = run.stop
     if bot.selectors:
         run.selectors  # noqa: B018 - load now: a broken repository is a ConfigError up front
     results: list[ItemResult] = []
@@ -186,12 +188,12 @@ def run_bot(
                         if not forever:
                             break
                         wait = POLL_SECONDS
-                    if forever:
-                        stop.wait(min(wait, POLL_SECONDS))
-                    else:
-                        sleep(wait)
+                    stop.wait(min(wait, POLL_SECONDS) if forever else wait)
                     continue
-                result = _run_claimed(run, claimed)
+                try:
+                    result = _run_claimed(run, claimed)
+                except Stopped:
+                    break
                 if result is not None:
                     results.append(result)
                     if on_item:
@@ -269,7 +271,7 @@ def _run_claimed(run: Run, queued: Any) -> ItemResult | None:
         status = DONE
     except BusinessError as exc:
         status, error = NEEDS_REVIEW, error_info(exc)
-    except (ConfigError, KeyboardInterrupt):
+    except (ConfigError, Stopped, KeyboardInterrupt):
         beat.done.set()
         ctx.close_pages()
         store.release(queued.id, run.owner)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .errors import BusinessError
+from .errors import BusinessError, Stopped
 from .logs import mask, slug, to_json
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ class Step:
                 run, queued = self.ctx.run, self.ctx.queued
                 run.store.record_outcome(queued.id, run.owner, mask(to_json(self.data)))
             self.ctx.emit("step_end", step=self.name, status="ok", duration_ms=duration)
+            if self.ctx.run.stop.is_set() and not self.ctx.steps:
+                raise Stopped(f"stopped after step '{self.name}': the item goes back to the queue")
             return False
         status = "business_error" if isinstance(exc, BusinessError) else "failed"
         evidence: dict[str, Any] = {}

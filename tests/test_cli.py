@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import DOCUMENTS, ROOT
+
+from demo.data import DEMO_PASSWORD
 
 
 def cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -104,6 +107,13 @@ def test_run_and_report_commands(tmp_path, legacy_app, ground_truth):
     assert {"steps.jsonl", "bot.log", "report.html", "trace.zip"} <= {
         p.name for p in run_dir.iterdir()
     }
+    with zipfile.ZipFile(run_dir / "trace.zip") as trace:
+        members = trace.namelist()
+        assert any(m.endswith(".trace") for m in members)  # a real Playwright trace
+        for member in members:
+            assert DEMO_PASSWORD.encode() not in trace.read(member), member
+        # Playwright did record the password fill: masked, not absent.
+        assert any(b"********" in trace.read(m) for m in members)
     report.unlink()
     again = cli("report", str(run_dir))
     assert again.returncode == 0 and report.is_file()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 from ..errors import ApplicationError, ConfigError
+from ..logs import has_secrets, mask_in_json
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 INSTALL_HINT = "apt-get install chromium (or set DESKHAND_BROWSER=/path/to/chromium)"
@@ -91,9 +93,31 @@ class Browser:
 
 
 def close_context(context, trace_path: Path | None = None) -> None:
-    """Save the context's trace (when it records one) and close it."""
+    """Save the context's trace (when it records one, secrets masked) and close it."""
     try:
         if trace_path is not None:
             context.tracing.stop(path=str(trace_path))
+            mask_trace(trace_path)
     finally:
         context.close()
+
+
+def mask_trace(path: Path) -> None:
+    """Rewrite a trace.zip with every registered secret masked in its text members.
+
+    Playwright records the values a page was filled with (action parameters, DOM
+    snapshots); a password must not survive in the trace any more than in the log.
+    """
+    if not has_secrets():
+        return
+    masked = path.with_name(path.name + ".masking")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(masked, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:  # images: password fields render as dots
+                out.writestr(info, data)
+                continue
+            out.writestr(info, mask_in_json(text).encode("utf-8"))
+    masked.replace(path)
