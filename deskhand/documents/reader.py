@@ -76,7 +76,8 @@ def extract(
         fields, lines, text = KINDS[kind](pages.words, pages.sizes, reread)
         document = Document(path, kind, len(pages.sizes), pages.ocr_pages, fields, lines, text)
         entry = Entry(document, pages.words)
-        cache.put(key, entry)
+        if cache_results:
+            cache.put(key, entry)
     document = entry.document
     document.file = path
     chosen = forced or templates.recognise(kind, document.text, directory)
