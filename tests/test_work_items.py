@@ -89,7 +89,7 @@ def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
 
 
 def test_failing_target_every_item_done_retries_in_the_log(batch, run, tmp_path, queue_url):
-    inbox, truth = batch(12)
+    inbox, truth = batch(8)
     faults = "error=0.03,lost=0.25,latency=0.1:0.3,expire=40,modal=0.1,seed=7"
     with demo_app(ROOT, tmp_path / "faulty.db", faults=faults) as url:
         app = LegacyApp(url, tmp_path / "faulty.db")
@@ -103,7 +103,7 @@ def test_failing_target_every_item_done_retries_in_the_log(batch, run, tmp_path,
         )
         counts = app_faults(url)
 
-    assert [i.status for i in result.items] == ["done"] * 12, [i.error for i in result.items]
+    assert [i.status for i in result.items] == ["done"] * 8, [i.error for i in result.items]
     assert_keyed_exactly_once(app, truth)
     events = read_events(result.dir)
     retries = [e for e in events if e["event"] == "retry"]
@@ -126,7 +126,7 @@ def app_faults(url: str) -> dict:
 def test_two_workers_on_one_queue_never_process_an_item_twice(
     batch, legacy_app, queue_url, tmp_path
 ):
-    inbox, truth = batch(16)
+    inbox, truth = batch(10)
     env = {"DESKHAND_DB": queue_url, "DESKHAND_LOGS_DIR": str(tmp_path / "logs")}
     args = ["run", "invoice_entry", "--input", str(inbox), "--target", legacy_app.url]
     workers = [runner(args, env), runner(args, env)]  # both queue the batch, both work it
@@ -136,11 +136,15 @@ def test_two_workers_on_one_queue_never_process_an_item_twice(
     assert_keyed_exactly_once(legacy_app, truth)
     with open_store(queue_url) as store:
         items = store.list("invoices", limit=100)
-        assert len(items) == 16 and {i.status for i in items} == {"done"}
+        assert len(items) == 10 and {i.status for i in items} == {"done"}
         owners = Counter()
         for item in items:
             history = store.history(item.id)
             events = [e.event for e in history]
-            assert events.count("claimed") == 1 and events.count("completed") == 1, events
+            assert events.count("completed") == 1, events
+            # Claimed again only after it was given back (a retry), never while held.
+            for before, event in zip(events, events[1:]):
+                if event == "claimed":
+                    assert before in ("added", "retry_scheduled", "released"), events
             owners[next(e.runner for e in history if e.event == "completed")] += 1
     assert len(owners) == 2, f"one worker did everything: {owners}"
