@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from conftest import ASSETS
@@ -70,8 +71,10 @@ def test_report_renders_again_from_the_log_alone(run, tmp_path):
     assert render_report(result.dir).read_text() == first
 
 
-def test_failing_web_step_saves_screenshot_and_html_and_is_retried(run, legacy_app):
-    result = run("web_failure", root=ASSETS, target=legacy_app.url, timeout_ms=1500)
+def test_failing_web_step_saves_screenshot_and_html_and_is_retried(run, legacy_app, tmp_path):
+    project = tmp_path / "project"  # the run writes a healing proposal beside its selectors
+    shutil.copytree(ASSETS, project)
+    result = run("web_failure", root=project, target=legacy_app.url, timeout_ms=1500)
 
     item = result.items[0]
     assert item.status == "failed" and item.attempts == 2
