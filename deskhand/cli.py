@@ -7,6 +7,7 @@ configuration error, told in one line with no traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import signal
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_queue_arguments(sub)
 
+    for recorder in _recorders():
+        recorder.add_arguments(sub)
+
     demo = sub.add_parser("demo", help="start the demo app and run invoice_entry on the samples")
     demo.add_argument("--headed", action="store_true", help="show the browser")
     demo.add_argument("--trace", action="store_true", help="record a Playwright trace.zip")
@@ -88,7 +92,23 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="queue database URL (default: sqlite .deskhand/queue.db)")
 
 
+def _recorders() -> list:
+    """The project's recorders (recorders/ beside bots/), when this project has them."""
+    found = []
+    for name in ("recorders.desktop",):
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("recorders", name):
+                raise
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        _root()  # the project's recorders/, bots/ and demo/ are imported from its root
+    except ConfigError:
+        pass  # commands that need a project say so themselves
     args = build_parser().parse_args(argv)
     logger.remove()  # the CLI prints its own lines; each run logs to its own folder
     try:
@@ -342,6 +362,12 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return run(args, _root())
 
 
+def cmd_record_desktop(args: argparse.Namespace) -> int:
+    from recorders.desktop import run
+
+    return run(args, _root())
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import render_report
 
@@ -357,6 +383,7 @@ COMMANDS = {
     "run": cmd_run,
     "worker": cmd_run,
     "queue": cmd_queue,
+    "record-desktop": cmd_record_desktop,
     "demo": cmd_demo,
     "demo-app": cmd_demo_app,
     "extract": cmd_extract,

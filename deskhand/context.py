@@ -80,6 +80,13 @@ class Context:
         self.last_page = page
         return page
 
+    def desktop(self, images: str | None = None) -> Any:
+        """The run's desktop (its own Xvfb when there is no $DISPLAY), actions logged to this
+        item; ``images`` names selectors/<images>/ holding the image targets."""
+        from .desktop import open_desktop
+
+        return open_desktop(self, images=images)
+
     # -- logging ------------------------------------------------------------------------
     def emit(self, kind: str, level: str = "INFO", /, **fields: Any) -> dict:
         ref = self.current.reference if self.current else None

@@ -85,6 +85,7 @@ class Run:
         self._own_browser = browser is None
         self._context: Any = None
         self.resolved_selectors: dict[str, int] = {}
+        self.desktop_session: Any = None  # deskhand.desktop: the display and programs
         self._selectors: SelectorRepository | None = None
 
     @property
@@ -121,6 +122,9 @@ class Run:
             if self._own_browser and self.browser is not None:
                 self.browser.close()
                 self.browser = None
+            if self.desktop_session is not None:
+                self.desktop_session.close()
+                self.desktop_session = None
 
 
 def collect_items(bot: Bot, run: Run) -> list[WorkItem]:

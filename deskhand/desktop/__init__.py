@@ -37,7 +37,7 @@ from .session import DesktopSession
 from .targets import Found, Target
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from ..context import Context
 
 __all__ = [
     "Desktop",
@@ -60,13 +60,19 @@ def open_desktop(ctx: Context, images: str | None = None, virtual: bool | None =
     The session (display, programs started) lasts until the run ends.
     """
     run = ctx.run
+    runner_closes_it = "desktop_session" in vars(run)  # Run.close() stops it
     session = getattr(run, "desktop_session", None)
-    if session is None or session.closed:
+    fresh = session is None or session.closed
+    if fresh:
         session = DesktopSession(virtual=virtual, folder=run.log.dir).start()
         run.desktop_session = session
-        _close_with_run(run, session)
+        if not runner_closes_it:
+            _close_with_run(run, session)
     folder = ctx.settings.root / "selectors" / images if images else None
     desktop = Desktop(session, ctx, folder, timeout=ctx.settings.timeout_ms / 1000)
+    if fresh:
+        xvfb = session.xvfb.proc.pid if session.xvfb else None
+        ctx.action("display", session.display, {"virtual": session.is_virtual, "xvfb_pid": xvfb})
     ctx.last_page = desktop  # a failed step photographs the screen
     return desktop
 

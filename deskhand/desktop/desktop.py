@@ -23,9 +23,9 @@ from .targets import Found, Miss, Target
 from .windows import Program, WindowInfo
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from ..context import Context
 
-DEFAULT_CONFIDENCE = 0.85
+DEFAULT_CONFIDENCE = 0.8
 
 
 class Desktop:
@@ -69,15 +69,21 @@ class Desktop:
         title: str | re.Pattern,
         timeout: float | None = None,
         program: Program | None = None,
+        focus: bool = True,
     ) -> Window:
-        """Wait for a visible window whose title contains ``title`` (or matches a regex)."""
+        """Wait for a visible window whose title contains ``title`` (or matches a regex)
+        and, with ``focus``, give it the keyboard as a window manager gives a new window."""
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         while True:
             info = self.session.windows.find(title)
             if info is not None:
+                self.settle(info.region, quiet=0.1)  # mapped is not yet painted
                 self._log("window", info.title, region=info.region.as_list())
-                return Window(self, info)
+                window = Window(self, info)
+                if focus:
+                    window.focus()
+                return window
             if program is not None:
                 program.check_running()
             if time.monotonic() >= deadline:
@@ -111,7 +117,7 @@ class Desktop:
         name: str | Path,
         *,
         confidence: float = DEFAULT_CONFIDENCE,
-        region: Region | None = None,
+        region: Region | Target | None = None,
         scales: tuple[float, ...] = vision.DEFAULT_SCALES,
         timeout: float | None = None,
     ) -> Target:
@@ -127,7 +133,9 @@ class Desktop:
                 best_region = None
                 detail = f"no match at {confidence:.2f}"
                 if best is not None:
-                    best_region = Region(area.left + best.x, area.top + best.y, best.width, best.height)
+                    best_region = Region(
+                        area.left + best.x, area.top + best.y, best.width, best.height
+                    )
                     detail = (
                         f"best match {best.score:.2f} at {best.scale:.0%} scale, "
                         f"needs {confidence:.2f}"
@@ -140,19 +148,21 @@ class Desktop:
         return Target(self, "image", label, locate, timeout)
 
     def text(
-        self, phrase: str, *, region: Region | None = None, timeout: float | None = None
+        self, phrase: str, *, region: Region | Target | None = None, timeout: float | None = None
     ) -> Target:
-        """A target found by OCR: the first place (in reading order) where ``phrase`` reads."""
+        """A target found by OCR: the first place (in reading order) where ``phrase`` reads.
+        ``region`` limits the search (smaller is faster): a Region, or a target's area."""
 
         def locate() -> Found | Miss:
             area = self._area(region)
-            _, place = self.session.cached_phrase(area, phrase)
+            place = self.session.cached_phrase(area, phrase)
             how = {"by": "text", "ocr": "cached"}
-            if place is None:
-                _, words, fresh = self.session.words(area)
+            for psm in ocr.FIND_MODES if place is None else ():
+                words, fresh = self.session.words(area, psm)
                 places = ocr.find_phrase(words, phrase)
-                place = places[0] if places else None
-                how["ocr"] = "fresh" if fresh else "cached"
+                if places:
+                    place, how["ocr"] = places[0], (f"psm {psm}" if fresh else "cached")
+                    break
             if place is None:
                 return Miss(area, None, "OCR does not read it there")
             return Found(place, 1.0, 1.0, how)
@@ -202,12 +212,27 @@ class Desktop:
         self._log("read", None, region=area.as_list(), text=text)
         return text
 
+    def settle(self, region: Region | None = None, quiet: float = 0.05, limit: float = 2.0) -> bool:
+        """Wait until ``region`` (default: the screen) has not changed for ``quiet`` seconds
+        (a program catching up with input, a window painting itself), at most ``limit``
+        seconds; True when it settled."""
+        screen = self.session.screen
+        deadline = time.monotonic() + limit
+        before = screen.raw(region)
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = screen.raw(region)
+            if now == before:
+                return True
+            before = now
+        return False
+
     def screenshot(self, region: Region | None = None) -> np.ndarray:
         """The pixels of ``region`` (default: the whole screen), BGR."""
         return self.session.screen.grab(region)
 
     def _read(self, region: Region) -> str:
-        _, words, _ = self.session.words(region)
+        words, _ = self.session.words(region, ocr.READ_MODE)
         return ocr.text_of(words)
 
     # -- evidence -----------------------------------------------------------------------
@@ -243,7 +268,9 @@ class Desktop:
     def _not_found(self, target: Target, miss: Miss, limit: float) -> SelectorNotFound:
         shot = self._failure_shot(f"{target.kind} {target.name}", miss.searched, miss.best)
         self._log("not_found", target, searched=miss.searched.as_list(), detail=miss.detail)
-        hint = f" in selectors/{self.images.name}/" if target.kind == "image" and self.images else ""
+        hint = (
+            f" in selectors/{self.images.name}/" if target.kind == "image" and self.images else ""
+        )
         return SelectorNotFound(
             f"{target.kind} target {target.name} not found within {limit:g} s "
             f"(searched {miss.searched}{': ' + miss.detail if miss.detail else ''}); "
@@ -254,8 +281,10 @@ class Desktop:
     def _gui(self) -> Any:
         return self.session.gui()
 
-    def _area(self, region: Region | None) -> Region:
+    def _area(self, region: Region | Target | None) -> Region:
         screen = self.session.screen.region
+        if isinstance(region, Target):
+            region = region.find().region
         return screen if region is None else region.clip(screen)
 
     def _image_path(self, name: str | Path) -> Path:
@@ -296,6 +325,12 @@ class Window:
             self.info = current
         return self.info.region
 
+    def focus(self) -> Window:
+        """Send the keyboard to this window."""
+        self.desktop.session.windows.focus(self.info.id)
+        self.desktop._log("focus", self.title)
+        return self
+
     def is_open(self) -> bool:
         return any(w.id == self.info.id for w in self.desktop.session.windows.list())
 
@@ -306,7 +341,10 @@ class Window:
         return self.desktop.image(name, region=self.region, **options)
 
     def read_text(self) -> str:
-        return self.desktop.read_text(self.region)
+        """The window's text by OCR, once it has stopped changing."""
+        region = self.region
+        self.desktop.settle(region)
+        return self.desktop.read_text(region)
 
     def wait_closed(self, timeout: float | None = None) -> None:
         """Wait until this window is gone."""

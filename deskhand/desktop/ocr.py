@@ -18,8 +18,11 @@ import numpy as np
 from ..errors import ConfigError
 from .screen import Region
 
-UPSCALE = 2
-MIN_CONFIDENCE = 30.0  # tesseract's word confidence (0-100); below this a "word" is noise
+UPSCALE = 3
+FIND_MODES = (11, 4)  # page segmentation modes tried in turn to find a phrase: sparse text,
+# then a column of lines; each reads some UI text the other misses
+READ_MODE = 4  # to read a window or region as lines of text
+NOISE_CONFIDENCE = 30.0  # below this (0-100), a "word" of symbols only is a widget's edge
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,9 @@ class Word:
     region: Region
 
 
-def words(image: np.ndarray, origin: tuple[int, int] = (0, 0), psm: int = 11) -> list[Word]:
+def words(image: np.ndarray, origin: tuple[int, int] = (0, 0), psm: int = READ_MODE) -> list[Word]:
     """The words tesseract reads in ``image`` (BGR), boxes shifted by ``origin`` (the
-    image's top-left on the screen). ``psm`` 11 finds sparse text, as on a form."""
+    image's top-left on the screen), with page segmentation mode ``psm``."""
     import cv2
     import pytesseract
 
@@ -49,8 +52,8 @@ def words(image: np.ndarray, origin: tuple[int, int] = (0, 0), psm: int = 11) ->
     for n, text in enumerate(data["text"]):
         text = text.strip()
         confidence = float(data["conf"][n])
-        if not text or confidence < MIN_CONFIDENCE:
-            continue
+        if not text or (confidence < NOISE_CONFIDENCE and not _norm(text)):
+            continue  # a radio button or a border read as '®' or '|'; real words stay
         left = (data["left"][n] - 10) / UPSCALE
         top = (data["top"][n] - 10) / UPSCALE
         box = Region(
@@ -102,6 +105,8 @@ def find_phrase(found: list[Word], phrase: str) -> list[Region]:
     matches = []
     for row in lines(found):
         for start in range(len(row)):
+            if not _norm(row[start].text):
+                continue  # a phrase starts at a word, not at a symbol before it
             text = ""
             for end in range(start, len(row)):
                 if end > start:

@@ -78,6 +78,15 @@ class Screen:
         )
         return np.ascontiguousarray(np.asarray(shot)[:, :, :3])
 
+    def raw(self, region: Region | None = None) -> bytes:
+        """The pixels of ``region`` as bytes: the cheap way to tell whether it changed."""
+        area = (region or self.region).clip(self.region)
+        if area.width == 0 or area.height == 0:
+            return b""
+        return self._mss.grab(
+            {"left": area.left, "top": area.top, "width": area.width, "height": area.height}
+        ).raw
+
     def close(self) -> None:
         try:
             self._mss.close()

@@ -18,7 +18,8 @@ from .keyboard import Typist, pyautogui_on
 from .screen import Region, Screen
 from .windows import Program, Windows
 
-OCR_CACHE = 8  # regions whose last OCR is kept
+OCR_REGIONS = 8  # regions whose recent OCR results are kept
+OCR_HISTORY = 4  # results kept per region: a dropdown or dialog over it comes and goes
 
 
 class DesktopSession:
@@ -35,7 +36,7 @@ class DesktopSession:
         self.programs: list[Program] = []
         self._typist: Typist | None = None
         self._gui: Any = None
-        self._ocr: OrderedDict[Region, tuple[np.ndarray, list[ocr.Word]]] = OrderedDict()
+        self._ocr: OrderedDict[Region, list[tuple[np.ndarray, int, list[ocr.Word]]]] = OrderedDict()
         self.shots = 0
 
     def start(self) -> DesktopSession:
@@ -76,9 +77,7 @@ class DesktopSession:
         return self._typist
 
     # -- programs -----------------------------------------------------------------------
-    def start_program(
-        self, command: Sequence[str], name: str, cwd: Path | None = None
-    ) -> Program:
+    def start_program(self, command: Sequence[str], name: str, cwd: Path | None = None) -> Program:
         import os
 
         env = {**os.environ, "DISPLAY": self.display}
@@ -88,38 +87,36 @@ class DesktopSession:
         return program
 
     # -- OCR ----------------------------------------------------------------------------
-    def words(self, region: Region) -> tuple[np.ndarray, list[ocr.Word], bool]:
-        """(pixels, words, fresh) for ``region`` now; OCR runs again only when the pixels
-        changed since the last read of the same region."""
+    def words(self, region: Region, psm: int) -> tuple[list[ocr.Word], bool]:
+        """(words, fresh) read in ``region`` now with page mode ``psm``; OCR runs again only
+        when the pixels differ from every recent read of the same region in that mode."""
         image = self.screen.grab(region)
-        cached = self._ocr.get(region)
-        if cached is not None and np.array_equal(cached[0], image):
-            self._ocr.move_to_end(region)
-            return image, cached[1], False
-        found = ocr.words(image, origin=(region.left, region.top))
-        self._remember(region, image, found)
-        return image, found, True
+        for pixels, mode, found in self._ocr.get(region, ()):
+            if mode == psm and np.array_equal(pixels, image):
+                return found, False
+        found = ocr.words(image, origin=(region.left, region.top), psm=psm)
+        self._remember(region, image, psm, found)
+        return found, True
 
-    def cached_phrase(self, region: Region, phrase: str) -> tuple[np.ndarray, Region | None]:
-        """The first place ``phrase`` read in the last OCR of ``region`` whose pixels are
-        still the same now (no OCR); ``None`` when there is none."""
+    def cached_phrase(self, region: Region, phrase: str) -> Region | None:
+        """The first place ``phrase`` read in a recent OCR of ``region`` (any mode) whose
+        pixels are still the same now, so that no OCR is needed; None when there is none."""
         image = self.screen.grab(region)
-        cached = self._ocr.get(region)
-        if cached is None or cached[0].shape != image.shape:
-            return image, None
-        for place in ocr.find_phrase(cached[1], phrase):
-            box = place.grow(2).shift(-region.left, -region.top)
-            box = box.clip(Region(0, 0, image.shape[1], image.shape[0]))
-            rows = slice(box.top, box.bottom)
-            cols = slice(box.left, box.right)
-            if np.array_equal(cached[0][rows, cols], image[rows, cols]):
-                return image, place
-        return image, None
+        bounds = Region(0, 0, image.shape[1], image.shape[0])
+        for pixels, _, found in self._ocr.get(region, ()):
+            if pixels.shape != image.shape:
+                continue
+            for place in ocr.find_phrase(found, phrase):
+                box = place.grow(2).shift(-region.left, -region.top).clip(bounds)
+                rows, cols = slice(box.top, box.bottom), slice(box.left, box.right)
+                if np.array_equal(pixels[rows, cols], image[rows, cols]):
+                    return place
+        return None
 
-    def _remember(self, region: Region, image: np.ndarray, found: list[ocr.Word]) -> None:
-        self._ocr[region] = (image, found)
-        self._ocr.move_to_end(region)
-        while len(self._ocr) > OCR_CACHE:
+    def _remember(self, region: Region, image: np.ndarray, psm: int, found: list[ocr.Word]) -> None:
+        reads = self._ocr.pop(region, [])
+        self._ocr[region] = [(image, psm, found), *reads[: OCR_HISTORY - 1]]
+        while len(self._ocr) > OCR_REGIONS:
             self._ocr.popitem(last=False)
 
     # -- the end ------------------------------------------------------------------------

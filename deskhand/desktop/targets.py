@@ -31,6 +31,7 @@ class Found:
     score: float = 1.0
     scale: float = 1.0
     how: dict[str, Any] = field(default_factory=dict)
+    pixels: bytes = b""  # the region's pixels when it was found
 
     def describe(self) -> dict[str, Any]:
         return {"region": self.region.as_list(), **self.how}
@@ -65,6 +66,7 @@ class Target:
         self.name = name
         self._locate = locate
         self.timeout = timeout
+        self.last: Found | None = None  # where find() found it last
 
     def __repr__(self) -> str:
         return f"<{self.kind} target {self.name}>"
@@ -77,6 +79,8 @@ class Target:
         while True:
             result = self._locate()
             if isinstance(result, Found):
+                result.pixels = self.desktop.session.screen.raw(result.region)
+                self.last = result
                 return result
             if time.monotonic() >= deadline:
                 raise self.desktop._not_found(self, result, limit)
@@ -87,12 +91,24 @@ class Target:
         return isinstance(self._locate(), Found)
 
     def wait_gone(self, timeout: float | None = None) -> None:
-        """Wait until the target is no longer on the screen (a dialog closing)."""
+        """Wait until the target is no longer on the screen (a list or dialog closing).
+
+        After a find (a click, a read), that is when what was found is no longer drawn where
+        it was (its pixels changed): no new search needed. Otherwise: until it is not found.
+        """
         from ..errors import ApplicationError
 
         limit = self._limit(timeout)
         deadline = time.monotonic() + limit
-        while isinstance(self._locate(), Found):
+        screen = self.desktop.session.screen
+        last = self.last
+
+        def present() -> bool:
+            if last is not None:
+                return screen.raw(last.region) == last.pixels
+            return isinstance(self._locate(), Found)
+
+        while present():
             if time.monotonic() >= deadline:
                 raise ApplicationError(f"{self} still on the screen after {limit:g} s")
             time.sleep(POLL)
@@ -162,6 +178,7 @@ class Target:
         x, y = found.region.center
         self.desktop._log("click", self, at=[x, y], button=button, found=found.describe())
         self.desktop._gui().click(x, y, button=button)
+        self.desktop.settle(limit=0.5)  # let the program take the click first
         return self
 
     def double_click(self) -> Target:
@@ -169,6 +186,7 @@ class Target:
         x, y = found.region.center
         self.desktop._log("double_click", self, at=[x, y], found=found.describe())
         self.desktop._gui().doubleClick(x, y, interval=0.05)
+        self.desktop.settle(limit=0.5)
         return self
 
     def right_click(self) -> Target:

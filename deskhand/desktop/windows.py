@@ -61,6 +61,19 @@ class Windows:
                 return info
         return None
 
+    def focus(self, window_id: int) -> None:
+        """Give the window the keyboard focus, as a window manager does on a click (back to
+        following the pointer when it closes)."""
+        from Xlib import X
+        from Xlib.error import XError
+
+        window = self._display.create_resource_object("window", window_id)
+        try:
+            window.set_input_focus(X.RevertToPointerRoot, X.CurrentTime)
+            self._display.sync()
+        except XError:  # closed meanwhile
+            pass
+
     def has_window_manager(self) -> bool:
         atom = self._display.intern_atom("_NET_SUPPORTING_WM_CHECK", True)
         return bool(atom and self._root.get_full_property(atom, 0))

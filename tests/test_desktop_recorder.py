@@ -1,0 +1,166 @@
+"""The desktop recorder: a task done once (input synthesised on Xvfb), then replayed."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, LegacyApp
+
+from deskhand.bot import load_bot
+from deskhand.config import load_settings
+from deskhand.desktop import Desktop, DesktopSession, virtual_display
+from deskhand.runner import run_bot
+from recorders.desktop import Action, actions, bot_source
+
+PROGRAM = [sys.executable, "-m", "demo.desktop_app"]
+TITLE = "Invoice Entry - AP Desk"
+
+
+@pytest.fixture
+def screen():
+    with virtual_display(virtual=True) as display:
+        yield display
+
+
+def do_the_task(desk: Desktop) -> None:
+    """Key one invoice as a person would: move to each thing, wait, click, type."""
+    gui = desk.session.gui()
+
+    def click(target) -> None:
+        x, y = target.find().region.center
+        desk.settle(limit=1)
+        gui.moveTo(x, y)
+        desk.settle(limit=1)
+        gui.click(x, y)
+        desk.settle(limit=1)
+
+    app = desk.window(TITLE)
+    vendor = app.text("Vendor:")
+    click(vendor.right_of(40))
+    listing = vendor.offset(0, 8, origin="right", width=420, height=260)
+    click(desk.text("Acme Office Supplies Ltd", region=listing))
+    for label, value in (
+        ("Invoice no.:", "REC-001"),
+        ("Invoice date:", "03/05/2026"),
+        ("Currency:", "GBP"),
+        ("Amount:", "120.00"),
+    ):
+        click(app.text(label).right_of(40))
+        desk.type(value)
+    click(app.text("Net 30"))
+    click(app.text("Description").below(12))
+    for n, value in enumerate(("Paper", "2", "60.00", "120.00")):
+        if n:
+            desk.press("tab")
+        desk.type(value)
+    click(desk.image(ROOT / "selectors" / "desktop_ap" / "save_button.png"))
+    click(desk.window("Confirm save").text("Yes"))
+    record = desk.window(re.compile(r"^Invoice AP-")).region
+    click(desk.at(record.center[0], record.bottom - 25, name="Close"))  # its button
+    desk.settle(limit=1)
+    gui.press("f12")  # the stop key: not recorded
+
+
+@pytest.mark.slow
+def test_recorded_task_becomes_a_bot_that_does_it_again(screen, tmp_path):
+    project = tmp_path / "project"
+    (project / "bots").mkdir(parents=True)
+    recorded_db = tmp_path / "recorded.db"
+    command = [
+        sys.executable,
+        "-m",
+        "recorders.desktop",
+        "--bot",
+        "key_one_invoice",
+        "--root",
+        str(project),
+        "--program",
+        shlex.join([*PROGRAM, "--db", str(recorded_db)]),
+        "--window",
+        TITLE,
+    ]
+    recorder = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        assert recorder.stdout.readline().startswith(f"recording on {screen}")
+        session = DesktopSession(folder=tmp_path).start()
+        try:
+            do_the_task(Desktop(session, timeout=15))
+        finally:
+            session.close()
+        output = recorder.communicate(timeout=60)[0]
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+            recorder.wait()
+    assert recorder.returncode == 0, output
+    assert len(LegacyApp("", recorded_db).invoices()) == 1  # the task itself was done
+
+    source = (project / "bots" / "key_one_invoice.py").read_text()
+    pictures = sorted(p.name for p in (project / "selectors" / "key_one_invoice").iterdir())
+    assert pictures == [f"click_{n:02d}.png" for n in range(1, 12)]
+    typed = re.findall(r'desk\.type\("([^"]*)"\)', source)
+    assert typed == ["REC-001", "03/05/2026", "GBP", "120.00", "Paper", "2", "60.00", "120.00"]
+    assert source.count('desk.press("tab")') == 3
+    assert "f12" not in source
+
+    # Replayed on a fresh program (already open, so the bot uses it), the task is done again.
+    fresh_db = tmp_path / "fresh.db"
+    session = DesktopSession(folder=tmp_path).start()
+    try:
+        Desktop(session).start([*PROGRAM, "--db", fresh_db], window=TITLE)
+        bot = load_bot("key_one_invoice", project)
+        cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
+        result = run_bot(bot, load_settings(project, bot.settings, cli))
+    finally:
+        session.close()
+    assert [(i.status, i.error) for i in result.items] == [("done", None)]
+    [saved] = LegacyApp("", fresh_db).invoices()
+    assert (saved["vendor"], saved["invoice_number"], saved["amount"]) == (
+        "Acme Office Supplies Ltd",
+        "REC-001",
+        "120.00",
+    )
+    assert saved["lines"] == [
+        {"description": "Paper", "quantity": "2", "unit_price": "60.00", "amount": "120.00"}
+    ]
+
+
+def test_events_become_actions_in_order():
+    """Keys and clicks arrive from two listeners; in server-time order they become steps."""
+    first = Action("click", 0, "", 10, 10, image="click_01")
+    second = Action("click", 0, "", 10, 11, image="click_02")
+    third = Action("click", 0, "", 50, 50, image="click_03")
+    events = [
+        (100, 0, "click", first),
+        (150, 1, "down", None, "R"),
+        (160, 2, "down", None, "x"),
+        (170, 3, "down", "backspace", None),
+        (180, 4, "down", "space", None),
+        (190, 5, "down", None, "1"),
+        (200, 6, "down", "ctrl_l", None),
+        (210, 7, "down", None, "\x01"),
+        (220, 8, "up", "ctrl_l", None),
+        (230, 9, "down", "enter", None),
+        (1000, 10, "click", second),
+        (1100, 11, "click", Action("click", 0, "", 11, 11, image="click_04")),
+        (2000, 12, "click", third),
+    ]
+    steps = actions(events)
+    assert [(a.kind, a.value or a.image) for a in steps] == [
+        ("click", "click_01"),
+        ("type", "R 1"),
+        ("hotkey", ["ctrl", "a"]),
+        ("press", "enter"),
+        ("double_click", "click_02"),
+        ("click", "click_03"),
+    ]
+    source = bot_source("probe", steps, None, "Probe")
+    compile(source, "probe.py", "exec")
+    assert 'desk.image("click_02").double_click()' in source
+    assert 'desk.hotkey("ctrl", "a")' in source
