@@ -24,6 +24,7 @@ from pathlib import Path
 from loguru import logger
 
 from .errors import ConfigError, DeskhandError
+from .logs import mask
 
 PROG = "run_bot.py"
 
@@ -51,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .queue.cli import add_arguments as add_queue_arguments
 
     add_queue_arguments(sub)
+
+    from .scheduling import add_arguments as add_schedule_arguments
+    from .vault import add_arguments as add_vault_arguments
+
+    add_schedule_arguments(sub)
+    add_vault_arguments(sub)
 
     for recorder in _recorders():
         recorder.add_arguments(sub)
@@ -160,16 +167,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _execute(bot, settings, from_source: bool = True, forever: bool = False) -> int:
+    from . import alerts
     from .runner import run_bot
 
-    if from_source and settings.input is not None:
-        if not settings.resolve(settings.input).exists():
-            raise ConfigError(f"input {settings.input} does not exist: check the path")
-    if settings.target:
-        check_reachable(settings.target)
+    alerts.load_config(settings.root, bot.name)  # a broken [alerts] table: say so first
     stop = threading.Event()  # SIGTERM: finish the current step, give the item back, stop
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        if from_source and settings.input is not None:
+            if not settings.resolve(settings.input).exists():
+                raise ConfigError(f"input {settings.input} does not exist: check the path")
+        if settings.target:
+            check_reachable(settings.target)
         with _progress() as on_item:
             result = run_bot(
                 bot,
@@ -179,12 +188,18 @@ def _execute(bot, settings, from_source: bool = True, forever: bool = False) -> 
                 forever=forever,
                 stop=stop,
             )
+    except DeskhandError as exc:  # the run could not run: that is news too
+        alerts.notify(bot.name, settings, error=str(exc))
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
     print(f"{bot.name}: {len(result.items)} items: {counts}")
     print(f"log:    {result.dir / 'bot.log'}")
     print(f"report: {result.report}")
+    sent = alerts.notify(bot.name, settings, result)
+    if sent:
+        print(f"alert:  sent to {', '.join(sent)}")
     return result.exit_code
 
 
@@ -208,7 +223,7 @@ def _progress():
 
     def line(result, index, total) -> None:
         what = result.output.get("record") or (result.error or {}).get("message", "")
-        print(f"[{index}/{total}] {result.status:12} {result.label}  {what}", flush=True)
+        print(mask(f"[{index}/{total}] {result.status:12} {result.label}  {what}"), flush=True)
 
     if not sys.stdout.isatty():
         yield line
@@ -362,6 +377,18 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return run(args, _root())
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from .scheduling import run
+
+    return run(args, _root())
+
+
+def cmd_vault(args: argparse.Namespace) -> int:
+    from .vault import run
+
+    return run(args, _root())
+
+
 def cmd_record_desktop(args: argparse.Namespace) -> int:
     from recorders.desktop import run
 
@@ -384,6 +411,8 @@ COMMANDS = {
     "worker": cmd_run,
     "queue": cmd_queue,
     "record-desktop": cmd_record_desktop,
+    "schedule": cmd_schedule,
+    "vault": cmd_vault,
     "demo": cmd_demo,
     "demo-app": cmd_demo_app,
     "extract": cmd_extract,

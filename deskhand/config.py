@@ -40,7 +40,12 @@ class Settings:
 
 
 _KEYS = {f.name: f for f in fields(Settings) if f.name != "root"}
-_ENV_SKIP = {"DESKHAND_BROWSER", "DESKHAND_OCR_LANG"}  # read where they are used
+_ENV_SKIP = {
+    "DESKHAND_BROWSER",
+    "DESKHAND_OCR_LANG",
+    "DESKHAND_VAULT_KEY",
+    "DESKHAND_VAULT_FILE",
+}  # read where they are used
 
 
 def _coerce(key: str, value: Any, origin: str) -> Any:

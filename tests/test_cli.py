@@ -69,7 +69,9 @@ def test_bad_usage_and_bad_settings():
 def test_list_shows_the_bots():
     proc = cli("list")
     assert proc.returncode == 0
-    assert proc.stdout.startswith("invoice_entry") and "legacy accounts-payable" in proc.stdout
+    listed = dict(line.split(None, 1) for line in proc.stdout.splitlines())
+    assert "legacy accounts-payable" in listed["invoice_entry"]
+    assert "desktop_invoice_entry" in listed
 
 
 def test_extract_json_one_object_per_file(tmp_path, ground_truth):
