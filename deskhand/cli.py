@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_schedule_arguments(sub)
     add_vault_arguments(sub)
 
+    from .selectors import add_arguments as add_selectors_arguments
+
+    add_selectors_arguments(sub)
+
     for recorder in _recorders():
         recorder.add_arguments(sub)
 
@@ -102,7 +106,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 def _recorders() -> list:
     """The project's recorders (recorders/ beside bots/), when this project has them."""
     found = []
-    for name in ("recorders.desktop",):
+    for name in ("recorders.web", "recorders.desktop"):
         try:
             found.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:
@@ -389,6 +393,18 @@ def cmd_vault(args: argparse.Namespace) -> int:
     return run(args, _root())
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    from recorders.web import run
+
+    return run(args, _root())
+
+
+def cmd_selectors(args: argparse.Namespace) -> int:
+    from .selectors import run_command
+
+    return run_command(args, _root())
+
+
 def cmd_record_desktop(args: argparse.Namespace) -> int:
     from recorders.desktop import run
 
@@ -411,6 +427,8 @@ COMMANDS = {
     "worker": cmd_run,
     "queue": cmd_queue,
     "record-desktop": cmd_record_desktop,
+    "record": cmd_record,
+    "selectors": cmd_selectors,
     "schedule": cmd_schedule,
     "vault": cmd_vault,
     "demo": cmd_demo,

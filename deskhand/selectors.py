@@ -22,6 +22,7 @@ so the folder must never become a package.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,13 +143,15 @@ def playwright_selector(candidate: str) -> str:
 
 
 def frame_css(frame: str) -> str:
-    """CSS for an iframe given by name (``content``) or by a CSS selector (``iframe#main``)."""
+    """CSS for an iframe given by name (``content``; an iframe without a name goes by its id,
+    as Playwright's frame names do) or by a CSS selector (``iframe[src="/nav"]``)."""
     for tag in ("iframe", "frame"):
         if frame.startswith(tag) and frame[len(tag) : len(tag) + 1] in ("#", "[", ".", ":"):
             return frame
     if frame[:1] in ("#", "["):
         return frame
-    return f"iframe[name='{frame}'], frame[name='{frame}']"
+    by_name = f"iframe[name='{frame}'], frame[name='{frame}']"
+    return by_name + f", iframe[id='{frame}']:not([name]), frame[id='{frame}']:not([name])"
 
 
 # -- writing repositories and proposals ---------------------------------------------------
@@ -204,7 +207,9 @@ def write_proposal(
         if run not in runs:
             runs.append(run)
         header = PROPOSAL_HEADER.format(name=repo.name, runs=", ".join(r for r in runs if r))
-        path.write_text(dump_pages(pages, header), encoding="utf-8")
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(dump_pages(pages, header), encoding="utf-8")
+        os.replace(partial, path)  # a reader never sees half a file
     return path
 
 
@@ -263,31 +268,48 @@ def _check_element(page: Any, spec: ElementSpec) -> ElementCheck:
 
 
 def format_checks(results: list[ElementCheck], repo: SelectorRepository) -> list[str]:
-    """Readable lines, one per element, grouped by page."""
+    """Readable lines, one per element, grouped by page; a page not shown is one line."""
     lines: list[str] = []
-    current = None
+    pages: dict[str, list[ElementCheck]] = {}
     for r in results:
-        if r.page != current:
-            current = r.page
-            lines.append(f"{r.page}:")
-        spec = repo[r.element]
-        detail = ""
-        if r.status == "ok":
-            detail = r.winner or ""
-        elif r.status == "fallback":
-            first = f"'{spec.candidates[0]}' matches {r.matches[0]}"
-            detail = f"{r.winner}  (first choice {first})"
-        elif r.status in ("ambiguous", "not found"):
-            detail = ", ".join(f"'{c}' matches {n}" for c, n in zip(spec.candidates, r.matches))
-        lines.append(f"  {r.status:17} {r.element:28} {detail}".rstrip())
+        pages.setdefault(r.page, []).append(r)
+    for page, checks in pages.items():
+        if all(r.status == "not on this page" for r in checks):
+            lines.append(f"{page}: not on this page ({len(checks)} elements)")
+            continue
+        lines.append(f"{page}:")
+        for r in checks:
+            spec = repo[r.element]
+            detail = ""
+            if r.status == "ok":
+                detail = r.winner or ""
+            elif r.status == "fallback":
+                first = f"'{spec.candidates[0]}' matches {r.matches[0]}"
+                detail = f"{r.winner}  (first choice {first})"
+            elif r.status in ("ambiguous", "not found"):
+                tried = zip(spec.candidates, r.matches)
+                detail = ", ".join(f"'{c}' matches {n}" for c, n in tried)
+            lines.append(f"  {r.status:17} {r.element:28} {detail}".rstrip())
     return lines
 
 
-def add_check_arguments(parser: Any) -> None:
-    """Arguments of ``selectors check``."""
-    parser.add_argument("name", metavar="NAME", help="the repository selectors/NAME.yaml")
-    parser.add_argument("--url", required=True, help="the live page to check the selectors on")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to load the page")
+def add_arguments(subparsers: Any) -> None:
+    """Add ``selectors check NAME --url URL`` to the command line's sub-commands."""
+    parser = subparsers.add_parser("selectors", help="check a selector repository on a live page")
+    commands = parser.add_subparsers(
+        dest="selectors_command", required=True, parser_class=type(parser)
+    )
+    check = commands.add_parser(
+        "check", help="which selectors of selectors/NAME.yaml still resolve, and uniquely"
+    )
+    check.add_argument("name", metavar="NAME", help="the repository selectors/NAME.yaml")
+    check.add_argument("--url", required=True, help="the live page to check the selectors on")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds to load the page")
+
+
+def run_command(args: Any, root: Path) -> int:
+    """Run the ``selectors`` command that ``args`` names (``check``)."""
+    return run_check(args, root)
 
 
 def run_check(args: Any, root: Path, browser: Any = None) -> int:

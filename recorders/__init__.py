@@ -1,0 +1,7 @@
+"""Recorders: do a task once by hand, get back a bot you can keep.
+
+One module per kind of application. ``recorders.web`` records a task in Chromium and
+writes ``bots/NAME.py`` (steps per page, elements by name, typed values as item fields,
+log-ins from the vault) and ``selectors/NAME.yaml`` (ranked selectors per element);
+``recorders.spreadsheet`` reads the CSV or XLSX rows that recorded bots run over.
+"""

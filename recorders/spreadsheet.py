@@ -1,0 +1,101 @@
+"""Rows of a spreadsheet (CSV or XLSX) as dictionaries of text, header row first.
+
+Recorded bots read their --input with :func:`read_rows`; the recorder reads --data with it
+to match what was typed to the columns. Every value is text, as a person would key it: a
+number cell ``12.5`` is ``"12.5"``, a whole number ``3.0`` is ``"3"``, a date cell is
+``YYYY-MM-DD`` (keep dates as text in the sheet when the application wants another format).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+
+from deskhand import ConfigError
+
+SUFFIXES = (".csv", ".xlsx")
+
+
+def read_rows(path: Path | str, columns: list[str] | tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Every non-empty row of the CSV or XLSX file at ``path``, keyed by the header row.
+
+    ``columns``: the columns the caller needs; a ConfigError names any the file lacks.
+    """
+    return read_table(path, columns)[1]
+
+
+def read_table(
+    path: Path | str, columns: list[str] | tuple[str, ...] = ()
+) -> tuple[list[str], list[dict[str, str]]]:
+    """The header row and the rows of a CSV or XLSX file (see :func:`read_rows`)."""
+    path = Path(path)
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
+        if len(found) != 1:
+            raise ConfigError(f"{path} is a folder: pass one .csv or .xlsx file as --input")
+        path = found[0]
+    if not path.is_file():
+        raise ConfigError(f"spreadsheet {path} not found: check the path")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        header, body = _read_csv(path)
+    elif suffix == ".xlsx":
+        header, body = _read_xlsx(path)
+    else:
+        raise ConfigError(f"{path.name}: expected a .csv or .xlsx file")
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ConfigError(
+            f"{path.name} has no column {', '.join(repr(c) for c in missing)} "
+            f"(its columns: {', '.join(header) or 'none'})"
+        )
+    rows = []
+    for values in body:
+        cells = [_text(v) for v in values]
+        if any(cells):
+            cells += [""] * (len(header) - len(cells))
+            rows.append({name: cells[i] for i, name in enumerate(header) if name})
+    return [name for name in header if name], rows
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    lines = list(csv.reader(text.splitlines(), dialect))
+    if not lines:
+        return [], []
+    return [h.strip() for h in lines[0]], lines[1:]
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[list[object]]]:
+    try:
+        from openpyxl import load_workbook
+    except ImportError:
+        raise ConfigError("reading .xlsx needs openpyxl: pip install openpyxl") from None
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ConfigError(f"{path.name} is not a readable .xlsx file: {exc}") from None
+    try:
+        lines = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    if not lines:
+        return [], []
+    return [_text(h) for h in lines[0]], lines[1:]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
