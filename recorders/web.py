@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from deskhand import ConfigError
+from deskhand.desktop.display import virtual_display
 from deskhand.web.browser import LAUNCH_ARGS, find_chromium
 
 from .codegen import Generated, generate
-from .display import screen
 from .recording import actions
 from .spreadsheet import read_table
 
@@ -82,7 +82,7 @@ class Recorder:
     def start(self) -> Any:
         """Open the browser on ``url`` and start recording; returns the Playwright page."""
         try:
-            display = self._stack.enter_context(screen(self.virtual_display))
+            display = self._stack.enter_context(virtual_display(self.virtual_display))
             browser_type = self._browser_type or self._start_playwright()
             browser = browser_type.launch(
                 executable_path=find_chromium(),
