@@ -126,6 +126,9 @@ class Typist:
             raise ApplicationError(f"no spare key code to type {chr(symbol & 0xFFFFFF)!r}")
         self._display.change_keyboard_mapping(code, [(symbol, symbol)])
         self._display.sync()
+        # Programs refresh their copy of the map when they handle MappingNotify; a busy one
+        # would otherwise read the key we type next with its old (empty) meaning.
+        time.sleep(0.15)
         self._lent[symbol] = code
         self._codes[symbol] = (code, False)
         return code
