@@ -87,34 +87,82 @@ def _close(a: str, b: str, shortest: int = 6) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-def _word_tokens(line: Line) -> list[tuple[str, int]]:
-    """The line's tokens, each with the index of the word it came from."""
-    return [(tok, i) for i, word in enumerate(line.words) for tok in tokens(word.text)]
+class _Tokens:
+    """A line's tokens, each with the index of the word it came from, and where each word's
+    tokens begin."""
+
+    def __init__(self, line: Line) -> None:
+        self.toks = [(tok, i) for i, word in enumerate(line.words) for tok in tokens(word.text)]
+        self.first: dict[int, int] = {}
+        for k, (_, i) in enumerate(self.toks):
+            self.first.setdefault(i, k)
+
+
+class _Index:
+    """A vocabulary's spellings by first token, and the spellings each token may begin
+    (fuzzily) remembered: a label search costs a dictionary look-up per word."""
+
+    def __init__(self, vocabulary: dict[str, list[list[str]]], fuzzy_from: int) -> None:
+        self.spellings = [(key, s) for key, spellings in vocabulary.items() for s in spellings]
+        self.fuzzy_from = fuzzy_from
+        self.known: dict[str, list[tuple[str, list[str]]]] = {}
+
+    def starting(self, token: str) -> list[tuple[str, list[str]]]:
+        found = self.known.get(token)
+        if found is None:
+            found = [(k, s) for k, s in self.spellings if _close(token, s[0], self.fuzzy_from)]
+            self.known[token] = found
+        return found
+
+
+_indexes: dict[tuple[int, int], tuple[dict, _Index]] = {}
+_line_tokens: dict[int, tuple[Line, _Tokens]] = {}
+
+
+def _index(vocabulary: dict[str, list[list[str]]], fuzzy_from: int) -> _Index:
+    entry = _indexes.get((id(vocabulary), fuzzy_from))
+    if entry is None or entry[0] is not vocabulary:
+        if len(_indexes) > 64:  # templates make their own vocabularies: keep a few
+            _indexes.clear()
+        entry = (vocabulary, _Index(vocabulary, fuzzy_from))
+        _indexes[(id(vocabulary), fuzzy_from)] = entry
+    return entry[1]
+
+
+def _tokens_of(line: Line) -> _Tokens:
+    entry = _line_tokens.get(id(line))
+    if entry is None or entry[0] is not line:
+        if len(_line_tokens) > 4096:
+            _line_tokens.clear()
+        entry = (line, _Tokens(line))
+        _line_tokens[id(line)] = entry
+    return entry[1]
 
 
 def match_phrase(
     line: Line, vocabulary: dict[str, list[list[str]]], start: int, fuzzy_from: int = 6
 ) -> tuple[str, int, int] | None:
     """The longest vocabulary phrase starting at word ``start``: (key, end word, size)."""
-    toks = _word_tokens(line)
-    first = next((k for k, (_, i) in enumerate(toks) if i == start), None)
+    line_tokens = _tokens_of(line)
+    toks = line_tokens.toks
+    first = line_tokens.first.get(start)
     if first is None:
         return None
     best = None
-    for key, spellings in vocabulary.items():
-        for spelling in spellings:
-            n = len(spelling)
-            window = toks[first : first + n]
-            if len(window) < n or not all(
-                _close(t, s, fuzzy_from) for (t, _), s in zip(window, spelling, strict=True)
-            ):
-                continue
-            last_word = window[-1][1]
-            after = toks[first + n][1] if first + n < len(toks) else None
-            if after == last_word:
-                continue  # the label would end inside a word
-            if best is None or n > best[2]:
-                best = (key, last_word + 1, n)
+    for key, spelling in _index(vocabulary, fuzzy_from).starting(toks[first][0]):
+        n = len(spelling)
+        if best is not None and n <= best[2]:
+            continue
+        window = toks[first : first + n]
+        if len(window) < n or not all(
+            _close(t, s, fuzzy_from) for (t, _), s in zip(window[1:], spelling[1:], strict=True)
+        ):
+            continue
+        last_word = window[-1][1]
+        after = toks[first + n][1] if first + n < len(toks) else None
+        if after == last_word:
+            continue  # the label would end inside a word
+        best = (key, last_word + 1, n)
     return best
 
 

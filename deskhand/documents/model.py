@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ class Word:
 
 @dataclass
 class Line:
-    """Words that share a baseline on one page, left to right."""
+    """Words that share a baseline on one page, left to right (never changed once made:
+    its measures are computed once)."""
 
     words: list[Word]
 
@@ -48,20 +50,20 @@ class Line:
     def page(self) -> int:
         return self.words[0].page
 
-    @property
+    @cached_property
     def top(self) -> float:
         return min(w.top for w in self.words)
 
-    @property
+    @cached_property
     def bottom(self) -> float:
         return max(w.bottom for w in self.words)
 
-    @property
+    @cached_property
     def height(self) -> float:
         heights = sorted(w.height for w in self.words)
         return heights[len(heights) // 2]
 
-    @property
+    @cached_property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
 

@@ -8,6 +8,7 @@ confusions in numbers (O for 0, l for 1), which they repair and report.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -117,6 +118,7 @@ _DIGIT_LOOKALIKES = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same words come again and again
 def fold(text: str) -> str:
     """Lower case without accents: 'Fällig' -> 'fallig', 'Désignation' -> 'designation'."""
     text = text.replace("ß", "ss").replace("ẞ", "ss")
@@ -126,8 +128,16 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens of ``text`` for label matching: 'Invoice No.:' -> ['invoice', 'no']."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _tokens(text: str) -> tuple[str, ...]:
     folded = fold(text).replace("#", " # ")
-    return re.sub(r"[^a-z0-9#]+", " ", folded).split()
+    return tuple(_NOT_TOKEN.sub(" ", folded).split())
+
+
+_NOT_TOKEN = re.compile(r"[^a-z0-9#]+")
 
 
 def repair_digits(text: str) -> tuple[str, bool]:
