@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--kind", default="invoice", choices=["invoice", "receipt"])
     extract.add_argument("--template", help="use templates/NAME.yaml instead of recognising one")
     extract.add_argument("--json", action="store_true", help="one JSON object per file")
+    secret = extract.add_mutually_exclusive_group()  # never the password itself: ps shows it
+    secret.add_argument("--password-env", metavar="NAME", help="PDF password from variable NAME")
+    secret.add_argument("--password-stdin", action="store_true", help="PDF password from stdin")
+    secret.add_argument("--password-secret", metavar="NAME", help="PDF password: vault secret")
+    secret.add_argument("--password", nargs="?", const="", help=argparse.SUPPRESS)
 
     report = sub.add_parser("report", help="render a run's report.html again from its log")
     report.add_argument("run_dir", metavar="RUN_DIR")
@@ -341,11 +346,12 @@ def cmd_demo_app(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from . import documents
 
+    password = _extract_password(args)
     failed = 0
     for name in args.files:
         try:
             options = {"template": args.template} if args.template else {}
-            doc = documents.extract(Path(name), kind=args.kind, **options)
+            doc = documents.extract(Path(name), kind=args.kind, password=password, **options)
             data = doc.to_dict()
         except DeskhandError as exc:
             failed += 1
@@ -355,13 +361,58 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 "template": None,
                 "fields": {},
                 "lines": [],
-                "errors": [str(exc)],
+                "errors": [mask(str(exc))],
             }
         if args.json:
             print(json.dumps(data, ensure_ascii=False), flush=True)
         else:
             _print_document(data)
     return 1 if failed else 0
+
+
+def _extract_password(args: argparse.Namespace) -> str | None:
+    """The password for encrypted PDFs, from where the user said; never from the command
+    line itself (ps and the shell's history would show it)."""
+    from .logs import register_secret
+
+    if args.password is not None:
+        raise ConfigError(
+            "--password is not accepted: a password on the command line shows in ps and the "
+            "shell's history; use --password-env NAME, --password-stdin or --password-secret NAME"
+        )
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if not password:
+            state = "is empty" if password == "" else "is not set"
+            raise ConfigError(
+                f"--password-env: environment variable {args.password_env} {state}: "
+                "set it to the PDF's password, or use --password-stdin"
+            )
+    elif args.password_stdin:
+        password = _password_from_stdin()
+    elif args.password_secret:
+        from . import vault
+
+        secret = vault.get(args.password_secret)  # a ConfigError saying how to set it
+        keys = set(secret)  # (not `in secret`: a Secret raises for a key it lacks)
+        password = secret["value" if keys == {"value"} else "password"]
+    else:
+        return None
+    register_secret(password)  # masked wherever it might be logged
+    return password
+
+
+def _password_from_stdin() -> str:
+    """Asked for on a terminal (not echoed), else read from the pipe: `... < password.txt`."""
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("PDF password: ")
+    else:
+        password = sys.stdin.read().rstrip("\r\n")
+    if not password:
+        raise ConfigError("--password-stdin: no password on standard input")
+    return password
 
 
 def _print_document(data: dict) -> None:

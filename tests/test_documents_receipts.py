@@ -170,3 +170,82 @@ def test_every_kind_has_a_schema():
         "lines",
     }
     assert required["receipt"] == {"issuer", "date", "currency", "total"}
+
+
+def _shop_receipt(path: Path, rows: list[tuple[str, str, str]], total: str, vat: str) -> Path:
+    """A supermarket till receipt: each row is (left text, middle text, amount at the right)."""
+    width, height = 230, 420
+    c = canvas.Canvas(str(path), pagesize=(width, height))
+
+    def line(top, left, middle="", right="", size=9, font="Courier"):
+        c.setFont(font, size)
+        c.drawString(14, height - top, left)
+        if middle:
+            c.drawString(120, height - top, middle)
+        if right:
+            c.drawRightString(width - 14, height - top, right)
+
+    line(30, "Kestrel Foodstores Ltd", size=12, font="Courier-Bold")
+    line(44, "8 Mill Lane, York YO1 7HH")
+    line(58, "Store 0412  Till 3  Op 17")  # digits, but no amount: not an item
+    line(72, "Receipt No. 88213")
+    line(84, "Date: 12/03/2026 10:42")
+    top = 110
+    for left, middle, amount in rows:
+        line(top, left, middle, amount)
+        top += 13
+    line(top + 14, "TOTAL", right=total, size=11, font="Courier-Bold")
+    line(top + 30, "VAT included", right=vat)
+    line(top + 54, "Thank you for shopping with us")
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_till_items_whose_descriptions_have_digits(tmp_path):
+    rows = [
+        ("Milk 2L", "", "1.49"),
+        ("AA Batteries 4pk", "", "5.99"),
+        ("2 x Coffee 250g", "", "3.98"),
+        ("Bread 500g", "2 x 1.25", "2.50"),
+        ("Wall plugs 6x30", "", "£1.20"),  # '6x30' is a size, not 6 at 30.00
+        ("Apples", "3 @ 0.40", "1.20"),
+    ]
+    pdf = _shop_receipt(tmp_path / "shop.pdf", rows, total="£16.36", vat="£1.05")
+    document = documents.extract(pdf, kind="receipt", templates_dir=NO_TEMPLATES)
+    items = [
+        tuple(line[k].value for k in ("description", "quantity", "unit_price", "amount"))
+        for line in document.lines
+    ]
+    assert items == [
+        ("Milk 2L", Decimal(1), Decimal("1.49"), Decimal("1.49")),
+        ("AA Batteries 4pk", Decimal(1), Decimal("5.99"), Decimal("5.99")),
+        ("Coffee 250g", Decimal(2), Decimal("1.99"), Decimal("3.98")),
+        ("Bread 500g", Decimal(2), Decimal("1.25"), Decimal("2.50")),
+        ("Wall plugs 6x30", Decimal(1), Decimal("1.20"), Decimal("1.20")),
+        ("Apples", Decimal(3), Decimal("0.40"), Decimal("1.20")),
+    ]
+    coffee, bread = document.lines[2], document.lines[3]
+    assert coffee["quantity"].raw == "2 x" and coffee["quantity"].rule == "till"
+    assert coffee["unit_price"].rule == "default"  # worked out from the amount
+    assert bread["unit_price"].raw == "2 x 1.25" and bread["amount"].raw == "2.50"
+    milk = document.lines[0]
+    assert milk["description"].raw == "Milk 2L" and milk["description"].bbox[0] < 20
+    assert document.total == Decimal("16.36") and document.currency == "GBP"
+    documents.validate(document)  # every line adds up, and they sum to the total
+
+
+def test_a_till_line_whose_quantity_and_price_do_not_make_its_amount(tmp_path):
+    rows = [("Cappuccino", "2 x 3.50", "7.80"), ("Croissant 80g", "", "1.80")]
+    pdf = _shop_receipt(tmp_path / "shop.pdf", rows, total="£9.60", vat="£1.60")
+    document = documents.extract(pdf, kind="receipt", templates_dir=NO_TEMPLATES)
+    items = [
+        tuple(line[k].value for k in ("description", "quantity", "unit_price", "amount"))
+        for line in document.lines
+    ]
+    assert items == [  # as printed: not a quantity of 1 at 7.80
+        ("Cappuccino", Decimal(2), Decimal("3.50"), Decimal("7.80")),
+        ("Croissant 80g", Decimal(1), Decimal("1.80"), Decimal("1.80")),
+    ]
+    with pytest.raises(BusinessError, match=r"line 1 amount 7.80 != quantity 2 x unit_price 3.50"):
+        documents.validate(document)  # so a person looks at it before it is keyed

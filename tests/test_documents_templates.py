@@ -1,5 +1,6 @@
 """Templates (templates/*.yaml): recognised by keywords, read fields by value, regex, label
-and region, win over the generic reader field by field, and can be forced by name."""
+and region and line items by their table's columns, win over the generic reader, and can be
+forced by name."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from reportlab.pdfgen import canvas
 
 from deskhand import documents
 from deskhand.documents import cache, template
-from deskhand.errors import ConfigError
+from deskhand.errors import BusinessError, ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "demo" / "documents"
@@ -93,6 +94,152 @@ def test_a_matching_template_wins_field_by_field(tmp_path):
     documents.validate(document)
 
 
+KRANICH_ITEMS = [  # description (with a wrapped second line), quantity, unit price, amount
+    ("Schraubendreher-Set 6-tlg.", "", "2", "12,50", "25,00"),
+    ("Akku-Bohrschrauber 18V", "inkl. 2 Akkus und Ladegerät", "1", "149,00", "149,00"),
+    ("Bits 25 mm (10er Pack)", "", "3", "4,90", "14,70"),
+    ("Werkzeugkoffer", "", "1", "1.249,00", "1.249,00"),
+]
+
+
+def _kranich(path: Path) -> Path:
+    """An invoice whose item table the generic reader cannot read: a header it does not
+    know (Ware, Stück, Je, Wert), decimal commas, a wrapped description, and a table that
+    ends at 'Warenwert'."""
+    c = canvas.Canvas(str(path), pagesize=A4)
+    height = A4[1]
+
+    def text(x, top, s, size=10, font="Helvetica", right=False):
+        c.setFont(font, size)
+        draw = c.drawRightString if right else c.drawString
+        draw(x, height - top - size * 0.8, s)
+
+    text(50, 50, "Kranich Werkzeuge KG", 18, "Helvetica-Bold")
+    text(50, 74, "Mühlenweg 3, 28195 Bremen")
+    text(380, 110, "Rechnungsnr. KW-2026-117")
+    text(380, 126, "Datum 05.03.2026")
+    text(50, 190, "Ware", font="Helvetica-Bold")
+    for x, label in ((330, "Stück"), (430, "Je"), (540, "Wert")):
+        text(x, 190, label, font="Helvetica-Bold", right=True)
+    top = 190
+    for description, wrapped, qty, price, amount in KRANICH_ITEMS:
+        top += 20
+        text(50, top, description)
+        for x, value in ((330, qty), (430, price), (540, amount)):
+            text(x, top, value, right=True)
+        if wrapped:
+            top += 12
+            text(50, top, wrapped)
+    text(380, top + 40, "Warenwert")
+    text(540, top + 40, "1.437,70", right=True)
+    text(380, top + 56, "MwSt 19%")
+    text(540, top + 56, "273,16", right=True)
+    text(380, top + 72, "Gesamtbetrag", font="Helvetica-Bold")
+    text(540, top + 72, "1.710,86 €", font="Helvetica-Bold", right=True)
+    text(50, 790, "Seite 1 von 1")
+    c.showPage()
+    c.save()
+    return path
+
+
+KRANICH_LINES = [
+    ("Schraubendreher-Set 6-tlg.", Decimal(2), Decimal("12.50"), Decimal("25.00")),
+    (
+        "Akku-Bohrschrauber 18V inkl. 2 Akkus und Ladegerät",
+        Decimal(1),
+        Decimal("149.00"),
+        Decimal("149.00"),
+    ),
+    ("Bits 25 mm (10er Pack)", Decimal(3), Decimal("4.90"), Decimal("14.70")),
+    ("Werkzeugkoffer", Decimal(1), Decimal("1249.00"), Decimal("1249.00")),
+]
+
+
+def _items(document) -> list[tuple]:
+    keys = ("description", "quantity", "unit_price", "amount")
+    return [tuple(line[k].value for k in keys) for line in document.lines]
+
+
+def test_a_template_reads_line_items_the_generic_reader_cannot(tmp_path):
+    pdf = _kranich(tmp_path / "kranich.pdf")
+    generic = documents.extract(pdf, templates_dir=NO_TEMPLATES)
+    assert generic.lines == []
+    with pytest.raises(BusinessError, match="lines missing"):
+        documents.validate(generic)
+
+    document = documents.extract(pdf, templates_dir=TEST_TEMPLATES)
+    assert document.template == "kranich-werkzeuge"
+    assert _items(document) == KRANICH_LINES
+    rules = {f.rule for line in document.lines for f in line.values()}
+    assert rules == {"template:kranich-werkzeuge:lines"}
+    wrapped = document.lines[1]["description"]
+    x0, top, x1, bottom = wrapped.bbox  # both printed lines of the description
+    assert 45 < x0 < 55 and 225 < top < 235 and 245 < bottom < 258, wrapped.bbox
+    amount = document.lines[3]["amount"]
+    assert amount.raw == "1.249,00" and amount.page == 1 and amount.confidence > 0.9
+    assert document.subtotal == Decimal("1437.70") and document.total == Decimal("1710.86")
+    documents.validate(document)  # the lines add up to the subtotal
+    dumped = document.to_dict()["lines"][3]["amount"]
+    assert dumped["value"] == 1249.0 and dumped["rule"] == "template:kranich-werkzeuge:lines"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "start: Ware\nend: [Warenwert]",  # below the header, by its first label
+        "region: [40, 200, 560, 300]\npage: 1",  # a box around the rows alone
+    ],
+)
+def test_line_item_columns_by_x_range_alone(tmp_path, where):
+    pdf = _kranich(tmp_path / "kranich.pdf")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "kranich-by-x.yaml").write_text(
+        "match: {keywords: [Kranich Werkzeuge KG]}\n"
+        "options: {decimal_mark: ','}\n"
+        "lines:\n"
+        "  columns:\n"
+        "    description: {x: [40, 250]}\n"
+        "    quantity: {x: [280, 340]}\n"
+        "    unit_price: {x: [360, 440]}\n"
+        "    amount: {x: [470, 560]}\n" + "".join(f"  {part}\n" for part in where.split("\n"))
+    )
+    document = documents.extract(pdf, templates_dir=folder)
+    assert document.template == "kranich-by-x"
+    assert _items(document) == KRANICH_LINES
+    assert document.lines[0]["amount"].rule == "template:kranich-by-x:lines"
+
+
+def test_a_template_whose_table_is_not_there_leaves_the_generic_lines():
+    unforced = documents.extract(SAMPLES / "inv-01-acme.pdf", templates_dir=TEST_TEMPLATES)
+    assert unforced.template is None  # its keywords are not in Acme's invoice
+    document = documents.extract(
+        SAMPLES / "inv-01-acme.pdf", template="kranich-werkzeuge", templates_dir=TEST_TEMPLATES
+    )
+    assert document.template == "kranich-werkzeuge"  # its header (Ware, Stück...) is not there
+    assert _lines(document) == TRUTH["inv-01-acme.pdf"]["lines"]
+    assert {f.rule for line in document.lines for f in line.values()} == {"table"}
+
+
+def test_a_broken_lines_section_is_a_config_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("match: {keywords: [X]}\nlines:\n  columns:\n    description: {label: A}\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: lines: .*need description and amount"):
+        documents.extract(SAMPLES / "inv-01-acme.pdf", templates_dir=tmp_path)
+    bad.write_text(
+        "match: {keywords: [X]}\nlines:\n  columns:\n"
+        "    description: {x: [0, 200]}\n    amount: {}\n"
+    )
+    with pytest.raises(ConfigError, match=r"bad.yaml: lines.columns.amount: .*give label"):
+        documents.extract(SAMPLES / "inv-01-acme.pdf", templates_dir=tmp_path)
+    bad.write_text(
+        "match: {keywords: [X]}\nlines:\n  columns:\n"
+        "    description: {x: [0, 200]}\n    amount: {x: [400, 500]}\n"
+    )
+    with pytest.raises(ConfigError, match=r"bad.yaml: lines: .*give start .* or region"):
+        documents.extract(SAMPLES / "inv-01-acme.pdf", templates_dir=tmp_path)
+
+
 def test_a_template_is_not_used_without_its_keywords(tmp_path):
     pdf = _harbour(tmp_path / "other.pdf", keywords=False)
     document = documents.extract(pdf, templates_dir=TEST_TEMPLATES)
@@ -112,7 +259,8 @@ def test_unknown_template_names_the_ones_there_are(tmp_path):
             SAMPLES / "inv-01-acme.pdf", template="nope", templates_dir=TEST_TEMPLATES
         )
     assert str(caught.value) == (
-        f"unknown template 'nope': templates in {TEST_TEMPLATES}: corner-cafe, harbour-stationers"
+        f"unknown template 'nope': templates in {TEST_TEMPLATES}: "
+        "corner-cafe, harbour-stationers, kranich-werkzeuge"
     )
 
 
@@ -133,6 +281,25 @@ def test_the_shipped_templates_are_valid_and_name_real_vendors():
     assert {"acme-office-supplies", "nordwind-logistik"} <= set(shipped)
     for found in shipped.values():
         assert found.fields and found.match.keywords
+
+
+def _lines(document) -> list[dict]:
+    """The line items as ground_truth.json writes them."""
+
+    def text(value) -> str:
+        if isinstance(value, Decimal) and value == value.to_integral():
+            return str(value.quantize(Decimal(1)))
+        return str(value.normalize() if isinstance(value, Decimal) else value)
+
+    return [
+        {
+            "description": line["description"].value,
+            "quantity": text(line["quantity"].value),
+            "unit_price": str(line["unit_price"].value),
+            "amount": str(line["amount"].value),
+        }
+        for line in document.lines
+    ]
 
 
 def _truth_fields(document) -> dict:
@@ -164,12 +331,16 @@ def test_shipped_templates_read_their_vendors_documents(name, expected):
     assert document.template == expected
     truth = TRUTH[name]
     assert _truth_fields(document) == {k: truth[k] for k in _truth_fields(document)}
+    assert _lines(document) == truth["lines"]
     rules = [f.rule for f in document.fields.values()]
+    line_rules = {f.rule for line in document.lines for f in line.values()}
     if expected:
         assert sum(r.startswith(f"template:{expected}:") for r in rules) >= 5, rules
         assert document.fields["issuer_address"].value.startswith(("12 Harbour", "Hafenstrasse"))
+        assert line_rules == {f"template:{expected}:lines"}  # the template read every cell
     else:
         assert not any(r.startswith("template:") for r in rules)
+        assert line_rules == {"table"}
     documents.validate(document)
 
 

@@ -3,7 +3,8 @@
 A receipt is read with the invoice reader's labels, table and issuer rules, then given a
 receipt's field names (``date``, ``receipt_number``); a till receipt's items, which have no
 header row ("Cappuccino  2 x 3.50  7.00"), are read as lines that end in an amount above the
-first subtotal or total.
+first subtotal or total. The amount is the line's last number; the description keeps its
+own digits ("Milk 2L  1.49", "2 x Coffee 250g  3.98").
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ FIELDS = {  # receipt field <- the invoice reader's field
     "currency": "currency",
 }
 CENT = Decimal("0.01")
-_QTY_PRICE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*[x×@*]\s*(.+)$", re.IGNORECASE)
+_QTY_PRICE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*[x×@*]\s*(\S+)$", re.IGNORECASE)
+_LEADING_QTY = re.compile(r"^([1-9]\d{0,2})\s*[x×*]$", re.IGNORECASE)
 
 
 def extract(
@@ -66,32 +68,16 @@ def till_items(lines: list[Line]) -> list[dict[str, Field]]:
 
 
 def _item(line: Line) -> dict[str, Field] | None:
-    last = line.words[-1]
-    number, _ = split_currency(last.text)
-    amount = parse_amount(number, strict=True)
-    if amount is None and len(line.words) > 2 and split_currency(last.text)[1]:
-        last = line.words[-2]  # '7.00 EUR'
-        amount = parse_amount(split_currency(last.text)[0], strict=True)
-    if amount is None:
+    found = _last_amount(line)
+    if found is None:
         return None
-    end = line.words.index(last)
-    description = []
-    for word in line.words[:end]:
-        if any(ch.isdigit() for ch in word.text) and description:
-            break
-        description.append(word)
-    if not description or not any(ch.isalpha() for w in description for ch in w.text):
+    amount, last = found
+    counted = _counted(line.words[: line.words.index(last)], amount)
+    if counted is None:
         return None
-    middle = line.words[len(description) : end]
-    qty, price, qty_words = Decimal(1), amount, []
-    match = _QTY_PRICE.match(" ".join(w.text for w in middle))
-    if match:
-        q = parse_quantity(match[1])
-        p = parse_amount(split_currency(match[2])[0])
-        if q and p is not None and (q * p).quantize(CENT, ROUND_HALF_UP) == amount:
-            qty, price, qty_words = q, p, middle
-    elif middle:
-        return None  # numbers that are not 'qty x price': a date, a phone number, a code
+    description, qty, qty_words, price, price_words = counted
+    if not any(ch.isalpha() for w in description for ch in w.text):
+        return None
     conf = min(w.conf for w in line.words)
     page = line.page
 
@@ -102,6 +88,41 @@ def _item(line: Line) -> dict[str, Field] | None:
     return {
         "description": field("description", " ".join(w.text for w in description), description),
         "quantity": field("quantity", qty, qty_words, "till" if qty_words else "default"),
-        "unit_price": field("unit_price", price, qty_words, "till" if qty_words else "default"),
+        "unit_price": field("unit_price", price, price_words, "till" if price_words else "default"),
         "amount": field("amount", amount.quantize(CENT), [last]),
     }
+
+
+def _last_amount(line: Line) -> tuple[Decimal, Word] | None:
+    """The amount the line ends with ('7.00', '£7.00', '7.00 EUR') and its word."""
+    last = line.words[-1]
+    amount = parse_amount(split_currency(last.text)[0], strict=True)
+    if amount is None and len(line.words) > 2 and split_currency(last.text)[1]:
+        last = line.words[-2]  # '7.00 EUR'
+        amount = parse_amount(split_currency(last.text)[0], strict=True)
+    return (amount, last) if amount is not None else None
+
+
+def _counted(words: list[Word], amount: Decimal) -> tuple:
+    """The words before the amount as (description, quantity and its words, unit price and
+    its words): 'Cappuccino 2 x 3.50', '2 x Coffee 250g' (the price worked out), or a
+    description alone ('Milk 2L', its digits kept)."""
+    for n in (3, 2, 1):  # '2 x 3.50', '2x 3.50' or '2 x3.50', '2x3.50' at the end
+        tail = words[-n:] if len(words) >= n else []
+        match = _QTY_PRICE.match(" ".join(w.text for w in tail)) if tail else None
+        if not match:
+            continue
+        qty = parse_quantity(match[1])
+        price = parse_amount(split_currency(match[2])[0], strict=True)
+        if not qty or price is None:
+            continue  # '4x40': a size in the description, not a price
+        # Taken as printed even when quantity x price is not the amount: validation names
+        # the line, rather than a quantity of 1 being keyed without a word.
+        return words[:-n], qty, tail, price, tail
+    for n in (1, 2):  # '2x Coffee 250g', '2 x Coffee 250g'
+        match = _LEADING_QTY.match(" ".join(w.text for w in words[:n]))
+        if match and len(words) > n:
+            qty = Decimal(match[1])
+            price = (amount / qty).quantize(CENT, ROUND_HALF_UP)
+            return words[n:], qty, words[:n], price, []
+    return words, Decimal(1), [], amount, []

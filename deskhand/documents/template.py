@@ -19,7 +19,16 @@ the generic extractor found them)::
       total: {region: [400, 480, 560, 500], page: 1, type: amount}
       # region: x0, top, x1, bottom in points from the page's top-left, as the bbox that
       # `run_bot.py extract --json` prints for a field
+    lines:                              # the line items (template_lines.py), optional
+      columns:                          # description and amount, quantity and unit_price
+        description: {label: [Description, Item]}      # the header row's words
+        quantity: {label: Qty}
+        unit_price: {label: "Unit price"}
+        amount: {label: Amount, x: [470, 560]}          # and/or an x-range in points
+      end: [Subtotal]                   # the table stops at this label's line
+      # start: a label above the table; region: [x0, top, x1, bottom] and page: 1
 
+When the template reads line items, they replace the generic reader's whole.
 Types: text, identifier (kept as printed, leading zeros too), date, amount, currency, terms.
 Regexes are Python's, case-insensitive, over the document's text: one line per printed line,
 words separated by one space.
@@ -36,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from deskhand.errors import ConfigError
 
-from . import invoice
+from . import invoice, template_lines
 from .layout import Label, below, find_labels, group_lines, right_of
 from .model import Document, Field, Line, Word, union
 from .parse import (
@@ -98,7 +107,14 @@ class Template(_Strict):
     kind: Literal["invoice", "receipt"] = "invoice"
     match: Match
     options: Options = Options()
-    fields: dict[str, FieldRule]
+    fields: dict[str, FieldRule] = {}
+    lines: template_lines.LinesRule | None = None
+
+    @model_validator(mode="after")
+    def _reads_something(self) -> Template:
+        if not self.fields and self.lines is None:
+            raise ValueError("give fields, lines or both: what the template reads")
+        return self
 
     def matches(self, text: str) -> bool:
         """Whether every keyword appears in ``text``."""
@@ -181,6 +197,13 @@ def apply(template: Template, document: Document, words: list[Word]) -> None:
             # as the surer of them.
             field.confidence = max(field.confidence, generic.confidence)
         document.fields[name] = field
+    if template.lines is not None:
+        items = template_lines.read(
+            template.lines, template.name, words, template.options.decimal_mark
+        )
+        if items:  # the template's table wins whole, or not at all
+            template_lines.agree(items, document.lines)
+            document.lines = items
     document.template = template.name
 
 
