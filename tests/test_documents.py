@@ -125,9 +125,12 @@ def test_fields_say_where_and_how_they_were_found(extracted):
                 assert 0 <= x0 <= x1 <= 620 and 0 <= top < bottom <= 850, (name, field)
         number = document.fields["invoice_number"]
         assert number.rule.startswith("label:")
-        assert number.raw.endswith(number.value)
         if TRUTH[name]["form"] == "digital":
+            assert number.raw.endswith(number.value)
             assert number.confidence >= 0.98
+        else:  # raw is what OCR printed; a repaired value ('F~2026-044') is less sure
+            assert len(number.raw) >= len(number.value)
+            assert number.raw.endswith(number.value) or number.confidence <= 0.9
     dumped = json.loads(json.dumps(extracted["inv-01-acme.pdf"].to_dict()))
     assert dumped["fields"]["total"]["value"] == 1580.94
     assert dumped["fields"]["invoice_date"]["value"] == "2026-03-05"

@@ -38,7 +38,32 @@ class Pages:
 
     def reread(self, page: int, region: BBox, options: str) -> list[Word]:
         """Read ``region`` of OCR page ``page`` again on its own ([] for a text page)."""
-        return self.readers[page].reread(region, options) if page in self.readers else []
+        return self.reread_many([(page, region)], options)[0]
+
+    def reread_many(self, regions: list[tuple[int, BBox]], options: str) -> list[list[Word]]:
+        """Read each (page, region) again on its own: one tesseract run per page."""
+        found: list[list[Word]] = [[] for _ in regions]
+        for page, reader in self.readers.items():
+            mine = [i for i, (number, _) in enumerate(regions) if number == page]
+            if mine:
+                words = reader.reread_many([regions[i][1] for i in mine], options)
+                for i, page_words in zip(mine, words, strict=True):
+                    found[i] = page_words
+        return found
+
+
+class Rereader:
+    """Reads regions of a document's OCR pages again: call it for one region (page, box in
+    points, tesseract options), ``many`` for several in one tesseract run."""
+
+    def __init__(self, pages: Pages) -> None:
+        self._pages = pages
+
+    def __call__(self, page: int, region: BBox, options: str) -> list[Word]:
+        return self._pages.reread(page, region, options)
+
+    def many(self, regions: list[tuple[int, BBox]], options: str) -> list[list[Word]]:
+        return self._pages.reread_many(regions, options)
 
 
 def read_bytes(path: Path) -> bytes:

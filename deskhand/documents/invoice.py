@@ -11,14 +11,13 @@ import dataclasses
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from . import parties, table
 from .layout import Label, below, find_labels, group_lines, phrases, right_of
-from .model import BBox, Field, Line, Word, union
+from .model import Field, Line, Reread, Word, union
 from .parse import (
     CURRENCY_CODES,
     CURRENCY_SIGNS,
@@ -31,8 +30,6 @@ from .parse import (
     split_currency,
     tokens,
 )
-
-Reread = Callable[[int, BBox, str], list[Word]]  # page, region in points, tesseract options
 
 REPAIRED = 0.9  # confidence factor for a value that needed an OCR repair
 
@@ -65,6 +62,7 @@ _RECURRING = re.compile(r"\b(recurring|wiederkehrend\w*|recurrent\w*|dauerrechnu
 _NOT_RECURRING = re.compile(
     r"\b(not|non|kein\w*|pas)[\s-]+(a\s+|une?\s+)?(recurring|wiederk|recurr)"
 )
+_OCR_DASHES = re.compile(r"(?<=[A-Za-z0-9])[~—–](?=[A-Za-z0-9])")
 _LEGAL_FORMS = set("ltd limited gmbh ag inc llc llp plc sarl sa sas bv nv ab oy corp co".split())
 _LEGAL_FORMS |= {"kg", "srl", "spa", "pty", "services"}
 
@@ -129,9 +127,12 @@ def extract(
         fields["total"] = total.to_field("total")
     if reread:
         _reconcile(fields, reread)
-        for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY):
-            if name in fields:
-                table.confirm(fields[name], lambda ws, n=name: _value_of(n, ws, day_first), reread)
+        checks = [
+            (fields[name], lambda ws, n=name: _value_of(n, ws, day_first))
+            for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY)
+            if name in fields
+        ]
+        table.confirm(checks + table.row_checks(items), reread)
     currency = _currency(found.get("currency", []), total, words)
     if currency:
         fields["currency"] = currency.to_field("currency")
@@ -214,7 +215,10 @@ def identifier(words: list[Word]) -> Candidate | None:
             text, used = text + nxt.text, used + [nxt]
         repaired = False
         if word.ocr:
-            text, repaired = repair_digits(text)
+            dashed = _OCR_DASHES.sub("-", text)  # 'F~2026-044': a hyphen read as a tilde
+            repaired = dashed != text
+            text, digits = repair_digits(dashed)
+            repaired = repaired or digits
         value = parse_identifier(text)
         if value:
             return Candidate(value, used, "", repaired)
@@ -276,13 +280,13 @@ def _reconcile(fields: dict[str, Field], reread: Reread) -> None:
     if adds_up(current) or not all(fields[n].bbox for n in names):
         return
     options: dict[str, list[tuple[Decimal, list[Word]]]] = {n: [(current[n], [])] for n in names}
+    regions = []
     for name in names:
         x0, top, x1, bottom = fields[name].bbox
         pad = 0.3 * (bottom - top)
-        for psm in ("--psm 7", "--psm 8"):
-            words = reread(
-                fields[name].page, (x0 - 3 * pad, top - pad, x1 + pad, bottom + pad), psm
-            )
+        regions.append((fields[name].page, (x0 - 3 * pad, top - pad, x1 + pad, bottom + pad)))
+    for psm in ("--psm 7", "--psm 8"):
+        for name, words in zip(names, reread.many(regions, psm), strict=True):
             found = amount(words, strict=False)
             if found and all(found.value != v for v, _ in options[name]):
                 options[name].append((found.value, found.words))

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 BBox = tuple[float, float, float, float]
 
@@ -37,6 +37,16 @@ class Word:
     @property
     def xc(self) -> float:
         return (self.x0 + self.x1) / 2
+
+
+class Reread(Protocol):
+    """Reads a region of an OCR page again on its own: ``reread(page, box, options)`` for
+    one (box in points, tesseract options such as "--psm 7"), ``reread.many([(page, box),
+    ...], options)`` for several in one tesseract run."""
+
+    def __call__(self, page: int, region: BBox, options: str) -> list[Word]: ...
+
+    def many(self, regions: list[tuple[int, BBox]], options: str) -> list[list[Word]]: ...
 
 
 @dataclass

@@ -7,7 +7,7 @@ import re
 
 from .layout import Label, below, find_labels, phrases, right_of
 from .model import Field, Line, Word, union
-from .parse import fold, tokens
+from .parse import fold, repair_digits, tokens
 
 _CUSTOMER = (
     "bill to|billed to|invoice to|sold to|customer|client|kunde|rechnung an|"
@@ -61,16 +61,64 @@ def issuer_address(lines: list[Line], issuer: Field | None, labels: list[Label])
     if not used:
         return None
     words = [w for phrase in used for w in phrase]
-    value = ", ".join(" ".join(w.text for w in phrase).strip(" ,") for phrase in used)
-    conf = min(w.conf for w in words)
+    raw = ", ".join(" ".join(w.text for w in phrase).strip(" ,") for phrase in used)
+    value, repaired = repair_address(raw) if words[0].ocr else (raw, False)
+    conf = min(w.conf for w in words) * (REPAIRED if repaired else 1.0)
     return Field(
         "issuer_address",
         value,
-        value,
+        raw,
         round(conf, 3),
         issuer.page,
         union(words),
         "layout:below-issuer",
+    )
+
+
+REPAIRED = 0.9  # confidence factor for an address that needed an OCR repair
+_LOOKS_DIGIT = str.maketrans("OoDQIl|!][iSsBZzG", "00001111111558226")
+_LOOKS_LETTER = str.maketrans("01582", "OISBZ")
+_PROVINCES = set("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
+_UK_OUTWARD = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?")
+_UK_INWARD = re.compile(r"[0-9][A-Z]{2}")
+_CA_POSTCODE = re.compile(r"[A-Z][0-9][A-Z] [0-9][A-Z][0-9]")
+
+
+def repair_address(text: str) -> tuple[str, bool]:
+    """Undo OCR confusions in an address by the shape of its parts: numbers ('[015' ->
+    '1015'), British postcodes ('DE! 3AA' -> 'DE1 3AA': an outward code has a digit after
+    its one or two letters), Canadian ones after a province ('ON MSV IK4' -> 'ON M5V 1K4'),
+    and a '!' that ends a word ('Pear!' -> 'Pearl')."""
+    parts = text.split(" ")
+    cores = [p.rstrip(",.;") for p in parts]
+    for i, core in enumerate(cores):
+        following = cores[i + 1] if i + 1 < len(cores) else ""
+        if i and cores[i - 1] in _PROVINCES and len(core) == len(following) == 3:
+            fixed = _shaped(core, "LDL") + " " + _shaped(following, "DLD")
+            if _CA_POSTCODE.fullmatch(fixed):
+                cores[i], cores[i + 1] = fixed.split(" ")
+                continue
+        inward = following[:1].translate(_LOOKS_DIGIT) + following[1:]
+        if 2 <= len(core) <= 4 and core[0].isupper() and _UK_INWARD.fullmatch(inward):
+            letters = 2 if core[:2].isalpha() and len(core) >= 3 else 1
+            outward = core[:letters] + core[letters].translate(_LOOKS_DIGIT) + core[letters + 1 :]
+            if _UK_OUTWARD.fullmatch(outward):
+                cores[i], cores[i + 1] = outward, inward
+                continue
+        digits = sum(ch.isdigit() for ch in core)
+        if digits and digits * 2 >= sum(ch.isalnum() for ch in core):
+            cores[i] = repair_digits(core)[0]
+        elif len(core) > 3 and core.endswith("!") and core[:-1].isalpha():
+            cores[i] = core[:-1] + "l"
+    fixed = " ".join(c + p[len(p.rstrip(",.;")) :] for c, p in zip(cores, parts, strict=True))
+    return fixed, fixed != text
+
+
+def _shaped(code: str, shape: str) -> str:
+    """``code`` with each character turned into a letter (L) or digit (D) as ``shape`` says."""
+    return "".join(
+        ch.translate(_LOOKS_LETTER) if kind == "L" else ch.translate(_LOOKS_DIGIT)
+        for ch, kind in zip(code, shape, strict=True)
     )
 
 

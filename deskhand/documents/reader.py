@@ -72,7 +72,7 @@ def extract(
     entry = cache.get(key) if cache_results else None
     if entry is None:
         pages = files.read_pages(path, data, password, max_pages)
-        reread = pages.reread if pages.readers else None
+        reread = files.Rereader(pages) if pages.readers else None
         fields, lines, text = KINDS[kind](pages.words, pages.sizes, reread)
         document = Document(path, kind, len(pages.sizes), pages.ocr_pages, fields, lines, text)
         entry = Entry(document, pages.words)

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from .layout import Label, match_phrase, phrase_starts
-from .model import BBox, Field, Line, Word, union
+from .model import Field, Line, Reread, Word, union
 from .parse import parse_amount, parse_quantity, repair_digits, split_currency, tokens
-
-Reread = Callable[[int, BBox, str], list[Word]]
 
 _COLUMNS = {
     "description": "description|item|items|item description|beschreibung|bezeichnung|leistung|"
@@ -97,9 +95,6 @@ def read_rows(
                 allow_reread=id(line) not in summary,
             )
             if row is not None:
-                if reread and line.words[0].ocr:
-                    for key in NUMERIC:
-                        confirm(row[key], lambda ws, k=key: _value(k, ws)[0], reread)
                 items.append(row)
                 row_lines.append(line)
                 last = line
@@ -117,22 +112,38 @@ def read_rows(
     return items
 
 
-def confirm(field: Field, parse: Callable[[list[Word]], object], reread: Reread) -> None:
-    """Raise an unsure OCR field's confidence when reading its box again gives the same value.
+Parse = Callable[[list[Word]], object]
+
+
+def confirm(fields: list[tuple[Field, Parse]], reread: Reread) -> None:
+    """Raise unsure OCR fields' confidence where reading their box again gives the same value.
 
     Tesseract is often unsure of clean numbers in a page-wide pass ('11.411,00' at 0.41); a
-    second reading of the box alone that agrees is as sure as its own confidence says.
+    second reading of the box alone that agrees is as sure as its own confidence says. All
+    the boxes are read in one tesseract run per page segmentation mode.
     """
-    if field.bbox is None or field.confidence >= CONFIRM_BELOW:
-        return
-    x0, top, x1, bottom = field.bbox
-    pad = 0.3 * (bottom - top)
     for options in ("--psm 7", "--psm 8"):
-        words = reread(field.page, (x0 - pad, top - pad, x1 + pad, bottom + pad), options)
-        if words and parse(words) == field.value:
-            field.confidence = round(max(field.confidence, min(w.conf for w in words)), 3)
-            if field.confidence >= CONFIRM_BELOW:
-                return
+        unsure = [(f, parse) for f, parse in fields if f.bbox and f.confidence < CONFIRM_BELOW]
+        if not unsure:
+            return
+        regions = []
+        for field, _ in unsure:
+            x0, top, x1, bottom = field.bbox
+            pad = 0.3 * (bottom - top)
+            regions.append((field.page, (x0 - pad, top - pad, x1 + pad, bottom + pad)))
+        for (field, parse), words in zip(unsure, reread.many(regions, options), strict=True):
+            if words and parse(words) == field.value:
+                field.confidence = round(max(field.confidence, min(w.conf for w in words)), 3)
+
+
+def row_checks(items: list[dict[str, Field]]) -> list[tuple[Field, Parse]]:
+    """The line items' numbers, each with the parser that reads it, for ``confirm``."""
+    return [
+        (item[key], lambda ws, k=key: _value(k, ws)[0])
+        for item in items
+        for key in NUMERIC
+        if item[key].rule == "table"
+    ]
 
 
 def _numeric(word: Word) -> bool:
@@ -277,15 +288,22 @@ def _read_again(line, header, description, keys, values, cells, reread):
     desc_end = max(w.x1 for w in description)
     options: dict[str, list[tuple[Decimal | None, bool, list[Word]]]] = {}
     pad = 0.35 * line.height
+    regions = []
     for key in keys:
         column = header.column(key)
         lo = max(column.lo if column.lo > float("-inf") else column.x0 - 5, desc_end + 1)
         hi = column.hi if column.hi < float("inf") else column.x1 + 60
-        region = (lo, line.top - pad, hi, line.bottom + pad)
-        for tesseract_options in CELL_OPTIONS:
-            words = [w for w in reread(line.page, region, tesseract_options) if _numeric(w)]
-            if words:
-                break
+        regions.append((line.page, (lo, line.top - pad, hi, line.bottom + pad)))
+    read: dict[str, list[Word]] = {key: [] for key in keys}
+    for tesseract_options in CELL_OPTIONS:  # the cells still empty, one run per mode
+        empty = [(k, r) for k, r in zip(keys, regions, strict=True) if not read[k]]
+        if not empty:
+            break
+        found = reread.many([r for _, r in empty], tesseract_options)
+        for (key, _), words in zip(empty, found, strict=True):
+            read[key] = [w for w in words if _numeric(w)]
+    for key in keys:
+        words = read[key]
         again = _value(key, words) if words else (None, False)
         options[key] = [(values[key][0], values[key][1], cells[key])]
         if again[0] is not None and again[0] != values[key][0]:
