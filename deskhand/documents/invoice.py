@@ -7,31 +7,24 @@ and the columns it defines; the issuer as the most prominent name at the top of 
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import re
 from collections import Counter
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from . import parties, table
+from . import parties, summary, table
 from .layout import Label, below, find_labels, group_lines, phrases, right_of
-from .model import Field, Line, Reread, Word, union
+from .model import Field, Line, Reread, Word
 from .parse import (
     CURRENCY_CODES,
     CURRENCY_SIGNS,
     fold,
-    parse_amount,
-    parse_date,
-    parse_identifier,
     parse_terms,
-    repair_digits,
     split_currency,
     tokens,
 )
-
-REPAIRED = 0.9  # confidence factor for a value that needed an OCR repair
+from .summary import SUMMARY
+from .values import Candidate, amount, identifier
+from .values import date as date_value
 
 _LABELS = {
     "invoice_number": "invoice no|invoice number|invoice #|invoice nr|invoice num|inv no|inv #|"
@@ -56,39 +49,13 @@ _LABELS = {
     "currency": "currency|wahrung|devise",
 }
 LABELS = {field: [tokens(s) for s in spellings.split("|")] for field, spellings in _LABELS.items()}
-SUMMARY = ("subtotal", "tax", "total")
 _TITLES = ("invoice", "rechnung", "facture", "receipt", "quittung", "credit note", "gutschrift")
 _RECURRING = re.compile(r"\b(recurring|wiederkehrend\w*|recurrent\w*|dauerrechnung)\b")
 _NOT_RECURRING = re.compile(
     r"\b(not|non|kein\w*|pas)[\s-]+(a\s+|une?\s+)?(recurring|wiederk|recurr)"
 )
-_OCR_DASHES = re.compile(r"(?<=[A-Za-z0-9])[~—–](?=[A-Za-z0-9])")
 _LEGAL_FORMS = set("ltd limited gmbh ag inc llc llp plc sarl sa sas bv nv ab oy corp co".split())
 _LEGAL_FORMS |= {"kg", "srl", "spa", "pty", "services"}
-
-
-@dataclass
-class Candidate:
-    """A possible value for a field, with the words it was read from."""
-
-    value: Any
-    words: list[Word]
-    rule: str
-    repaired: bool = False
-    size: int = 1
-    currency: str | None = None
-
-    def to_field(self, name: str) -> Field:
-        conf = min(w.conf for w in self.words) * (REPAIRED if self.repaired else 1.0)
-        return Field(
-            name,
-            self.value,
-            " ".join(w.text for w in self.words),
-            round(conf, 3),
-            self.words[0].page,
-            union(self.words),
-            self.rule,
-        )
 
 
 def extract(
@@ -122,11 +89,12 @@ def extract(
         if found.get(name):
             best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
             fields[name] = best.to_field(name)
-    total = _pick_total(found.get("total", []), fields)
+    total = summary.pick_total(found.get("total", []), fields)
     if total:
         fields["total"] = total.to_field("total")
     if reread:
-        _reconcile(fields, reread)
+        summary.reconcile(fields, reread)
+        summary.complete(fields, lines)
         checks = [
             (fields[name], lambda ws, n=name: _value_of(n, ws, day_first))
             for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY)
@@ -184,7 +152,7 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
     if field in ("invoice_number", "po_number"):
         return identifier(words)
     if field in ("invoice_date", "due_date"):
-        return _date(words, day_first)
+        return date_value(words, day_first)
     if field in SUMMARY:
         return amount(words, strict=True)
     if field == "terms":
@@ -200,126 +168,6 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
 def _value_of(field: str, words: list[Word], day_first: bool) -> Any:
     candidate = _typed(field, words, day_first)
     return candidate.value if candidate else None
-
-
-def identifier(words: list[Word]) -> Candidate | None:
-    """The first identifier in ``words`` ('INV-0042', '000482'), as printed."""
-    for i, word in enumerate(words[:2]):
-        text, used = word.text, [word]
-        for nxt in words[i + 1 :]:  # OCR may split '031' into '03' '1', 'PO-1' into 'PO-' '1'
-            gap = nxt.x0 - used[-1].x1
-            hyphen = text.endswith(("-", "/")) or nxt.text.startswith(("-", "/"))
-            if gap > (1.0 if hyphen else 0.25) * word.height or not nxt.text[0].isalnum():
-                if not (hyphen and gap <= word.height and nxt.text[0] in "-/"):
-                    break
-            text, used = text + nxt.text, used + [nxt]
-        repaired = False
-        if word.ocr:
-            dashed = _OCR_DASHES.sub("-", text)  # 'F~2026-044': a hyphen read as a tilde
-            repaired = dashed != text
-            text, digits = repair_digits(dashed)
-            repaired = repaired or digits
-        value = parse_identifier(text)
-        if value:
-            return Candidate(value, used, "", repaired)
-    return None
-
-
-def _date(words: list[Word], day_first: bool) -> Candidate | None:
-    for n in range(min(4, len(words)), 0, -1):
-        text = " ".join(w.text for w in words[:n])
-        repaired = False
-        if words[0].ocr:
-            text, repaired = repair_digits(text)
-        value = parse_date(text, day_first)
-        if value:
-            return Candidate(value, words[:n], "", repaired)
-    return None
-
-
-def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candidate | None:
-    """The first amount in ``words`` (skipping rates like '20%'), with its currency sign."""
-    for i, word in enumerate(words):
-        after = words[i + 1].text if i + 1 < len(words) else ""
-        if "%" in word.text or after.startswith("%"):
-            continue
-        number, currency = split_currency(word.text)
-        used = [word]
-        if after and re.fullmatch(r"\d{1,3}", number) and re.fullmatch(r"\d{3}([.,]\d{2})?", after):
-            if words[i + 1].x0 - word.x1 < 0.75 * word.height:  # '1 234,50', or a lost comma
-                number, used = f"{number} {after}", [word, words[i + 1]]
-                after = words[i + 2].text if i + 2 < len(words) else ""
-        following = words[i + len(used)] if after else None
-        for neighbour in (words[i - 1] if i else None, following):
-            if neighbour and not currency:
-                sign = split_currency(neighbour.text)
-                if sign[1] and not sign[0]:
-                    currency = sign[1]
-                    used.append(neighbour)
-        repaired = False
-        if word.ocr:
-            number, repaired = repair_digits(number)
-        value = parse_amount(number, strict=strict, currency=currency, decimal=decimal)
-        if value is not None:
-            used.sort(key=lambda w: w.x0)
-            return Candidate(value.quantize(Decimal("0.01")), used, "", repaired, 1, currency)
-    return None
-
-
-def _reconcile(fields: dict[str, Field], reread: Reread) -> None:
-    """OCR: when subtotal + tax != total, read each again alone and keep sums that add up."""
-    if not {"subtotal", "total"} <= fields.keys():
-        return
-    names = [n for n in SUMMARY if n in fields]
-    zero = Decimal("0.00")
-
-    def adds_up(values: dict[str, Decimal]) -> bool:
-        return values["subtotal"] + values.get("tax", zero) == values["total"]
-
-    current = {n: fields[n].value for n in names}
-    if adds_up(current) or not all(fields[n].bbox for n in names):
-        return
-    options: dict[str, list[tuple[Decimal, list[Word]]]] = {n: [(current[n], [])] for n in names}
-    regions = []
-    for name in names:
-        x0, top, x1, bottom = fields[name].bbox
-        pad = 0.3 * (bottom - top)
-        regions.append((fields[name].page, (x0 - 3 * pad, top - pad, x1 + pad, bottom + pad)))
-    for psm in ("--psm 7", "--psm 8"):
-        for name, words in zip(names, reread.many(regions, psm), strict=True):
-            found = amount(words, strict=False)
-            if found and all(found.value != v for v, _ in options[name]):
-                options[name].append((found.value, found.words))
-    combos = sorted(
-        itertools.product(*(options[n] for n in names)),
-        key=lambda combo: sum(bool(words) for _, words in combo),  # fewest changes first
-    )
-    for combo in combos:
-        if adds_up({n: v for n, (v, _) in zip(names, combo, strict=True)}):
-            for name, (value, words) in zip(names, combo, strict=True):
-                if words:
-                    conf = min(w.conf for w in words) * REPAIRED
-                    fields[name] = dataclasses.replace(
-                        fields[name],
-                        value=value,
-                        raw=" ".join(w.text for w in words),
-                        confidence=round(conf, 3),
-                        bbox=union(words),
-                    )
-            return
-
-
-def _pick_total(candidates: list[Candidate], fields: dict[str, Field]) -> Candidate | None:
-    """The total: the one that adds up when there is a choice, else the lowest on the page."""
-    if not candidates:
-        return None
-    subtotal = fields.get("subtotal")
-    if subtotal:
-        tax = fields["tax"].value if "tax" in fields else Decimal("0.00")
-        adding_up = [c for c in candidates if c.value == subtotal.value + tax]
-        if adding_up:
-            candidates = adding_up
-    return max(candidates, key=lambda c: (c.words[0].page, c.words[0].top))
 
 
 def _currency(

@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from deskhand.errors import ConfigError
 
-from . import invoice, template_lines
+from . import invoice, template_lines, values
 from .layout import Label, below, find_labels, group_lines, right_of
 from .model import Document, Field, Line, Word, union
 from .parse import (
@@ -288,7 +288,7 @@ def _typed(kind: str, words: list[Word], options: Options) -> tuple[Any, list[Wo
     if kind == "text":
         return " ".join(w.text for w in words).strip(" :"), words
     if kind == "identifier":
-        found = invoice.identifier(words)
+        found = values.identifier(words)
         return (found.value, found.words) if found else None
     if kind == "date":
         for n in range(min(5, len(words)), 0, -1):
@@ -300,7 +300,7 @@ def _typed(kind: str, words: list[Word], options: Options) -> tuple[Any, list[Wo
                 return value, words[:n]
         return None
     if kind == "amount":
-        found = invoice.amount(words, strict=False, decimal=options.decimal_mark)
+        found = values.amount(words, strict=False, decimal=options.decimal_mark)
         return (found.value, found.words) if found else None
     if kind == "currency":
         for word in words:

@@ -1,0 +1,140 @@
+"""The summary figures: subtotal + tax = total, checked, read again, or completed.
+
+On scans OCR loses a decimal mark or a digit group, or misreads a label: the figures that
+do not add up are read again alone (one tesseract run for all), and a figure still missing
+or wrong is taken from the sum of the other two when its own line prints those digits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from decimal import Decimal
+
+from .model import Field, Line, Reread, Word, union
+from .parse import split_currency
+from .values import REPAIRED, Candidate, amount
+
+SUMMARY = ("subtotal", "tax", "total")
+ZERO = Decimal("0.00")
+
+
+def reconcile(fields: dict[str, Field], reread: Reread) -> None:
+    """OCR: when subtotal + tax != total, read each again alone and keep sums that add up."""
+    if not {"subtotal", "total"} <= fields.keys():
+        return
+    names = [n for n in SUMMARY if n in fields]
+
+    def adds_up(values: dict[str, Decimal]) -> bool:
+        return values["subtotal"] + values.get("tax", ZERO) == values["total"]
+
+    current = {n: fields[n].value for n in names}
+    if adds_up(current) or not all(fields[n].bbox for n in names):
+        return
+    options: dict[str, list[tuple[Decimal, list[Word]]]] = {n: [(current[n], [])] for n in names}
+    regions = []
+    for name in names:
+        x0, top, x1, bottom = fields[name].bbox
+        pad = 0.3 * (bottom - top)
+        regions.append((fields[name].page, (x0 - 3 * pad, top - pad, x1 + pad, bottom + pad)))
+    for psm in ("--psm 7", "--psm 8"):
+        for name, words in zip(names, reread.many(regions, psm), strict=True):
+            found = amount(words, strict=False)
+            if found and all(found.value != v for v, _ in options[name]):
+                options[name].append((found.value, found.words))
+    combos = sorted(
+        itertools.product(*(options[n] for n in names)),
+        key=lambda combo: sum(bool(words) for _, words in combo),  # fewest changes first
+    )
+    for combo in combos:
+        if adds_up({n: v for n, (v, _) in zip(names, combo, strict=True)}):
+            for name, (value, words) in zip(names, combo, strict=True):
+                if words:
+                    conf = min(w.conf for w in words) * REPAIRED
+                    fields[name] = dataclasses.replace(
+                        fields[name],
+                        value=value,
+                        raw=" ".join(w.text for w in words),
+                        confidence=round(conf, 3),
+                        bbox=union(words),
+                    )
+            return
+
+
+def pick_total(candidates: list[Candidate], fields: dict[str, Field]) -> Candidate | None:
+    """The total: the one that adds up when there is a choice, else the lowest on the page."""
+    if not candidates:
+        return None
+    subtotal = fields.get("subtotal")
+    if subtotal:
+        tax = fields["tax"].value if "tax" in fields else ZERO
+        adding_up = [c for c in candidates if c.value == subtotal.value + tax]
+        if adding_up:
+            candidates = adding_up
+    return max(candidates, key=lambda c: (c.words[0].page, c.words[0].top))
+
+
+def complete(fields: dict[str, Field], lines: list[Line]) -> None:
+    """OCR: a tax or total that is missing or does not add up is the difference (the sum)
+    of the other two when a line where it belongs prints exactly those digits: 'MwsSt 20%
+    5'361.60' under a misread label, '1 897 58 €' with its comma lost."""
+    have = {n: fields[n] for n in SUMMARY if n in fields}
+    if "subtotal" not in have or not (have.keys() & {"tax", "total"}):
+        return
+    subtotal = have["subtotal"]
+    tax = have["tax"].value if "tax" in have else None
+    total = have["total"].value if "total" in have else None
+    if tax is not None and total is not None and subtotal.value + tax == total:
+        return
+    if total is not None and total > subtotal.value:  # the tax, between subtotal and total
+        found = _printed(total - subtotal.value, lines, subtotal, have["total"])
+        if found:
+            fields["tax"] = _completed("tax", total - subtotal.value, found, "sum:total-subtotal")
+            return
+    if tax is not None:  # the total, under the tax
+        found = _printed(subtotal.value + tax, lines, have["tax"], None)
+        if found:
+            fields["total"] = _completed("total", subtotal.value + tax, found, "sum:subtotal+tax")
+
+
+def _printed(value: Decimal, lines: list[Line], above: Field, below: Field | None):
+    """The numeric words of the first line under ``above`` (and over ``below``, else within
+    three lines) whose digits are exactly those of ``value``."""
+    want = format(value.quantize(Decimal("0.01")), "f").replace(".", "").lstrip("0")
+    after = [ln for ln in lines if ln.page == above.page and ln.top > above.bbox[1] + 1]
+    for line in after if below else after[:3]:
+        if below is not None and line.bottom >= below.bbox[3]:
+            break
+        numbers = _trailing_numbers(line)
+        if numbers and numbers[0].ocr:
+            digits = "".join(ch for w in numbers for ch in w.text if ch.isdigit()).lstrip("0")
+            if digits == want:
+                return numbers
+    return None
+
+
+def _trailing_numbers(line: Line) -> list[Word]:
+    """The numbers that end ``line`` (currency signs and codes skipped), left to right:
+    '1 897 58 €' of 'TVA 20% 1 897 58 €'."""
+    numbers: list[Word] = []
+    for word in reversed(line.words):
+        number, currency = split_currency(word.text)
+        if currency and not number:
+            continue
+        if "%" in word.text or not any(ch.isdigit() for ch in number):
+            break
+        numbers.insert(0, word)
+    return numbers
+
+
+def _completed(name: str, value: Decimal, words: list[Word], rule: str) -> Field:
+    conf = min(w.conf for w in words) * REPAIRED
+    return Field(
+        name,
+        value.quantize(Decimal("0.01")),
+        " ".join(w.text for w in words),
+        round(conf, 3),
+        words[0].page,
+        union(words),
+        rule,
+    )

@@ -1,0 +1,173 @@
+"""OCR preparation and the repairs made to what OCR read: deskew, ruled boxes, batched
+re-reads, address shapes and summary figures completed from the other two."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytesseract
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from deskhand.documents import ocr, summary
+from deskhand.documents.layout import group_lines
+from deskhand.documents.model import Field, Word, union
+from deskhand.documents.parties import repair_address
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def _page(size=(1240, 1754), rows=("Invoice No: RE-030030", "Total due 1,234.50")):
+    image = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 34)
+    for i in range(14):
+        draw.text((80, 120 + 90 * i), f"Line {i} of some printed text 12.50", fill=0, font=font)
+    for i, row in enumerate(rows):
+        draw.text((80, 1450 + 90 * i), row, fill=0, font=font)
+    return image
+
+
+@pytest.mark.parametrize("angle", [-2.6, -1.5, 0.0, 0.8, 2.9])
+@pytest.mark.parametrize("size", [(1240, 1754), (959, 1751)])  # odd height: a till receipt
+def test_skew_angle_finds_the_tilt(angle, size):
+    tilted = _page(size).rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    found = ocr.skew_angle(np.asarray(tilted))
+    assert abs(found + angle) <= 0.15, (angle, found)
+
+
+def test_text_inside_a_ruled_box_is_read():
+    image = Image.new("L", (2400, 700), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 42)
+    draw.rectangle((60, 100, 2300, 400), outline=0, width=4)
+    for x in (620, 1180, 1740):
+        draw.line((x, 100, x, 400), fill=0, width=4)
+    for x, label, value in (
+        (90, "Invoice No:", "RE-030030"),
+        (650, "Issue date", "April 12, 2026"),
+        (1210, "Due by", "April 26, 2026"),
+        (1770, "PO No.", "PO-94807"),
+    ):
+        draw.text((x, 150), label, fill=0, font=font)
+        draw.text((x, 280), value, fill=0, font=font)
+    cleaned = ocr.without_rules(ocr.binarize(image))
+    assert np.asarray(cleaned)[100:104, 60:2300].min() == 255  # the top rule is gone
+    words = {w.text for w in ocr.OcrPage(image, 300, 1).words}
+    assert {"RE-030030", "PO-94807", "12,", "26,"} <= words
+
+
+def test_rereads_of_a_pass_run_tesseract_once_and_are_remembered(monkeypatch):
+    page = ocr.OcrPage(_page(), 300, 1)
+    regions = [
+        (w.x0 - 2, w.top - 2, w.x1 + 2, w.bottom + 2)
+        for w in page.words
+        if w.text in ("RE-030030", "1,234.50", "Total")
+    ]
+    assert len(regions) == 3
+    alone = [ocr.OcrPage(_page(), 300, 1).reread(r, "--psm 7") for r in regions]
+    runs = []
+    real = pytesseract.image_to_data
+    monkeypatch.setattr(
+        pytesseract, "image_to_data", lambda *a, **k: runs.append(1) or real(*a, **k)
+    )
+    together = page.reread_many(regions, "--psm 7")
+    assert [[w.text for w in ws] for ws in together] == [[w.text for w in ws] for ws in alone]
+    assert [ws[0].text for ws in together] == ["RE-030030", "Total", "1,234.50"]
+    assert all(abs(ws[0].x0 - r[0]) < 6 for ws, r in zip(together, regions, strict=True))
+    assert len(runs) == 1
+    assert page.reread(regions[1], "--psm 7") == together[1] and len(runs) == 1
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("7 Mill Lane, Derby DE! 3AA", "7 Mill Lane, Derby DE1 3AA"),
+        ("7 Mill Lane, Derby DEI 3AA", "7 Mill Lane, Derby DE1 3AA"),
+        ("40 Canal Street, Manchester MI 3WD", "40 Canal Street, Manchester M1 3WD"),
+        ("410 King Street West, Toronto, ON MSV IK4", "410 King Street West, Toronto, ON M5V 1K4"),
+        ("Keizersgracht 101, [015 CJ Amsterdam", "Keizersgracht 101, 1015 CJ Amsterdam"),
+        ("1200 Pear! Street, Boulder, CO 80302", "1200 Pearl Street, Boulder, CO 80302"),
+    ],
+)
+def test_address_repairs_by_shape(read, meant):
+    assert repair_address(read) == (meant, True)
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        "London SW1A 1AA",
+        "12 Harbour Road, Leeds LS1 4AB",
+        "Torstrasse 12, 10115 Berlin",
+        "DECO Studio, 3 Rue Bonaparte, 75006 Paris",
+    ],
+)
+def test_right_addresses_are_left_alone(right):
+    assert repair_address(right) == (right, False)
+
+
+def _summary(rows, ocr_read=True):
+    words = []
+    for top, texts in rows:
+        x = 300.0
+        for text in texts:
+            words.append(Word(text, x, top, x + 8 * len(text), top + 10, 1, 0.9, ocr=ocr_read))
+            x += 8 * len(text) + 6
+    lines = group_lines(words)
+
+    def field(name, value, line):
+        found = [w for w in lines[line].words if any(c.isdigit() for c in w.text)][-1:]
+        return Field(name, Decimal(value), found[0].text, 0.9, 1, union(found), "label")
+
+    return lines, field
+
+
+def test_a_tax_under_a_misread_label_is_completed_from_the_others():
+    lines, field = _summary(
+        [
+            (400, ["Zwischensumme", "26'807.99", "EUR"]),
+            (420, ["MwsSt", "2E+1%", "5'361.60", "EUR"]),
+            (440, ["Gesamtbetrag", "32'169.59", "EUR"]),
+        ]
+    )
+    fields = {"subtotal": field("subtotal", "26807.99", 0), "total": field("total", "32169.59", 2)}
+    summary.complete(fields, lines)
+    tax = fields["tax"]
+    assert tax.value == Decimal("5361.60") and tax.rule == "sum:total-subtotal"
+    assert tax.raw == "5'361.60" and tax.confidence == pytest.approx(0.81)
+
+
+def test_a_tax_that_lost_its_comma_is_corrected_and_a_missing_total_found():
+    lines, field = _summary(
+        [
+            (400, ["Sous-total", "9", "487,90", "€"]),
+            (420, ["TVA", "20%", "1", "897", "58", "€"]),
+            (440, ["Net", "4", "payer", "11", "385,48", "€"]),
+        ]
+    )
+    fields = {
+        "subtotal": field("subtotal", "9487.90", 0),
+        "tax": field("tax", "58.00", 1),
+        "total": field("total", "11385.48", 2),
+    }
+    summary.complete(fields, lines)
+    assert fields["tax"].value == Decimal("1897.58")
+    del fields["total"]
+    fields["tax"] = field("tax", "1897.58", 1)
+    summary.complete(fields, lines)
+    assert fields["total"].value == Decimal("11385.48") and fields["total"].rule.startswith("sum:")
+
+
+def test_sums_are_not_completed_from_digits_that_differ_or_from_a_text_layer():
+    rows = [(400, ["Subtotal", "100.00"]), (420, ["VAT", "19.00"]), (440, ["Total", "120.00"])]
+    lines, field = _summary(rows)
+    fields = {"subtotal": field("subtotal", "100.00", 0), "total": field("total", "120.00", 2)}
+    summary.complete(fields, lines)
+    assert "tax" not in fields  # the page says 19.00, the sum 20.00: left for review
+    rows = [(400, ["Subtotal", "100.00"]), (420, ["VAT", "20.00"]), (440, ["Zu", "120.00"])]
+    lines, field = _summary(rows, ocr_read=False)  # a text layer's labels are all read
+    fields = {"subtotal": field("subtotal", "100.00", 0), "tax": field("tax", "20.00", 1)}
+    summary.complete(fields, lines)
+    assert "total" not in fields
