@@ -10,7 +10,7 @@ import pytesseract
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from deskhand.documents import ocr, summary
+from deskhand.documents import ocr, summary, values
 from deskhand.documents.layout import group_lines
 from deskhand.documents.model import Field, Word, union
 from deskhand.documents.parties import repair_address
@@ -171,3 +171,37 @@ def test_sums_are_not_completed_from_digits_that_differ_or_from_a_text_layer():
     fields = {"subtotal": field("subtotal", "100.00", 0), "tax": field("tax", "20.00", 1)}
     summary.complete(fields, lines)
     assert "total" not in fields
+
+
+def test_unsure_whole_words_are_kept_and_unsure_specks_dropped():
+    data = {
+        "page_num": [1] * 5,
+        "text": ["Item", "Quantity", "~", "ab", "Désignation"],
+        "conf": [11, 95, 5, 10, 2],
+        "left": [10, 300, 500, 600, 700],
+        "top": [10] * 5,
+        "width": [40] * 5,
+        "height": [12] * 5,
+    }
+    words = ocr._words(data, 300, 1)
+    assert [(w.text, w.conf) for w in words] == [
+        ("Item", 0.11),
+        ("Quantity", 0.95),
+        ("Désignation", 0.02),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("texts", "value"),
+    [
+        (["£7", ",402.44"], "7402.44"),  # OCR cut the number at its comma
+        (["29", "103,18", "€"], "29103.18"),  # a space for thousands, monospaced
+        (["1,480.49"], "1480.49"),
+    ],
+)
+def test_amounts_cut_by_ocr_are_joined(texts, value):
+    words, x = [], 400.0
+    for text in texts:
+        words.append(Word(text, x, 100, x + 6 * len(text), 108, 1, 0.6, ocr=True))
+        x += 6 * len(text) + 7
+    assert values.amount(words, strict=True).value == Decimal(value)

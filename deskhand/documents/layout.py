@@ -16,18 +16,22 @@ GAP = 1.2  # a gap wider than this many times the line's tallest word separates 
 def group_lines(words: list[Word]) -> list[Line]:
     """Words grouped into lines (by vertical overlap), top to bottom, each left to right."""
     lines: list[list[Word]] = []
+    sums: list[list[float]] = []  # per line: the sum of its words' tops and of their bottoms
     for word in sorted(words, key=lambda w: (w.page, w.top, w.x0)):
-        for line in reversed(lines[-6:]):
+        for index in range(len(lines) - 1, max(len(lines) - 7, -1), -1):
+            line = lines[index]
             if line[0].page != word.page:
                 continue
-            top = sum(w.top for w in line) / len(line)
-            bottom = sum(w.bottom for w in line) / len(line)
+            top, bottom = sums[index][0] / len(line), sums[index][1] / len(line)
             overlap = min(bottom, word.bottom) - max(top, word.top)
-            if overlap >= 0.5 * min(bottom - top, word.height):
+            if overlap >= 0.5 * min(bottom - top, word.bottom - word.top):
                 line.append(word)
+                sums[index][0] += word.top
+                sums[index][1] += word.bottom
                 break
         else:
             lines.append([word])
+            sums.append([word.top, word.bottom])
     result = [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
     return sorted(result, key=lambda ln: (ln.page, ln.top))
 

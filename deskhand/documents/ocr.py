@@ -25,7 +25,7 @@ from .model import Word  # noqa: E402
 
 OCR_DPI = 300
 LANGUAGE = os.environ.get("DESKHAND_OCR_LANG", "eng")
-MIN_WORD_CONFIDENCE = 0.2  # below this a "word" is a speckle or a ruling read as text
+MIN_WORD_CONFIDENCE = 0.2  # below this a short "word" is a speckle or a ruling read as text
 PAGE_OPTIONS = "--psm 6"  # one block: tesseract keeps more of the small lone numbers
 _checked = False
 _MARGIN = 10  # pixels of white around a re-read crop
@@ -277,7 +277,9 @@ def _words(data: dict, dpi: float, page: int, image: int | None = None) -> list[
         conf = float(conf) / 100
         if image is not None and number != image:
             continue
-        if not text or conf < MIN_WORD_CONFIDENCE or not _meaningful(text):
+        if not text or conf < 0 or not _meaningful(text):
+            continue
+        if conf < MIN_WORD_CONFIDENCE and not _word_like(text):
             continue
         words.append(
             Word(
@@ -292,6 +294,13 @@ def _words(data: dict, dpi: float, page: int, image: int | None = None) -> list[
             )
         )
     return words
+
+
+def _word_like(text: str) -> bool:
+    """Three letters or more and nothing else: a real word tesseract was unsure of (a bold
+    column header at 0.02), not a speckle; its low confidence goes with it."""
+    core = text.strip(".:,;")
+    return len(core) >= 3 and core.isalpha()
 
 
 def _meaningful(text: str) -> bool:

@@ -12,6 +12,7 @@ from .model import Field, Word, union
 from .parse import parse_amount, parse_date, parse_identifier, repair_digits, split_currency
 
 REPAIRED = 0.9  # confidence factor for a value that needed an OCR repair
+_THOUSANDS = re.compile(r"([.,'’]?)\d{3}(?:[.,]\d{2})?")
 _OCR_DASHES = re.compile(r"(?<=[A-Za-z0-9])[~—–](?=[A-Za-z0-9])")
 
 
@@ -82,10 +83,13 @@ def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candi
             continue
         number, currency = split_currency(word.text)
         used = [word]
-        if after and re.fullmatch(r"\d{1,3}", number) and re.fullmatch(r"\d{3}([.,]\d{2})?", after):
-            # '1 234,50' (a monospaced space is as wide as a digit is tall), or a lost comma
+        group = _THOUSANDS.fullmatch(after)
+        if group and re.fullmatch(r"\d{1,3}", number):
+            # '1 234,50' (a monospaced space is as wide as a digit is tall), a lost comma,
+            # or OCR cutting '£7,402.44' into '£7' ',402.44'
             if words[i + 1].x0 - word.x1 < 1.3 * word.height:
-                number, used = f"{number} {after}", [word, words[i + 1]]
+                number = f"{number}{'' if group[1] else ' '}{after}"
+                used = [word, words[i + 1]]
                 after = words[i + 2].text if i + 2 < len(words) else ""
         following = words[i + len(used)] if after else None
         for neighbour in (words[i - 1] if i else None, following):
