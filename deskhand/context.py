@@ -45,6 +45,14 @@ class Context:
             raise ConfigError(f"input {path} does not exist: create it or pass --input PATH")
         return path
 
+    def rows(self, columns: list[str] | tuple[str, ...] = ()) -> list[dict[str, str]]:
+        """The rows of the --input spreadsheet (CSV or XLSX, one header row; or a folder
+        holding exactly one), each a dict of text by column. ``columns``: the ones the bot
+        needs; a ConfigError names any the sheet lacks."""
+        from deskhand.spreadsheet import read_rows
+
+        return read_rows(self.input, columns)
+
     @property
     def target(self) -> str:
         """The target application's URL (``--target``); a ConfigError when missing."""

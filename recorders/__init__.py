@@ -2,6 +2,6 @@
 
 One module per kind of application. ``recorders.web`` records a task in Chromium and
 writes ``bots/NAME.py`` (steps per page, elements by name, typed values as item fields,
-log-ins from the vault) and ``selectors/NAME.yaml`` (ranked selectors per element);
-``recorders.spreadsheet`` reads the CSV or XLSX rows that recorded bots run over.
+log-ins from the vault) and ``selectors/NAME.yaml`` (ranked selectors per element).
+Recorded bots read their --input rows with ``ctx.rows`` (``deskhand.spreadsheet``).
 """

@@ -20,7 +20,7 @@ from .naming import Field, Names, identifier, match_fields, variable_name
 from .recording import Action
 
 MAIN = "app"
-RESERVED = {MAIN, "item", "ctx", "bot", "vault", "secret", "popup", "read_rows", "row", "COLUMNS"}
+RESERVED = {MAIN, "item", "ctx", "bot", "vault", "secret", "popup", "row", "number", "COLUMNS"}
 REFERENCE_WORDS = ("number", "reference", "ref", "id", "code", "no")
 
 
@@ -280,7 +280,6 @@ def _source(bot: str, start_url: str, fields: list[Field]) -> str:
     reference = _reference(columns)
     lines = [
         "from deskhand import Bot, vault",
-        "from recorders.spreadsheet import read_rows",
         "",
         "bot = Bot(",
         f"    {lit(bot)},",
@@ -300,13 +299,13 @@ def _source(bot: str, start_url: str, fields: list[Field]) -> str:
     if reference:
         lines += [
             f'    """One work item per row of --input, known by its {reference}."""',
-            "    for row in read_rows(ctx.input, COLUMNS):",
+            "    for row in ctx.rows(COLUMNS):",
             f"        yield ctx.item(reference=row[{lit(reference)}], **row)",
         ]
     else:
         lines += [
             '    """One work item per row of --input, known by its row number."""',
-            "    for number, row in enumerate(read_rows(ctx.input, COLUMNS), 1):",
+            "    for number, row in enumerate(ctx.rows(COLUMNS), 1):",
             '        yield ctx.item(reference=f"row {number}", **row)',
         ]
     return "\n".join(lines) + "\n"

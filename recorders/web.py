@@ -28,11 +28,11 @@ from typing import Any
 
 from deskhand import ConfigError
 from deskhand.desktop.display import virtual_display
+from deskhand.spreadsheet import read_table
 from deskhand.web.browser import LAUNCH_ARGS, find_chromium
 
 from .codegen import Generated, generate
 from .recording import actions
-from .spreadsheet import read_table
 
 SCRIPT = (Path(__file__).parent / "recorder.js").read_text(encoding="utf-8")
 BINDING = "__deskhandRecord"

@@ -18,9 +18,9 @@ from deskhand import ConfigError
 from deskhand.cli import demo_app
 from deskhand.logs import read_events
 from deskhand.selectors import SelectorRepository, check_page
+from deskhand.spreadsheet import read_rows
 from recorders.codegen import generate
 from recorders.recording import actions
-from recorders.spreadsheet import read_rows
 from recorders.web import Recorder
 
 pytestmark = pytest.mark.slow
@@ -186,7 +186,7 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
         assert DEMO_PASSWORD not in text and f'"{DEMO_USER}"' not in text
     expected = [
         'bot = Bot(\n    "recorded_invoices",\n    selectors="recorded_invoices",',
-        "for row in read_rows(ctx.input, COLUMNS):",
+        "for row in ctx.rows(COLUMNS):",
         'yield ctx.item(reference=row["invoice_no"], **row)',
         'secret = vault.get("recorded_invoices")',
         'app["user_name"].fill(secret["username"])',

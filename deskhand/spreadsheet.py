@@ -1,9 +1,10 @@
 """Rows of a spreadsheet (CSV or XLSX) as dictionaries of text, header row first.
 
-Recorded bots read their --input with :func:`read_rows`; the recorder reads --data with it
-to match what was typed to the columns. Every value is text, as a person would key it: a
-number cell ``12.5`` is ``"12.5"``, a whole number ``3.0`` is ``"3"``, a date cell is
-``YYYY-MM-DD`` (keep dates as text in the sheet when the application wants another format).
+Bots read their --input rows with ``ctx.rows(columns)`` (:func:`read_rows`); the web
+recorder reads --data with it to match what was typed to the columns. Every value is text,
+as a person would key it: a number cell ``12.5`` is ``"12.5"``, a whole number ``3.0`` is
+``"3"``, a date cell is ``YYYY-MM-DD`` (keep dates as text in the sheet when the application
+wants another format).
 """
 
 from __future__ import annotations
