@@ -22,11 +22,11 @@ import os  # noqa: E402
 import tempfile  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
-from decimal import Decimal  # noqa: E402
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from demo import make_corpus  # noqa: E402
+from demo.truth import as_truth  # noqa: E402
 from deskhand import documents  # noqa: E402
 from deskhand.errors import DeskhandError  # noqa: E402
 
@@ -51,38 +51,10 @@ NO_TEMPLATES = ROOT / "tests" / "assets" / "documents" / "no-templates"
 def read(path: Path) -> dict:
     """What the generic reader found, in the ground truth's terms."""
     try:
-        doc = documents.extract(path, templates_dir=NO_TEMPLATES, cache_results=False)
+        document = documents.extract(path, templates_dir=NO_TEMPLATES, cache_results=False)
     except DeskhandError as exc:
         return {"error": str(exc)}
-
-    def money(value):
-        return None if value is None else f"{value:.2f}"
-
-    def day(value):
-        return value.isoformat() if value else None
-
-    return {
-        "issuer": doc.issuer,
-        "issuer_address": doc.issuer_address,
-        "customer": doc.customer,
-        "invoice_number": doc.invoice_number,
-        "invoice_date": day(doc.invoice_date),
-        "due_date": day(doc.due_date),
-        "po_number": doc.po_number,
-        "currency": doc.currency,
-        "subtotal": money(doc.subtotal),
-        "tax": money(doc.tax if doc.tax is not None else Decimal(0)),
-        "total": money(doc.total),
-        "lines": [
-            {
-                "description": line["description"].value,
-                "quantity": format(line["quantity"].value.normalize(), "f"),
-                "unit_price": money(line["unit_price"].value),
-                "amount": money(line["amount"].value),
-            }
-            for line in doc.lines
-        ],
-    }
+    return as_truth(document)
 
 
 def score(truth: dict[str, dict], got: dict[str, dict], verbose: bool) -> dict:

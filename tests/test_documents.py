@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from demo.data import TERMS, VENDORS
+from demo.truth import as_truth
 from deskhand import documents
 from deskhand.documents import cache, ocr, parse, reader
 from deskhand.errors import ApplicationError, BusinessError, DocumentError
@@ -58,34 +59,12 @@ def extracted() -> dict[str, documents.Document]:
 
 
 def _mismatches(document: documents.Document, truth: dict) -> list[str]:
-    def money(value):
-        return None if value is None else f"{value:.2f}"
-
-    got = {
-        "vendor": document.issuer,
-        "invoice_number": document.invoice_number,
-        "invoice_date": document.invoice_date.isoformat() if document.invoice_date else None,
-        "due_date": document.due_date.isoformat() if document.due_date else None,
-        "currency": document.currency,
-        "po_number": document.po_number,
-        "terms": document.terms,
-        "recurring": document.recurring,
-        "subtotal": money(document.subtotal),
-        "tax": money(document.tax if document.tax is not None else Decimal(0)),
-        "total": money(document.total),
-        "lines": [
-            {
-                "description": line["description"].value,
-                "quantity": format(line["quantity"].value.normalize(), "f"),
-                "unit_price": money(line["unit_price"].value),
-                "amount": money(line["amount"].value),
-            }
-            for line in document.lines
-        ],
-    }
+    got = as_truth(document)
+    keys = ("vendor", "invoice_number", "invoice_date", "due_date", "currency", "po_number")
+    keys += ("terms", "recurring", "subtotal", "tax", "total", "lines")
     return [
         f"{key}: read {got[key]!r}, expected {truth[key]!r}"
-        for key in got
+        for key in keys
         if got[key] != truth[key]
     ]
 
