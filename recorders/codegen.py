@@ -277,7 +277,6 @@ def _header(bot: str, start_url: str, fields: list[Field], vault: bool, columns)
 
 def _source(bot: str, start_url: str, fields: list[Field]) -> str:
     columns = list(dict.fromkeys(f.name for f in fields))
-    reference = _reference(columns)
     lines = [
         "from deskhand import Bot, vault",
         "",
@@ -287,6 +286,16 @@ def _source(bot: str, start_url: str, fields: list[Field]) -> str:
         f'    settings={{"target": {lit(start_url)}}},  # --target overrides it',
         ")",
         "",
+        *rows_source(columns),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def rows_source(columns: list[str]) -> list[str]:
+    """The lines of a bot's COLUMNS and its source: one work item per --input row, known by
+    its reference-like column (an invoice number) or else by its row number."""
+    reference = _reference(columns)
+    lines = [
         "# The --input columns this bot reads.",
         "COLUMNS = [",
         *(f"    {lit(c)}," for c in columns),
@@ -297,18 +306,16 @@ def _source(bot: str, start_url: str, fields: list[Field]) -> str:
         "def rows(ctx):",
     ]
     if reference:
-        lines += [
+        return lines + [
             f'    """One work item per row of --input, known by its {reference}."""',
             "    for row in ctx.rows(COLUMNS):",
             f"        yield ctx.item(reference=row[{lit(reference)}], **row)",
         ]
-    else:
-        lines += [
-            '    """One work item per row of --input, known by its row number."""',
-            "    for number, row in enumerate(ctx.rows(COLUMNS), 1):",
-            '        yield ctx.item(reference=f"row {number}", **row)',
-        ]
-    return "\n".join(lines) + "\n"
+    return lines + [
+        '    """One work item per row of --input, known by its row number."""',
+        "    for number, row in enumerate(ctx.rows(COLUMNS), 1):",
+        '        yield ctx.item(reference=f"row {number}", **row)',
+    ]
 
 
 def _reference(columns: list[str]) -> str | None:

@@ -7,7 +7,9 @@ until it is unique on that screen, and saves it as ``selectors/NAME/click_NN.png
 characters become ``desk.type(...)``; Enter, Tab, Esc and the like ``desk.press(...)``;
 Ctrl/Alt combinations ``desk.hotkey(...)``. Press F12 (``--stop-key``) to stop, or close
 the program, or Ctrl+C; then ``bots/NAME.py`` is written: a bot that clicks the same
-pictures and types the same text.
+pictures and types the same text. With ``--data FILE`` (a CSV or XLSX with the row keyed
+while recording), a typed value found in a column becomes ``desk.type(item["column"])``
+and the bot makes one work item per row of its --input sheet.
 
 With ``--program CMD`` the recorder starts the program first (and the bot will start it
 when its ``--window`` is not open). Without ``$DISPLAY`` everything happens on an Xvfb
@@ -32,6 +34,10 @@ import numpy as np
 
 from deskhand.desktop.history import ScreenHistory, cut, is_unique
 from deskhand.errors import ConfigError
+from deskhand.spreadsheet import read_table
+
+from .codegen import rows_source
+from .naming import match_fields
 
 CROPS = ((120, 40), (200, 60), (320, 90), (480, 130))  # tried in turn until unique
 DOUBLE_CLICK = 0.4  # seconds between two presses at one spot that make a double click
@@ -48,6 +54,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     parser.add_argument("--program", help="start this command first, e.g. 'python -m app'")
     parser.add_argument("--window", help="title of the program's window (waited for)")
     parser.add_argument("--stop-key", default="f12", help="key that ends the recording (f12)")
+    parser.add_argument("--data", help="CSV or XLSX whose columns the typed values come from")
     parser.add_argument("--force", action="store_true", help="overwrite an existing bot")
     return parser
 
@@ -232,15 +239,37 @@ def actions(events: list[tuple]) -> list[Action]:
 
 
 # -- the bot it writes ---------------------------------------------------------------------
-def bot_source(name: str, actions: list[Action], program: list[str] | None, window: str | None):
+def bot_source(
+    name: str,
+    actions: list[Action],
+    program: list[str] | None,
+    window: str | None,
+    columns: list[str] = (),
+    rows: list[dict[str, str]] = (),
+) -> str:
+    """The bot's code. With the --data ``columns`` and ``rows``, each typed value found in
+    a column is keyed from that column of the work item, one item per --input row."""
     clicks = sum(a.kind.endswith("click") for a in actions)
+    typed = [a for a in actions if a.kind == "type"]
+    wanted = [(f"text_{n}", a.value) for n, a in enumerate(typed, 1)]
+    fields = {
+        id(action): found.name
+        for action, found in zip(typed, match_fields(wanted, list(columns), list(rows)))
+        if found.in_data
+    }
+    columns = list(dict.fromkeys(fields.values()))
+    how = (
+        f"and clicks it; typed text comes from the --input columns {', '.join(columns)}"
+        if fields
+        else "and clicks it; typed text is typed again. Record with --data FILE.csv to take\n"
+        "typed values from the columns of a spreadsheet instead"
+    )
     lines = [
         f'"""Recorded with run_bot.py record-desktop on {date.today().isoformat()}: '
         f"{len(actions)} actions, {clicks} clicks.",
         "",
         f"Each click finds its picture in selectors/{name}/ (cropped around the point clicked)",
-        "and clicks it; typed text is typed again. Take the typed values from the work item",
-        "to make it a real bot.",
+        f"{how}.",
         '"""',
         "",
         "from deskhand import Bot",
@@ -250,10 +279,17 @@ def bot_source(name: str, actions: list[Action], program: list[str] | None, wind
         f"PROGRAM = {_lit(program)}",
         f"WINDOW = {_lit(window)}",
         "",
-        "",
-        "@bot.source",
-        "def once(ctx):",
-        '    yield ctx.item(reference="recorded-task")',
+    ]
+    if fields:
+        lines += rows_source(columns)
+    else:
+        lines += [
+            "",
+            "@bot.source",
+            "def once(ctx):",
+            '    yield ctx.item(reference="recorded-task")',
+        ]
+    lines += [
         "",
         "",
         "@bot.process",
@@ -270,7 +306,7 @@ def bot_source(name: str, actions: list[Action], program: list[str] | None, wind
         lines += ['    with ctx.step("find the window"):', "        desk.window(WINDOW)"]
     for n, action in enumerate(actions, 1):
         lines.append(f'    with ctx.step("{n}: {_describe(action)}"):')
-        lines.append(f"        {_code(action)}")
+        lines.append(f"        {_code(action, fields.get(id(action)))}")
     lines += ["    return ctx.done()", ""]
     return "\n".join(lines)
 
@@ -294,14 +330,14 @@ def _describe(action: Action) -> str:
     return f"{action.kind} {'+'.join(keys)}"
 
 
-def _code(action: Action) -> str:
+def _code(action: Action, field: str | None = None) -> str:
     if action.kind.endswith("click"):
         target = f'desk.image("{action.image}")'
         if action.offset != (0, 0):
             target += f".offset({action.offset[0]}, {action.offset[1]})"
         return f"{target}.{action.kind}()"
     if action.kind == "type":
-        return f"desk.type({_lit(action.value)})"
+        return f"desk.type({f'item[{_lit(field)}]' if field else _lit(action.value)})"
     if action.kind == "press":
         return f"desk.press({_lit(action.value)})"
     return f"desk.hotkey({', '.join(_lit(k) for k in action.value)})"
@@ -320,6 +356,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
     if target.exists() and not args.force:
         raise ConfigError(f"{target} exists: choose another --bot name or pass --force")
     program = shlex.split(args.program) if args.program else None
+    columns, rows = read_table(args.data) if args.data else ([], [])
     session = DesktopSession(folder=root / "logs" / "record-desktop").start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -352,7 +389,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
         if name in used:
             cv2.imwrite(str(folder / f"{name}.png"), crop)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(bot_source(args.bot, done, program, args.window), encoding="utf-8")
+    source = bot_source(args.bot, done, program, args.window, columns, rows)
+    target.write_text(source, encoding="utf-8")
     print(
         f"wrote {target} ({len(done)} actions) and {len(used)} pictures in {folder}",
         flush=True,

@@ -65,11 +65,17 @@ def do_the_task(desk: Desktop) -> None:
     gui.press("f12")  # the stop key: not recorded
 
 
+COLUMNS = "invoice_no,date,currency,amount,description,qty,price,line_amount"
+RECORDED = "REC-001,03/05/2026,GBP,120.00,Paper,2,60.00,120.00"
+
+
 @pytest.mark.slow
-def test_recorded_task_becomes_a_bot_that_does_it_again(screen, tmp_path):
+def test_recorded_task_becomes_a_bot_that_keys_every_row(screen, tmp_path):
     project = tmp_path / "project"
     (project / "bots").mkdir(parents=True)
     recorded_db = tmp_path / "recorded.db"
+    data = tmp_path / "data.csv"
+    data.write_text(f"{COLUMNS}\n{RECORDED}\n")
     command = [
         sys.executable,
         "-m",
@@ -82,6 +88,8 @@ def test_recorded_task_becomes_a_bot_that_does_it_again(screen, tmp_path):
         shlex.join([*PROGRAM, "--db", str(recorded_db)]),
         "--window",
         TITLE,
+        "--data",
+        str(data),
     ]
     recorder = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -104,30 +112,40 @@ def test_recorded_task_becomes_a_bot_that_does_it_again(screen, tmp_path):
     source = (project / "bots" / "key_one_invoice.py").read_text()
     pictures = sorted(p.name for p in (project / "selectors" / "key_one_invoice").iterdir())
     assert pictures == [f"click_{n:02d}.png" for n in range(1, 12)]
-    typed = re.findall(r'desk\.type\("([^"]*)"\)', source)
-    assert typed == ["REC-001", "03/05/2026", "GBP", "120.00", "Paper", "2", "60.00", "120.00"]
+    typed = re.findall(r"desk\.type\(item\[\"(\w+)\"\]\)", source)
+    assert typed == COLUMNS.split(",")  # every typed value found its column
+    assert "REC-001" not in source and "for row in ctx.rows(COLUMNS):" in source
     assert source.count('desk.press("tab")') == 3
     assert "f12" not in source
 
-    # Replayed on a fresh program (already open, so the bot uses it), the task is done again.
+    # Run over two rows on a fresh program (already open, so the bot uses it): both keyed.
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"{COLUMNS}\n{RECORDED}\nREC-002,04/05/2026,GBP,90.00,Toner,3,30.00,90.00\n")
     fresh_db = tmp_path / "fresh.db"
     session = DesktopSession(folder=tmp_path).start()
     try:
         Desktop(session).start([*PROGRAM, "--db", fresh_db], window=TITLE)
         bot = load_bot("key_one_invoice", project)
-        cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
+        cli = {"input": rows, "logs_dir": tmp_path / "logs"}
+        cli["db"] = f"sqlite:///{tmp_path / 'queue.db'}"
         result = run_bot(bot, load_settings(project, bot.settings, cli))
     finally:
         session.close()
-    assert [(i.status, i.error) for i in result.items] == [("done", None)]
-    [saved] = LegacyApp("", fresh_db).invoices()
-    assert (saved["vendor"], saved["invoice_number"], saved["amount"]) == (
+    assert [(i.reference, i.status, i.error) for i in result.items] == [
+        ("REC-001", "done", None),
+        ("REC-002", "done", None),
+    ]
+    saved = {s["invoice_number"]: s for s in LegacyApp("", fresh_db).invoices()}
+    assert sorted(saved) == ["REC-001", "REC-002"]
+    assert (saved["REC-002"]["vendor"], saved["REC-002"]["amount"]) == (
         "Acme Office Supplies Ltd",
-        "REC-001",
-        "120.00",
+        "90.00",
     )
-    assert saved["lines"] == [
+    assert saved["REC-001"]["lines"] == [
         {"description": "Paper", "quantity": "2", "unit_price": "60.00", "amount": "120.00"}
+    ]
+    assert saved["REC-002"]["lines"] == [
+        {"description": "Toner", "quantity": "3", "unit_price": "30.00", "amount": "90.00"}
     ]
 
 
@@ -164,3 +182,7 @@ def test_events_become_actions_in_order():
     compile(source, "probe.py", "exec")
     assert 'desk.image("click_02").double_click()' in source
     assert 'desk.hotkey("ctrl", "a")' in source
+    assert 'desk.type("R 1")' in source and "def once(ctx):" in source  # no --data: replay
+    with_data = bot_source("probe", steps, None, "Probe", ["name", "note"], [{"name": "R 1"}])
+    compile(with_data, "probe.py", "exec")
+    assert 'desk.type(item["name"])' in with_data and 'COLUMNS = [\n    "name",\n]' in with_data
