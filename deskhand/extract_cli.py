@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 "template": None,
                 "fields": {},
                 "lines": [],
+                "tables": [],
                 "errors": [mask(str(exc))],
             }
         if args.json:

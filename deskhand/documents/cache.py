@@ -1,7 +1,7 @@
 """Results cached by content: in memory for this process, on disk for the others.
 
-A read document (its fields, line items and words) is kept under the sha256 of the file's
-bytes, the kind it was read as and the version of this package's code, in
+A read document (its fields, line items, tables and words) is kept under the sha256 of the
+file's bytes, the kind it was read as and the version of this package's code, in
 ``<project root>/.deskhand/cache/documents/`` (git-ignored): a work item retried in another
 process, or the same invoice sent twice under two names, is not read again. A change to the
 reader's code changes the version, so stale results are never served.
@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .model import Document, Field, Word
+from .model import Document, Field, Table, Word
 
 MEMORY_SIZE = 256
 DIRECTORY: Path | None = None  # None: <project root>/.deskhand/cache/documents
@@ -112,6 +112,7 @@ def _save(path: Path, entry: Entry) -> None:
         "text": doc.text,
         "fields": {name: _field(f) for name, f in doc.fields.items()},
         "lines": [{name: _field(f) for name, f in line.items()} for line in doc.lines],
+        "tables": [t.to_dict() for t in doc.tables],
         "words": [
             [w.text, w.x0, w.top, w.x1, w.bottom, w.page, w.conf, w.ocr] for w in entry.words
         ],
@@ -137,6 +138,9 @@ def _load(path: Path) -> Entry | None:
             {name: _unfield(name, f) for name, f in data["fields"].items()},
             [{name: _unfield(name, f) for name, f in line.items()} for line in data["lines"]],
             data["text"],
+            tables=[
+                Table(t["page"], tuple(t["bbox"]), t["rows"], t["source"]) for t in data["tables"]
+            ],
         )
         words = [Word(t, x0, top, x1, b, p, c, o) for t, x0, top, x1, b, p, c, o in data["words"]]
     except (OSError, ValueError, KeyError, TypeError):

@@ -16,7 +16,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from deskhand.errors import DocumentError
 
 from . import ocr, pdf
-from .model import BBox, Word
+from .model import BBox, Table, Word
 
 PDF_SUFFIXES = (".pdf",)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -29,12 +29,14 @@ _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b
 
 @dataclass
 class Pages:
-    """The words of every page, the pages' sizes in points, and which pages were OCR'd."""
+    """The words of every page, the pages' sizes in points, which pages were OCR'd, and the
+    ruled tables of the text-layer pages."""
 
     words: list[Word]
     sizes: list[tuple[float, float]]
     ocr_pages: list[int] = field(default_factory=list)
     readers: dict[int, ocr.OcrPage] = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
 
     def reread(self, page: int, region: BBox, options: str) -> list[Word]:
         """Read ``region`` of OCR page ``page`` again on its own ([] for a text page)."""
@@ -138,7 +140,8 @@ def _pdf_pages(path: Path, data: bytes, password: str | None, max_pages: int) ->
     with pdf.open_pdf(path, password) as document:
         sizes = pdf.page_sizes(document)
         layers = pdf.page_words(document, path)
-    pages = Pages([], sizes)
+        tables = pdf.page_tables(document, layers)
+    pages = Pages([], sizes, tables=tables)
     for number, (layer, (width, height)) in enumerate(zip(layers, sizes, strict=True), start=1):
         if layer:
             pages.words.extend(layer)

@@ -11,9 +11,9 @@ import re
 from collections import Counter
 from typing import Any
 
-from . import parties, summary, table
+from . import parties, summary, table, tables
 from .layout import Label, below, find_labels, group_lines, phrases, right_of
-from .model import Field, Line, Reread, Word
+from .model import Field, Line, Reread, Table, Word
 from .parse import (
     CURRENCY_CODES,
     CURRENCY_SIGNS,
@@ -60,14 +60,15 @@ _LEGAL_FORMS |= {"kg", "srl", "spa", "pty", "services"}
 
 def extract(
     words: list[Word], page_sizes: list[tuple[float, float]], reread: Reread | None = None
-) -> tuple[dict[str, Field], list[dict[str, Field]], str]:
-    """Read an invoice from the words of all its pages: (fields, line items, text)."""
+) -> tuple[dict[str, Field], list[dict[str, Field]], str, list[Table]]:
+    """Read an invoice from the words of all its pages: (fields, line items, text, the
+    line-item tables by column alignment)."""
     lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
     day_first = _day_first(text)
     headers = table.find_headers(lines)
     labels = find_labels(lines, LABELS, skip=set(headers))
-    items = table.read_rows(lines, headers, labels, reread)
+    items, bodies = table.read_items(lines, headers, labels, reread)
 
     found: dict[str, list[Candidate]] = {}
     for label in labels:
@@ -108,7 +109,7 @@ def extract(
     if terms:
         fields["terms"] = terms.to_field("terms")
     fields["recurring"] = _recurring(lines, words)
-    return fields, items, text
+    return fields, items, text, tables.column_tables(headers, bodies)
 
 
 def _day_first(text: str) -> bool:

@@ -1,4 +1,5 @@
-"""What a read document is made of: words and lines on pages, and the fields found in them.
+"""What a read document is made of: words and lines on pages, the fields found in them and
+its tables.
 
 All coordinates are PDF points (1/72 inch) from the page's top-left corner, whether the page
 had a text layer or went through OCR, so a field's ``bbox`` can be drawn on the page as is.
@@ -12,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 BBox = tuple[float, float, float, float]
 
@@ -122,8 +123,29 @@ def _jsonable(value: Any) -> Any:
 
 
 @dataclass
+class Table:
+    """A table on one page: its cells' text row by row (the header row first when it has
+    one), its box, and how it was found: "pdfplumber" (ruled, read from the text layer) or
+    "columns" (line items aligned under a header row, on scans and unruled pages)."""
+
+    page: int  # 1-based
+    bbox: BBox  # x0, top, x1, bottom in points
+    rows: list[list[str]]
+    source: Literal["pdfplumber", "columns"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "bbox": list(self.bbox),
+            "rows": [list(row) for row in self.rows],
+            "source": self.source,
+        }
+
+
+@dataclass
 class Document:
-    """A read document: its fields (``doc.total``, ``doc.value("total")``) and line items."""
+    """A read document: its fields (``doc.total``, ``doc.value("total")``), line items and
+    tables."""
 
     file: Path
     kind: str
@@ -133,6 +155,7 @@ class Document:
     lines: list[dict[str, Field]] = field(default_factory=list)
     text: str = ""
     template: str | None = None  # the templates/NAME.yaml that read some fields, if any
+    tables: list[Table] = field(default_factory=list)  # by page, top to bottom
 
     def value(self, name: str) -> Any:
         """The value of field ``name``, or None if the document does not have it."""
@@ -157,6 +180,7 @@ class Document:
             "ocr_pages": list(self.ocr_pages),
             "fields": {name: f.to_dict() for name, f in self.fields.items()},
             "lines": [{name: f.to_dict() for name, f in line.items()} for line in self.lines],
+            "tables": [t.to_dict() for t in self.tables],
             "errors": [],
         }
 

@@ -1,4 +1,5 @@
-"""PDF pages: words with positions from the text layer (pdfplumber), images for OCR (pypdfium2)."""
+"""PDF pages: words with positions and ruled tables from the text layer (pdfplumber), images
+for OCR (pypdfium2)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from PIL import Image
 
 from deskhand.errors import DocumentError
 
-from .model import Word
+from .layout import group_lines
+from .model import BBox, Table, Word
 
 TEXT_CONFIDENCE = 0.99
 MIN_TEXT_CHARS = 20  # fewer letters and digits than this on a page: it is a scan, OCR it
@@ -100,6 +102,44 @@ def page_words(pdf: pdfplumber.PDF, path: Path) -> list[list[Word]]:
         ]
         pages.append(words if usable(words) else [])
     return pages
+
+
+def page_tables(pdf: pdfplumber.PDF, layers: list[list[Word]]) -> list[Table]:
+    """The ruled tables pdfplumber finds on the pages with a text layer (``layers``, as
+    page_words gave them), each cell's text its words' ('' for an empty cell).
+
+    The table finder's default "lines" strategy looks at the rulings page_words has already
+    parsed: about 0.3 ms a page. The cells are filled from the page's words rather than by
+    pdfplumber's Table.extract, which costs twice that again for a three-cell table.
+    """
+    tables: list[Table] = []
+    for number, (page, words) in enumerate(zip(pdf.pages, layers, strict=True), start=1):
+        if not words:
+            continue  # a scan: no text layer to fill the cells
+        try:
+            found = [(t.bbox, [row.cells for row in t.rows]) for t in page.find_tables()]
+        except Exception:  # a table the finder chokes on costs that table, never the document
+            continue
+        for bbox, cells in found:
+            inside = _within(words, bbox)
+            rows = [
+                [_cell_text(_within(inside, cell)) if cell else "" for cell in row] for row in cells
+            ]
+            if any(text for row in rows for text in row):
+                box = tuple(round(float(v), 2) for v in bbox)
+                tables.append(Table(number, box, rows, "pdfplumber"))
+    return tables
+
+
+def _within(words: list[Word], box: BBox) -> list[Word]:
+    """The words whose centre is in ``box`` (as pdfplumber puts a character in a cell)."""
+    x0, top, x1, bottom = box
+    return [w for w in words if x0 <= w.xc < x1 and top <= (w.top + w.bottom) / 2 < bottom]
+
+
+def _cell_text(words: list[Word]) -> str:
+    """A cell's words, left to right, its lines joined by newlines."""
+    return "\n".join(line.text for line in group_lines(words))
 
 
 def usable(words: list[Word]) -> bool:

@@ -1,5 +1,5 @@
 """Reading a document: the file checked, its pages read (or the cached result), a kind's
-fields found, a template applied."""
+fields and tables found, a template applied."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from deskhand.errors import ConfigError, DocumentError
 
-from . import cache, files, invoice, receipt
+from . import cache, files, invoice, receipt, tables
 from . import template as templates
 from .cache import Entry
 from .files import IMAGE_SUFFIXES, MAX_PAGES, MAX_PIXELS, PDF_SUFFIXES  # noqa: F401
@@ -47,6 +47,8 @@ def extract(
     TIFF, multi-page TIFF) go through OCR. Fields are found generically; then the template
     of ``templates_dir`` (default: templates/ of the project) whose keywords the document
     has, or the one named ``template``, reads its fields over the generic ones.
+    ``document.tables`` holds the ruled tables of text pages (pdfplumber's table finder)
+    and the line-item tables read by column alignment under their header row.
 
     ``password`` opens an encrypted PDF. ``max_pages`` bounds the pages read (a longer
     document is refused before any page is parsed). Results are cached by the file's
@@ -73,8 +75,11 @@ def extract(
     if entry is None:
         pages = files.read_pages(path, data, password, max_pages)
         reread = files.Rereader(pages) if pages.readers else None
-        fields, lines, text = KINDS[kind](pages.words, pages.sizes, reread)
-        document = Document(path, kind, len(pages.sizes), pages.ocr_pages, fields, lines, text)
+        fields, lines, text, aligned = KINDS[kind](pages.words, pages.sizes, reread)
+        found = tables.merge(pages.tables, aligned)
+        document = Document(
+            path, kind, len(pages.sizes), pages.ocr_pages, fields, lines, text, tables=found
+        )
         entry = Entry(document, pages.words)
         if cache_results:
             cache.put(key, entry)

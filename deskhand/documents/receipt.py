@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from . import invoice
 from .invoice import Reread
 from .layout import find_labels, group_lines
-from .model import Field, Line, Word, union
+from .model import Field, Line, Table, Word, union
 from .parse import parse_amount, parse_quantity, split_currency
 
 FIELDS = {  # receipt field <- the invoice reader's field
@@ -35,9 +35,10 @@ _LEADING_QTY = re.compile(r"^([1-9]\d{0,2})\s*[x×*]$", re.IGNORECASE)
 
 def extract(
     words: list[Word], page_sizes: list[tuple[float, float]], reread: Reread | None = None
-) -> tuple[dict[str, Field], list[dict[str, Field]], str]:
-    """Read a receipt from the words of all its pages: (fields, line items, text)."""
-    found, items, text = invoice.extract(words, page_sizes, reread)
+) -> tuple[dict[str, Field], list[dict[str, Field]], str, list[Table]]:
+    """Read a receipt from the words of all its pages: (fields, line items, text, the
+    line-item tables under a header row; a till receipt's items have none)."""
+    found, items, text, aligned = invoice.extract(words, page_sizes, reread)
     fields = {}
     for name, source in FIELDS.items():
         if source in found:
@@ -46,7 +47,7 @@ def extract(
             fields[name] = field
     if not items:
         items = till_items(group_lines(words))
-    return fields, items, text
+    return fields, items, text, aligned
 
 
 def till_items(lines: list[Line]) -> list[dict[str, Field]]:

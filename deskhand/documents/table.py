@@ -32,6 +32,7 @@ CELL_OPTIONS = ("--psm 8", "--psm 7")  # one word, else one line
 REPAIRED = 0.9
 CENT = Decimal("0.01")
 CONFIRM_BELOW = 0.8  # OCR fields less sure than this are read a second time
+Cells = tuple[list[Word], dict[str, list[Word]]]  # description words, number words by column
 
 
 @dataclass
@@ -50,6 +51,10 @@ class Header:
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
+
+    def column_at(self, x: float) -> Column:
+        """The column whose band holds ``x`` (the last one right of every band)."""
+        return next((c for c in self.columns if c.lo <= x < c.hi), self.columns[-1])
 
 
 def find_headers(lines: list[Line]) -> dict[int, Header]:
@@ -77,39 +82,54 @@ def read_rows(
     lines: list[Line], headers: dict[int, Header], labels: list[Label], reread: Reread | None
 ) -> list[dict[str, Field]]:
     """The line items under every header row."""
+    return read_items(lines, headers, labels, reread)[0]
+
+
+def read_items(
+    lines: list[Line], headers: dict[int, Header], labels: list[Label], reread: Reread | None
+) -> tuple[list[dict[str, Field]], dict[int, list[list[tuple[Line, Cells]]]]]:
+    """The line items under every header row, and by header (its line's index) the lines
+    each of its items was read from, with their row_cells: the row's, then any its
+    description wraps onto."""
     summary = {id(lb.line) for lb in labels if lb.field in ("subtotal", "tax", "total")}
     items: list[dict[str, Field]] = []
+    bodies: dict[int, list[list[tuple[Line, Cells]]]] = {}
     for index, header in headers.items():
         last = header.line
         row_lines: list[Line] = []
+        body = bodies.setdefault(index, [])
         for line_index in range(index + 1, len(lines)):
             line = lines[line_index]
             if line.page != header.line.page or line_index in headers:
                 break
             if line.top - last.bottom > 6 * max(header.line.height, line.height):
                 break
+            split = row_cells(line, header)
             row = _row(
                 line,
                 header,
+                split,
                 reread if line.words[0].ocr else None,
                 allow_reread=id(line) not in summary,
             )
             if row is not None:
                 items.append(row)
                 row_lines.append(line)
+                body.append([(line, split)])
                 last = line
                 continue
             if id(line) in summary:
                 break
-            if items and row_lines and _continues(line, row_lines[-1], header):
+            if items and row_lines and _continues(line, split, row_lines[-1], header):
                 extra = " ".join(w.text for w in line.words)
                 field = items[-1]["description"]
                 field.value = f"{field.value} {extra}"
                 field.raw = field.value
                 field.bbox = union([*row_lines[-1].words, *line.words])
                 row_lines[-1] = Line([*row_lines[-1].words, *line.words])
+                body[-1].append((line, split))
                 last = line
-    return items
+    return items, bodies
 
 
 Parse = Callable[[list[Word]], object]
@@ -157,13 +177,15 @@ def _numeric(word: Word) -> bool:
     )
 
 
-def _cells(line: Line, header: Header) -> tuple[list[Word], dict[str, list[Word]]]:
+def row_cells(line: Line, header: Header) -> Cells:
+    """A row's description words, and its numbers' words by column; the words that are
+    neither (a unit, a currency code right of the numbers) are left out."""
     first_number = min(c.x0 for c in header.columns if c.key != "description")
     description: list[Word] = []
     cells: dict[str, list[Word]] = {key: [] for key in NUMERIC}
     starts = phrase_starts(line)
     for i, word in enumerate(line.words):
-        column = next((c for c in header.columns if c.lo <= word.xc < c.hi), header.columns[-1])
+        column = header.column_at(word.xc)
         if column.key == "description":
             description.append(word)
         elif description and description[-1] is line.words[i - 1] and i not in starts:
@@ -188,9 +210,9 @@ def _value(key: str, words: list[Word]) -> tuple[Decimal | None, bool]:
 
 
 def _row(
-    line: Line, header: Header, reread: Reread | None, allow_reread: bool
+    line: Line, header: Header, split: Cells, reread: Reread | None, allow_reread: bool
 ) -> dict[str, Field] | None:
-    description, cells = _cells(line, header)
+    description, cells = split
     if not description or not any(ch.isalpha() for w in description for ch in w.text):
         return None
     keys = [c.key for c in header.columns if c.key in NUMERIC]
@@ -334,9 +356,9 @@ def _field(name: str, value, words: list[Word], repaired: bool) -> Field:
     )
 
 
-def _continues(line: Line, previous: Line, header: Header) -> bool:
+def _continues(line: Line, split: Cells, previous: Line, header: Header) -> bool:
     """A description wrapped onto a second line: close below, text only, same left edge."""
-    description, cells = _cells(line, header)
+    description, cells = split
     if any(cells.values()) or not description or len(description) != len(line.words):
         return False
     if not any(ch.isalpha() for w in description for ch in w.text):
