@@ -137,6 +137,17 @@ def pg_cluster():
     cluster.stop()
 
 
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """Documents read in this test are cached in its own folder, not the project's."""
+    from deskhand.documents import cache
+
+    monkeypatch.setattr(cache, "DIRECTORY", tmp_path / "cache")
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def queue_url(request, tmp_path):
     """A fresh, empty queue database on each backend."""

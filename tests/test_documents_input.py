@@ -20,7 +20,6 @@ from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 
 from deskhand import documents
-from deskhand.documents import cache
 from deskhand.errors import DocumentError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +27,7 @@ SAMPLES = ROOT / "demo" / "documents"
 NO_TEMPLATES = ROOT / "tests" / "assets" / "documents" / "no-templates"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(cache, "DIRECTORY", tmp_path / "cache")
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _invoice_pdf(encrypt: str | None = None) -> bytes:

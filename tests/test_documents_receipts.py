@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from reportlab.pdfgen import canvas
 
 from deskhand import documents
-from deskhand.documents import cache, schema
+from deskhand.documents import schema
 from deskhand.errors import BusinessError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,12 +29,7 @@ ITEMS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(cache, "DIRECTORY", tmp_path / "cache")
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _till_receipt(path: Path) -> Path:

@@ -7,12 +7,13 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from deskhand import documents
-from deskhand.documents import cache, files
+from deskhand.documents import cache, files, pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "demo" / "documents"
@@ -31,12 +32,7 @@ GRID_TOP = 150  # points from the page's top
 ROW_HEIGHT = 22
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(cache, "DIRECTORY", tmp_path / "cache")
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _heading(page: canvas.Canvas, number: str) -> None:
@@ -229,3 +225,44 @@ def test_tables_survive_the_disk_cache(tmp_path, monkeypatch, sample):
     assert again.tables == first.tables
     assert again.to_dict()["tables"] == first.to_dict()["tables"]
     assert {t.source for t in again.tables} == {t.source for t in first.tables}
+
+
+def _with_a_form(path: Path) -> Path:
+    """A page whose text sits partly inside a form XObject (pdfminer: an LTFigure)."""
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.beginForm("letterhead")
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(60, HEIGHT - 60, "Harbour Supplies Ltd")
+    c.rect(50, HEIGHT - 80, 300, 35)
+    c.endForm()
+    c.doForm("letterhead")
+    ys = [HEIGHT - GRID_TOP - ROW_HEIGHT * i for i in range(len(RULED_ROWS) + 1)]
+    c.grid(GRID_X, ys)
+    c.setFont("Helvetica", 10)
+    for r, row in enumerate(RULED_ROWS):
+        for k, text in enumerate(row):
+            c.drawString(GRID_X[k] + 4, ys[r] - 15, text)
+    c.drawString(60, HEIGHT - 400, "Invoice No: HS-0042   Total due 578.70")
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_lean_page_objects_give_pdfplumbers_words_and_tables(tmp_path):
+    """pdf.parse_objects builds characters itself (the speed of digital pages): words and
+    ruled tables must be exactly those of pdfplumber's own page parsing."""
+    samples = [*sorted(SAMPLES.glob("*.pdf")), _with_a_form(tmp_path / "form.pdf")]
+    compared = 0
+    for sample in samples:
+        with pdfplumber.open(sample) as theirs, pdfplumber.open(sample) as ours:
+            for a, b in zip(theirs.pages, ours.pages, strict=True):
+                pdf.parse_objects(b)
+                expected = a.extract_words(keep_blank_chars=False, use_text_flow=False)
+                assert b.extract_words(keep_blank_chars=False, use_text_flow=False) == expected
+                assert [t.extract() for t in b.find_tables()] == [
+                    t.extract() for t in a.find_tables()
+                ]
+                compared += len(expected)
+    assert compared > 400  # the six digital samples and the form
+    words = files.read_pages(samples[-1], samples[-1].read_bytes(), None, 5).words
+    assert "Harbour" in {w.text for w in words}  # the form's text is read too

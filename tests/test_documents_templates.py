@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from deskhand import documents
-from deskhand.documents import cache, template
+from deskhand.documents import template
 from deskhand.errors import BusinessError, ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,12 +27,7 @@ TEST_TEMPLATES = ASSETS / "templates"
 NO_TEMPLATES = ASSETS / "no-templates"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(cache, "DIRECTORY", tmp_path / "cache")
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _harbour(path: Path, keywords: bool = True) -> Path:
