@@ -156,6 +156,10 @@ def test_multi_page_tiff_is_read_page_by_page(tmp_path):
     assert document.invoice_number == "000482"  # from page 1, the first invoice
     assert "Bluepeak Software Inc." in document.text  # page 2 was read too, and its items
     assert [line["amount"].page for line in document.lines] == [1, 1, 1, 1, 2, 2, 2]
+    assert {w.page for w in document.words} == {1, 2} and all(w.ocr for w in document.words)
+    bluepeak = [w for w in document.words if w.text == "Bluepeak"]
+    assert bluepeak and bluepeak[0].page == 2 and 0 < bluepeak[0].conf <= 1
+    assert 0 <= bluepeak[0].x0 < bluepeak[0].x1 <= 612 and "words" not in document.to_dict()
 
 
 def test_cached_result_serves_another_process(tmp_path):

@@ -156,6 +156,9 @@ class Document:
     text: str = ""
     template: str | None = None  # the templates/NAME.yaml that read some fields, if any
     tables: list[Table] = field(default_factory=list)  # by page, top to bottom
+    # Every word of every page with its box and confidence (text layer or OCR): not in
+    # to_dict(); group_lines(document.words) gives the lines.
+    words: list[Word] = field(default_factory=list, repr=False, compare=False)
 
     def value(self, name: str) -> Any:
         """The value of field ``name``, or None if the document does not have it."""

@@ -85,6 +85,7 @@ def extract(
             cache.put(key, entry)
     document = entry.document
     document.file = path
+    document.words = entry.words  # set after caching: the cache keeps words once, apart
     chosen = forced or templates.recognise(kind, document.text, directory)
     if chosen is not None:
         templates.apply(chosen, document, entry.words)
