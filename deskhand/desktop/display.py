@@ -71,7 +71,19 @@ def start_xvfb(size: str = SCREEN, timeout: float = 15.0) -> Xvfb:
     read_end, write_end = os.pipe()
     try:
         proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", size, "-nolisten", "tcp"],
+            # -noreset: by default the server resets when its last client leaves, and a
+            # client connecting just then is refused ("connection lost")
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_end),
+                "-screen",
+                "0",
+                size,
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ],
             pass_fds=(write_end,),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
