@@ -2,15 +2,16 @@
 
 The bot reads one work item per row of its --input spreadsheet and does what was recorded,
 one step per page visited: elements by name from the selector repository, typed values
-from the item's fields, the log-in from the vault, waits for the navigations, popups,
-dialogs and closing windows that the person's actions caused.
+(and radio choices the --data holds) from the item's fields, the log-in from the vault,
+waits for the navigations, popups, dialogs and closing windows that the person's actions
+caused.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -41,8 +42,10 @@ def generate(
 ) -> Generated:
     """Write the bot and its repository for ``actions`` (see recorders.recording)."""
     names = Names()
+    choices = _choices(actions, rows or [])
     elements = {id(a): names.element(a).name for a in actions if a.target is not None}
     keyed = [a for a in actions if a.kind in ("fill", "select", "upload") and not _is_secret(a)]
+    keyed += choices
     prompts = [a for a in actions if a.dialog and a.dialog.kind == "prompt" and a.dialog.value]
     wanted = [(elements[id(a)], _typed(a)) for a in keyed]
     wanted += [(identifier(a.dialog.message, "answer"), a.dialog.value) for a in prompts]
@@ -50,6 +53,7 @@ def generate(
     writer = _Writer(bot, start_url, elements)
     writer.fields = {id(a): f.name for a, f in zip(keyed, fields)}
     writer.answers = {id(a): f.name for a, f in zip(prompts, fields[len(keyed) :])}
+    writer.choices = {id(a) for a in choices}
     writer.typed = {_typed(a): f.name for a, f in zip(keyed, fields) if len(_typed(a)) >= 3}
     for action in actions:
         if action.page_title:
@@ -68,6 +72,28 @@ def generate(
         _YAML_HEADER.format(bot=bot, url=start_url, day=date.today().isoformat()),
     )
     return Generated(source, yaml_text, fields, writer.uses_vault)
+
+
+def _choices(actions: list[Action], rows: list[dict[str, str]]) -> list[Action]:
+    """The radio buttons chosen whose value (or label) a --data column holds: the bot picks
+    the button of the item's value in that group. Their target becomes the group's
+    element, a selector with a ``{value}`` placeholder; ``action.value`` the chosen value."""
+    cells = {cell.strip() for row in rows for cell in row.values()}
+    found = []
+    for action in actions:
+        target = action.target
+        if action.kind != "check" or target is None or target.kind != "radio" or not target.group:
+            continue
+        group = target.group.replace('"', '\\"')
+        if target.value and target.value in cells:
+            selector, action.value = f'input[name="{group}"][value="{{value}}"]', target.value
+        elif target.hint in cells:
+            selector, action.value = "label={value}", target.hint
+        else:
+            continue
+        action.target = replace(target, hint=target.group, candidates=(selector,))
+        found.append(action)
+    return found
 
 
 def _typed(action: Action) -> str:
@@ -126,6 +152,7 @@ class _Writer:
         self.fields: dict[int, str] = {}  # id(action) -> the item field it keys
         self.typed: dict[str, str] = {}  # value typed -> its field (for dialog texts)
         self.answers: dict[int, str] = {}  # id(action) -> the field its prompt's answer is
+        self.choices: set[int] = set()  # radio buttons picked by an item's field
         self.titles: dict[str, str] = {}  # page_id -> the title of its first page
         self.pages: dict[str, str] = {}  # page_id -> its variable
         self.taken = set(RESERVED)
@@ -187,6 +214,8 @@ class _Writer:
             return f"{element}.select(label={value})"
         if action.kind == "upload":
             return f"{element}.upload({value})"
+        if action.kind == "check" and id(action) in self.choices:
+            return f"{page}.element({lit(self.elements[id(action)])}, value={value}).check()"
         if action.kind == "check":
             return f"{element}.check()"
         if action.kind == "uncheck":

@@ -226,6 +226,7 @@
       tag: el.localName,
       hint: nameHint(el, kind),
       group: kind === 'radio' ? el.getAttribute('name') || '' : '',
+      value: kind === 'radio' ? el.value || '' : '',
       candidates: candidates(el, kind),
       login: isLogin(form),
     };

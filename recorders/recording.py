@@ -28,6 +28,7 @@ class Target:
     candidates: tuple[str, ...]
     frames: tuple[str, ...] = ()
     group: str = ""  # a radio button's group (its name attribute)
+    value: str = ""  # a radio button's value attribute
     login: bool = False  # in a form with a password field
 
     @property
@@ -76,6 +77,7 @@ def target_of(event: dict[str, Any]) -> Target | None:
         frames=tuple(event.get("frames") or ()),
         group=raw.get("group") or "",
         login=bool(raw.get("login")),
+        value=raw.get("value") or "",
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ASSETS, ROOT
 
-from demo.data import DEMO_PASSWORD, DEMO_USER
+from demo.data import DEMO_PASSWORD, DEMO_USER, TERMS
 from deskhand import ConfigError
 from deskhand.cli import demo_app
 from deskhand.logs import read_events
@@ -29,15 +29,17 @@ BOT = "recorded_invoices"
 COLUMNS = [
     "invoice_no", "vendor", "invoice_date", "due_date", "currency", "total", "tax", "po",
     "desc1", "qty1", "price1", "amount1",
-    "line_description_2", "line_quantity_2", "line_unit_price_2", "line_amount_2",
+    "line_description_2", "line_quantity_2", "line_unit_price_2", "line_amount_2", "terms",
 ]  # fmt: skip
 ROWS = [
     ["REC-1001", "Nordwind", "11/02/2026", "12/02/2026", "EUR", "130.00", "10.00", "PO-77",
-     "Pallets", "2", "50.00", "100.00", "Straps", "4", "5.00", "20.00"],
+     "Pallets", "2", "50.00", "100.00", "Straps", "4", "5.00", "20.00", "Net 30"],
     ["REC-1002", "Bluepeak", "11/05/2026", "12/05/2026", "USD", "1210.00", "110.00", "PO-78",
-     "Licence renewal", "1", "1000.00", "1000.00", "Support hours", "2", "50.00", "100.00"],
+     "Licence renewal", "1", "1000.00", "1000.00", "Support hours", "2", "50.00", "100.00",
+     "Net 15"],
     ["REC-1003", "Cascade", "11/09/2026", "12/09/2026", "USD", "265.50", "15.50", "PO-79",
-     "Office cleaning", "1", "200.00", "200.00", "Window cleaning", "2", "25.00", "50.00"],
+     "Office cleaning", "1", "200.00", "200.00", "Window cleaning", "2", "25.00", "50.00",
+     "Net 60"],
 ]  # fmt: skip
 VENDORS = {
     "Nordwind": "Nordwind Logistik GmbH",
@@ -63,7 +65,7 @@ def as_saved(row: list[str]) -> dict:
         "amount": r["total"],
         "tax": r["tax"],
         "po_number": r["po"],
-        "terms": "NET30",
+        "terms": {label: code for code, label in TERMS.items()}[r["terms"]],
         "recurring": 1,
         "lines": [
             {"description": r["desc1"], "quantity": r["qty1"], "unit_price": r["price1"],
@@ -201,7 +203,7 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
         'app["invoice_number"].fill(item["invoice_no"])',
         'app["invoice_total"].fill(item["total"])',
         'app["currency"].select(label=item["currency"])',
-        'app["terms_net_30"].check()',
+        'app.element("terms", value=item["terms"]).check()',  # the radio its label names
         'app["recurring"].check()',
         'app["line_description_2"].fill(item["line_description_2"])',
         'with ctx.step("save", point_of_no_return=True):',
@@ -226,7 +228,7 @@ def test_recorded_repository_names_elements_by_label_grouped_by_page(recorded):
     pages = {page: [e.name for e in specs] for page, specs in repo.pages.items()}
     assert pages["login"] == ["user_name", "password", "log_in_button"]
     assert pages["vendor_lookup"] == ["name_or_code", "select_link"]
-    assert {"invoice_number", "invoice_total", "terms_net_30", "save_button"} <= set(
+    assert {"invoice_number", "invoice_total", "terms", "save_button"} <= set(
         pages["new_supplier_invoice"]
     )
     number = repo["invoice_number"]
@@ -239,7 +241,7 @@ def test_recorded_repository_names_elements_by_label_grouped_by_page(recorded):
     )
     assert number.candidates[-1].startswith("xpath=/html/body/")
     assert repo["new_invoice_link"].frames == ("nav",)
-    assert repo["terms_net_30"].candidates[1] == 'input[name="terms"][value="NET30"]'
+    assert repo["terms"].candidates == ("label={value}",)  # the group, by the chosen label
     assert repo["save_button"].candidates[:2] == ("#save-button", 'role=button[name="Save"]')
     assert repo["select_link"].frames == ()  # the popup is a page of its own
     assert repo["password"].candidates[0] == "#password"
@@ -400,6 +402,32 @@ def test_typing_is_coalesced_and_unmatched_values_become_fields():
     assert 'app["attachment"].upload(item["attachment"])' in out.bot
     assert '"""One work item per row of --input, known by its row number."""' in out.bot
     assert "vault.get" not in out.bot and not out.uses_vault
+
+
+def test_radio_choices_found_in_the_data_become_item_fields():
+    def radio(hint: str, value: str) -> dict:
+        return target("radio", hint, f"#terms_{value}", group="terms", value=value)
+
+    def recorded():
+        return actions(
+            [
+                event(10, "check", target=radio("Net 30", "NET30")),
+                event(20, "check", target=target("radio", "Express", "#express", group="ship")),
+                event(30, "click", target=target("button", "Save", "#save")),
+            ]
+        )
+
+    by_value = generate(recorded(), "orders", "http://app/", ["terms"], [{"terms": "NET30"}])
+    assert 'app.element("terms", value=item["terms"]).check()' in by_value.bot
+    assert 'app["ship_express"].check()' in by_value.bot  # not in the data: as recorded
+    assert 'input[name="terms"][value="{value}"]' in by_value.selectors
+    assert [f.name for f in by_value.fields] == ["terms"]
+
+    by_label = generate(recorded(), "orders", "http://app/", ["Terms"], [{"Terms": "Net 30"}])
+    assert 'app.element("terms", value=item["Terms"]).check()' in by_label.bot
+    assert "label={value}" in by_label.selectors
+    alone = generate(recorded(), "orders", "http://app/")
+    assert 'app["terms_net_30"].check()' in alone.bot and "item[" not in alone.bot
 
 
 def test_read_rows_reads_csv_and_xlsx_and_names_missing_columns(tmp_path):
