@@ -100,3 +100,18 @@ def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+YES = ("yes", "y", "true", "1", "x", "ja", "oui", "on", "checked")
+NO = ("no", "n", "false", "0", "", "nein", "non", "off", "unchecked")
+
+
+def yes(cell: str) -> bool:
+    """A yes/no cell as a bool ('Yes', 'x', 'true', '1' -> True; 'No', '', '0' -> False);
+    a ConfigError for anything else, so a typo never ticks a box by mistake."""
+    text = str(cell).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ConfigError(f"{cell!r} is not a yes/no value: write yes or no (or x / empty)")

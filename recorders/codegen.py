@@ -16,6 +16,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from deskhand.selectors import dump_pages, element_entry
+from deskhand.spreadsheet import NO, YES
 
 from .naming import Field, Names, identifier, match_fields, variable_name
 from .recording import Action
@@ -54,6 +55,7 @@ def generate(
     writer.fields = {id(a): f.name for a, f in zip(keyed, fields)}
     writer.answers = {id(a): f.name for a, f in zip(prompts, fields[len(keyed) :])}
     writer.choices = {id(a) for a in choices}
+    writer.switches = _switches(actions, elements, columns or [], rows or [])
     writer.typed = {_typed(a): f.name for a, f in zip(keyed, fields) if len(_typed(a)) >= 3}
     for action in actions:
         if action.page_title:
@@ -61,7 +63,7 @@ def generate(
     body = writer.process(_steps(actions))
     source = (
         _header(bot, start_url, fields, writer.uses_vault, columns)
-        + _source(bot, start_url, fields)
+        + _source(bot, start_url, fields, list(writer.switches.values()))
         + body
     )
     yaml_text = dump_pages(
@@ -94,6 +96,26 @@ def _choices(actions: list[Action], rows: list[dict[str, str]]) -> list[Action]:
         action.target = replace(target, hint=target.group, candidates=(selector,))
         found.append(action)
     return found
+
+
+def _switches(
+    actions: list[Action], elements: dict[int, str], columns: list[str], rows: list[dict]
+) -> dict[int, str]:
+    """Check boxes ticked or cleared whose element a --data column names and holds yes/no
+    values: the bot sets each from the item's column (id(action) -> column)."""
+    by_name = {identifier(c, "column"): c for c in columns}
+    found = {}
+    for action in actions:
+        if action.kind not in ("check", "uncheck") or action.target is None:
+            continue
+        column = by_name.get(elements[id(action)])
+        if action.target.kind == "checkbox" and column and _yes_no(rows, column):
+            found[id(action)] = column
+    return found
+
+
+def _yes_no(rows: list[dict[str, str]], column: str) -> bool:
+    return bool(rows) and all(r.get(column, "").strip().lower() in YES + NO for r in rows)
 
 
 def _typed(action: Action) -> str:
@@ -153,6 +175,7 @@ class _Writer:
         self.typed: dict[str, str] = {}  # value typed -> its field (for dialog texts)
         self.answers: dict[int, str] = {}  # id(action) -> the field its prompt's answer is
         self.choices: set[int] = set()  # radio buttons picked by an item's field
+        self.switches: dict[int, str] = {}  # check boxes set by an item's yes/no column
         self.titles: dict[str, str] = {}  # page_id -> the title of its first page
         self.pages: dict[str, str] = {}  # page_id -> its variable
         self.taken = set(RESERVED)
@@ -214,6 +237,8 @@ class _Writer:
             return f"{element}.select(label={value})"
         if action.kind == "upload":
             return f"{element}.upload({value})"
+        if id(action) in self.switches:
+            return f"{element}.check(yes(item[{lit(self.switches[id(action)])}]))"
         if action.kind == "check" and id(action) in self.choices:
             return f"{page}.element({lit(self.elements[id(action)])}, value={value}).check()"
         if action.kind == "check":
@@ -304,10 +329,11 @@ def _header(bot: str, start_url: str, fields: list[Field], vault: bool, columns)
     return "\n".join(lines)
 
 
-def _source(bot: str, start_url: str, fields: list[Field]) -> str:
-    columns = list(dict.fromkeys(f.name for f in fields))
+def _source(bot: str, start_url: str, fields: list[Field], switches: list[str]) -> str:
+    columns = list(dict.fromkeys([*(f.name for f in fields), *switches]))
     lines = [
         "from deskhand import Bot, vault",
+        *(["from deskhand.spreadsheet import yes"] if switches else []),
         "",
         "bot = Bot(",
         f"    {lit(bot)},",

@@ -18,7 +18,7 @@ from deskhand import ConfigError
 from deskhand.cli import demo_app
 from deskhand.logs import read_events
 from deskhand.selectors import SelectorRepository, check_page
-from deskhand.spreadsheet import read_rows
+from deskhand.spreadsheet import read_rows, yes
 from recorders.codegen import generate
 from recorders.recording import actions
 from recorders.web import Recorder
@@ -30,16 +30,17 @@ COLUMNS = [
     "invoice_no", "vendor", "invoice_date", "due_date", "currency", "total", "tax", "po",
     "desc1", "qty1", "price1", "amount1",
     "line_description_2", "line_quantity_2", "line_unit_price_2", "line_amount_2", "terms",
+    "recurring",
 ]  # fmt: skip
 ROWS = [
     ["REC-1001", "Nordwind", "11/02/2026", "12/02/2026", "EUR", "130.00", "10.00", "PO-77",
-     "Pallets", "2", "50.00", "100.00", "Straps", "4", "5.00", "20.00", "Net 30"],
+     "Pallets", "2", "50.00", "100.00", "Straps", "4", "5.00", "20.00", "Net 30", "Yes"],
     ["REC-1002", "Bluepeak", "11/05/2026", "12/05/2026", "USD", "1210.00", "110.00", "PO-78",
      "Licence renewal", "1", "1000.00", "1000.00", "Support hours", "2", "50.00", "100.00",
-     "Net 15"],
+     "Net 15", "No"],
     ["REC-1003", "Cascade", "11/09/2026", "12/09/2026", "USD", "265.50", "15.50", "PO-79",
      "Office cleaning", "1", "200.00", "200.00", "Window cleaning", "2", "25.00", "50.00",
-     "Net 60"],
+     "Net 60", "x"],
 ]  # fmt: skip
 VENDORS = {
     "Nordwind": "Nordwind Logistik GmbH",
@@ -66,7 +67,7 @@ def as_saved(row: list[str]) -> dict:
         "tax": r["tax"],
         "po_number": r["po"],
         "terms": {label: code for code, label in TERMS.items()}[r["terms"]],
-        "recurring": 1,
+        "recurring": int(yes(r["recurring"])),
         "lines": [
             {"description": r["desc1"], "quantity": r["qty1"], "unit_price": r["price1"],
              "amount": r["amount1"]},
@@ -204,7 +205,7 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
         'app["invoice_total"].fill(item["total"])',
         'app["currency"].select(label=item["currency"])',
         'app.element("terms", value=item["terms"]).check()',  # the radio its label names
-        'app["recurring"].check()',
+        'app["recurring"].check(yes(item["recurring"]))',  # a yes/no column of that name
         'app["line_description_2"].fill(item["line_description_2"])',
         'with ctx.step("save", point_of_no_return=True):',
         "with app.accept_dialog(expect=f\"Save invoice {item['invoice_no']}?\"):",
@@ -428,6 +429,23 @@ def test_radio_choices_found_in_the_data_become_item_fields():
     assert "label={value}" in by_label.selectors
     alone = generate(recorded(), "orders", "http://app/")
     assert 'app["terms_net_30"].check()' in alone.bot and "item[" not in alone.bot
+
+
+def test_check_boxes_follow_a_yes_no_column_of_their_name():
+    recorded = actions(
+        [
+            event(10, "check", target=target("checkbox", "Recurring", "#recurring")),
+            event(20, "check", target=target("checkbox", "Urgent", "#urgent")),
+        ]
+    )
+    rows = [{"recurring": "Yes", "urgent": "maybe"}, {"recurring": "", "urgent": "no"}]
+    out = generate(recorded, "orders", "http://app/", ["recurring", "urgent"], rows)
+    assert 'app["recurring"].check(yes(item["recurring"]))' in out.bot
+    assert "from deskhand.spreadsheet import yes" in out.bot
+    assert 'app["urgent"].check()' in out.bot  # 'maybe' is no yes/no column: as recorded
+    assert [yes(v) for v in ("Yes", " x ", "TRUE", "1", "No", "", "0")] == [True] * 4 + [False] * 3
+    with pytest.raises(ConfigError, match="'maybe' is not a yes/no value"):
+        yes("maybe")
 
 
 def test_read_rows_reads_csv_and_xlsx_and_names_missing_columns(tmp_path):
