@@ -60,12 +60,15 @@ class Bot:
     retry_delay: float = 2.0
     description: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()  # settings it cannot run without ("input", "target"):
+    # checked before anything is queued or claimed
     _source: Callable[..., Iterable[WorkItem]] | None = field(default=None, repr=False)
     _process: Callable[..., Any] | None = field(default=None, repr=False)
     _reconcile: Callable[..., Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.queue = self.queue or self.name
+        self.requires = (self.requires,) if isinstance(self.requires, str) else self.requires
         if self.max_attempts < 1:
             raise ConfigError(f"bot {self.name}: max_attempts must be at least 1")
 
@@ -83,7 +86,10 @@ class Bot:
         """Decorator: ``fn(item, ctx, checkpoint)`` asks the target whether an earlier
         attempt's point of no return already happened (``checkpoint["data"]`` is what the
         step was given). Return the output (e.g. ``ctx.done(record=...)``) when it did, None
-        when it did not (then the item is processed again)."""
+        when it did not (then the item is processed again).
+
+        It also confirms an outcome an earlier attempt recorded (``checkpoint["outcome"]``)
+        before the item is completed with it; None then sends the item to review."""
         self._reconcile = fn
         return fn
 

@@ -1,7 +1,9 @@
 """The command line: ``python run_bot.py <command>`` or ``deskhand <command>``.
 
 Exit codes: 0 every item done; 1 some item not done (or some file not read); 2 a usage or
-configuration error, told in one line with no traceback.
+configuration error, told in one line with no traceback; 130 interrupted (Ctrl-C); 141 the
+reader of the output went away (``| head``); 143 stopped by SIGTERM (the item in progress
+was given back, or completed when its point of no return was behind it).
 """
 
 from __future__ import annotations
@@ -131,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`queue list | head`): nothing more to say to anybody.
+        # Python's documented recipe: point stdout at devnull so the exit flush is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def _root() -> Path:
@@ -170,12 +178,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _execute(bot, settings, from_source: bool = True, forever: bool = False) -> int:
     from . import alerts
-    from .runner import run_bot
+    from .runner import check_requirements, run_bot
 
     alerts.load_config(settings.root, bot.name)  # a broken [alerts] table: say so first
     stop = threading.Event()  # SIGTERM: finish the current step, give the item back, stop
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        # Everything the set-up can get wrong is found before anything is queued or claimed.
+        check_requirements(bot, settings)
         if from_source and settings.input is not None:
             if not settings.resolve(settings.input).exists():
                 raise ConfigError(f"input {settings.input} does not exist: check the path")
@@ -189,20 +199,41 @@ def _execute(bot, settings, from_source: bool = True, forever: bool = False) -> 
                 from_source=from_source,
                 forever=forever,
                 stop=stop,
+                on_note=lambda note: print(f"{bot.name}: {mask(note)}", flush=True),
             )
     except DeskhandError as exc:  # the run could not run: that is news too
         alerts.notify(bot.name, settings, error=str(exc))
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
-    print(f"{bot.name}: {len(result.items)} items: {counts}")
+    for line in summary(bot.name, result):
+        print(line)
     print(f"log:    {result.dir / 'bot.log'}")
     print(f"report: {result.report}")
     sent = alerts.notify(bot.name, settings, result)
     if sent:
         print(f"alert:  sent to {', '.join(sent)}")
     return result.exit_code
+
+
+def summary(name: str, result) -> list[str]:
+    """What a run did, and what it found in the queue already, as a person reads it."""
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
+    lines = [f"{name}: {len(result.items)} items: {counts}"]
+    already = result.already
+    earlier = [f"{already[s]} already done" for s in ("done",) if already.get(s)]
+    hints = {
+        "needs_review": "waiting for review (queue list --status needs_review)",
+        "failed": "failed earlier (queue retry --status failed)",
+        "cancelled": "cancelled earlier",
+        "in_progress": "in progress in another run",
+    }
+    earlier += [f"{already[s]} {text}" for s, text in hints.items() if already.get(s)]
+    if earlier:
+        lines.append(f"{name}: already in the queue: {', '.join(earlier)}")
+    if result.stopped:
+        lines.append(f"{name}: stopped by a signal: the item in progress went back to the queue")
+    return lines
 
 
 def check_reachable(url: str, timeout: float = 5.0) -> None:

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -48,6 +49,17 @@ _ENV_SKIP = {
 }  # read where they are used
 
 
+def _name(key: str, origin: str) -> str:
+    """The setting as the user wrote it in that layer."""
+    if origin.startswith("environment"):
+        return f"environment variable DESKHAND_{key.upper()}"
+    if origin == "command line":
+        return f"--{key.replace('_', '-')}"
+    if origin == "[tool.deskhand]":
+        return f"{key} in [tool.deskhand] of pyproject.toml"
+    return f"{key} in {origin}"
+
+
 def _coerce(key: str, value: Any, origin: str) -> Any:
     kind = _KEYS[key].type
     try:
@@ -65,19 +77,56 @@ def _coerce(key: str, value: Any, origin: str) -> Any:
             return float(value)
         return str(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{origin}: '{key}' has a bad value {value!r}") from None
+        raise ConfigError(
+            f"{_name(key, origin)} has a bad value {value!r}: expected {_kind(kind)}"
+        ) from None
 
 
-def _apply(settings: Settings, values: dict[str, Any], origin: str) -> Settings:
+def _kind(kind: str) -> str:
+    for word, what in (("bool", "true or false"), ("int", "a whole number")):
+        if word in kind:
+            return what
+    return "a number" if "float" in kind else "a path" if "Path" in kind else "text"
+
+
+def _apply(
+    settings: Settings, values: dict[str, Any], origin: str, sources: dict[str, str]
+) -> Settings:
     changes = {}
     for key, value in values.items():
         key = key.replace("-", "_")
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
-            raise ConfigError(f"{origin}: unknown setting '{key}' (known: {known})")
+            where = f"{origin} ({_name(key, origin)})" if origin.startswith("env") else origin
+            raise ConfigError(f"{where}: unknown setting '{key}' (known: {known})")
         if value is not None:
             changes[key] = _coerce(key, value, origin)
+            sources[key] = _name(key, origin)
     return replace(settings, **changes)
+
+
+def validate(settings: Settings, sources: dict[str, str] | None = None) -> None:
+    """Range-check the merged settings; the ConfigError names the variable or key that set
+    the bad value."""
+    sources = sources or {}
+
+    def bad(key: str, what: str) -> ConfigError:
+        value = getattr(settings, key)
+        return ConfigError(f"{sources.get(key, key)} is {value!r}: {what}")
+
+    if settings.max_attempts is not None and settings.max_attempts < 1:
+        raise bad("max_attempts", "it must be at least 1 (1 = no retries)")
+    if settings.retry_delay is not None and settings.retry_delay < 0:
+        raise bad("retry_delay", "it must be 0 or more seconds")
+    for key in ("timeout_ms", "lease_seconds"):
+        if getattr(settings, key) <= 0:
+            raise bad(key, "it must be more than 0")
+    if settings.target:
+        target = settings.target.strip()
+        parts = urlsplit(target) if "://" in target else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            hint = f"http://{target.split('://')[-1].rstrip('/')}/"
+            raise bad("target", f"a URL needs http:// or https://: did you mean {hint}?")
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -92,23 +141,28 @@ def find_root(start: Path | None = None) -> Path:
 def load_settings(
     root: Path, bot_settings: dict[str, Any] | None = None, cli: dict[str, Any] | None = None
 ) -> Settings:
-    """Merge every layer into one Settings."""
+    """Merge every layer into one Settings, validated."""
     settings = Settings(root=root)
+    sources: dict[str, str] = {}
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{pyproject} is not valid TOML: {exc}") from None
-        settings = _apply(settings, data.get("tool", {}).get("deskhand", {}), "[tool.deskhand]")
-    settings = _apply(settings, bot_settings or {}, "the bot's settings")
+        settings = _apply(
+            settings, data.get("tool", {}).get("deskhand", {}), "[tool.deskhand]", sources
+        )
+    settings = _apply(settings, bot_settings or {}, "the bot's settings", sources)
     env = {
         k[len("DESKHAND_") :].lower(): v
         for k, v in os.environ.items()
         if k.startswith("DESKHAND_") and k not in _ENV_SKIP and not k.startswith("DESKHAND_SECRET_")
     }
-    settings = _apply(settings, env, "environment DESKHAND_*")
-    return _apply(settings, cli or {}, "command line")
+    settings = _apply(settings, env, "environment DESKHAND_*", sources)
+    settings = _apply(settings, cli or {}, "command line", sources)
+    validate(settings, sources)
+    return settings
 
 
 def describe(settings: Settings, bot: Any) -> dict[str, Any]:

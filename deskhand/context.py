@@ -6,13 +6,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .bot import WorkItem
-from .errors import ConfigError
+from .errors import ConfigError, DeskhandError
 from .logs import slug
 from .steps import Step
 
 if TYPE_CHECKING:
     from .queue import Item
     from .runner import Run
+
+
+class WaitForKey(DeskhandError):
+    """Another item of the queue with the same business key is still being worked on: this
+    one goes back to the queue for a while instead of keying."""
 
 
 class Context:
@@ -29,6 +34,9 @@ class Context:
         self.pages: list[Any] = []
         self.last_page: Any = None
         self._shots = 0
+        self.beat: Any = None  # the runner's heartbeat for this item (its ``lost`` flag)
+        self.in_point_of_no_return = False  # inside the step: every action checks the lease
+        self.passed_point_of_no_return: str | None = None  # the step, once it completed
 
     # -- settings -----------------------------------------------------------------------
     @property
@@ -69,6 +77,19 @@ class Context:
         """Make a work item (used in a bot's source)."""
         return WorkItem(str(reference), payload)
 
+    def key(self, *parts: Any) -> str:
+        """Declare what this item keys, once known: ``ctx.key(invoice.issuer,
+        invoice.invoice_number)``. Two items of the queue never key the same business key:
+        while another one with it is being worked on this one waits; once that one is
+        finished this one goes to review as a duplicate. Call it before the point of no
+        return. Returns the key (parts joined, spaces and case normalised)."""
+        words = [" ".join(str(p).split()).casefold() for p in parts if p is not None]
+        if not any(words):
+            raise ValueError("ctx.key(...) needs at least one non-empty part")
+        key = " | ".join(words)
+        self.run.declare_key(self, key)
+        return key
+
     def step(self, name: str, *, point_of_no_return: bool = False, **data: Any) -> Step:
         """A logged step: ``with ctx.step("save", point_of_no_return=True): ...``."""
         return Step(self, name, point_of_no_return, **data)
@@ -101,6 +122,9 @@ class Context:
         return self.run.log.event(kind, level, item=ref, attempt=self.attempt, **fields)
 
     def action(self, action: str, element: str | None = None, data: Any = None) -> None:
+        """Log one action of a driver; inside the point-of-no-return step it first checks
+        that this runner still holds the item (a LeaseLost stops the step otherwise)."""
+        self.run.check_lease(self, strict=self.in_point_of_no_return)
         step = self.steps[-1].name if self.steps else None
         self.emit("action", "DEBUG", step=step, action=action, element=element, data=data)
 

@@ -6,8 +6,11 @@ wrong or unsure; never retried) or ``failed`` (any other error, after the bot's 
 with exponential back-off). One item's failure never stops the others. An item is claimed
 under a lease kept alive by a heartbeat, so a runner that dies loses nothing: another run
 takes the item back when the lease expires. A step marked as the point of no return records
-its intent and outcome in the queue; an item retried with an intent but no outcome is
-reconciled with the target (the bot's ``@bot.reconcile``) instead of being keyed again.
+its intent and outcome in the queue, and every claim starts from that checkpoint (see
+deskhand.attempts): nothing that passed its point of no return is keyed again.
+
+A stopped run (SIGTERM) finishes its current step, gives its item back (or completes it
+when the point of no return is behind it) and ends with ``stopped`` set.
 """
 
 from __future__ import annotations
@@ -21,28 +24,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import attempts
+from .attempts import DONE, FAILED, LEASE_LOST, NEEDS_REVIEW, RELEASED, ItemResult
 from .bot import Bot, WorkItem
 from .config import describe
 from .context import Context
-from .errors import BusinessError, ConfigError, DeskhandError, Stopped
+from .errors import ConfigError
 from .logs import RunLog
 from .selectors import SelectorRepository
-from .steps import error_info
+
+__all__ = [
+    "DONE",
+    "EXIT_STOPPED",
+    "FAILED",
+    "LEASE_LOST",
+    "NEEDS_REVIEW",
+    "RELEASED",
+    "ItemResult",
+    "Run",
+    "RunResult",
+    "run_bot",
+]
 
 POLL_SECONDS = 1.0  # how often a worker that runs forever looks for new items
-
-DONE, NEEDS_REVIEW, FAILED = "done", "needs_review", "failed"
-
-
-@dataclass
-class ItemResult:
-    reference: str
-    label: str  # what a person calls the item: its file name, else its reference
-    status: str
-    attempts: int
-    output: dict[str, Any] = field(default_factory=dict)
-    error: dict[str, str] | None = None
-    duration_ms: float = 0.0
+EXIT_STOPPED = 143  # a run stopped by a signal (128 + SIGTERM), after giving its item back
 
 
 @dataclass
@@ -51,17 +56,22 @@ class RunResult:
     run_id: str
     dir: Path
     items: list[ItemResult]
+    already: dict[str, int] = field(default_factory=dict)  # what the queue held before, by status
+    stopped: bool = False  # a stop (SIGTERM, time limit) ended the run early
 
     @property
     def counts(self) -> dict[str, int]:
+        """Items per status; ``released`` and ``lease_lost`` only when there are some."""
         counts = {DONE: 0, NEEDS_REVIEW: 0, FAILED: 0}
         for item in self.items:
-            counts[item.status] += 1
+            counts[item.status] = counts.get(item.status, 0) + 1
         return counts
 
     @property
     def exit_code(self) -> int:
-        """0 when every item is done, 1 otherwise."""
+        """0 when every item is done, 143 when the run was stopped, 1 otherwise."""
+        if self.stopped:
+            return EXIT_STOPPED
         return 0 if all(i.status == DONE for i in self.items) else 1
 
     @property
@@ -111,6 +121,14 @@ class Run:
             )
         return self._context.new_page()
 
+    def check_lease(self, ctx: Context, strict: bool = False) -> None:
+        """Raise LeaseLost when this runner no longer holds ``ctx``'s item."""
+        attempts.check_lease(self, ctx, strict)
+
+    def declare_key(self, ctx: Context, key: str) -> None:
+        """``ctx.key(...)``: the item's business key (see deskhand.attempts)."""
+        attempts.declare_key(self, ctx, key)
+
     def close(self) -> None:
         from .web.browser import close_context
 
@@ -139,8 +157,9 @@ def collect_items(bot: Bot, run: Run) -> list[WorkItem]:
     return list(items.values())
 
 
-def enqueue(run: Run) -> None:
-    """Queue what the bot's source yields; what the queue already holds adds nothing."""
+def enqueue(run: Run) -> dict[str, int]:
+    """Queue what the bot's source yields; what the queue already holds adds nothing.
+    Returns how many of the source's items the queue held already, by status."""
     items = collect_items(run.bot, run)
     specs = [
         {"reference": i.reference, "payload": i.payload, "files": [str(i.file)] if i.file else []}
@@ -151,6 +170,22 @@ def enqueue(run: Run) -> None:
     for item in existing:
         earlier[item.status] = earlier.get(item.status, 0) + 1
     run.log.event("source", total=len(items), added=len(added), already_queued=earlier)
+    return earlier
+
+
+def check_requirements(bot: Bot, settings: Any) -> None:
+    """The settings the bot says it needs (``Bot(requires=...)``), before anything is
+    queued or claimed."""
+    hints = {"input": "--input PATH", "target": "--target URL (the app to key into)"}
+    for name in bot.requires:
+        if not hasattr(settings, name):
+            raise ConfigError(f"bot {bot.name}: requires names an unknown setting {name!r}")
+        if getattr(settings, name) in (None, ""):
+            raise ConfigError(f"bot {bot.name} needs {hints.get(name, name)}")
+    if "input" in bot.requires:
+        path = settings.resolve(settings.input)
+        if not path.exists():
+            raise ConfigError(f"input {path} does not exist: create it or pass --input PATH")
 
 
 def run_bot(
@@ -162,14 +197,17 @@ def run_bot(
     from_source: bool = True,
     forever: bool = False,
     stop: threading.Event | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Queue the bot's work (``from_source``), process every claimable item of its queue,
     and render the report. ``forever``: keep polling for new items until ``stop`` is set.
     ``browser`` (a started :class:`deskhand.web.Browser`) is shared instead of started.
+    ``on_note`` gets what a person watching should know (waiting for a lease).
     A ConfigError (the set-up is wrong) stops the run and propagates."""
     from .queue import open_store
     from .report import render_report
 
+    check_requirements(bot, settings)
     log = RunLog(settings.resolve(settings.logs_dir), bot.name)
     store = open_store(settings.db, settings.root)
     run = Run(bot, settings, log, browser, store)
@@ -179,151 +217,68 @@ def run_bot(
     if bot.selectors:
         run.selectors  # noqa: B018 - load now: a broken repository is a ConfigError up front
     results: list[ItemResult] = []
+    already: dict[str, int] = {}
+    told: set[int] = set()  # leased items the person was told about already
     with log:
         log.event("run_start", settings=describe(settings, bot), queue=bot.queue, db=store.url)
         try:
             if from_source:
-                enqueue(run)
+                already = enqueue(run)
             while not stop.is_set():
                 claimed = store.claim(bot.queue, run.owner, settings.lease_seconds)
                 if claimed is None:
-                    wait = _next_due(run)
+                    wait = _next_due(run, told, on_note)
                     if wait is None:
                         if not forever:
                             break
                         wait = POLL_SECONDS
-                    stop.wait(min(wait, POLL_SECONDS) if forever else wait)
+                    stop.wait(min(wait, POLL_SECONDS) if forever else max(wait, 0.05))
                     continue
-                try:
-                    result = _run_claimed(run, claimed)
-                except Stopped:
-                    break
+                result = attempts.run_claimed(run, claimed)
                 if result is not None:
                     results.append(result)
                     if on_item:
                         on_item(result, len(results), len(results) + _waiting(run))
+                if result is not None and result.status == RELEASED:
+                    break
         finally:
             run.close()
-            outcome = RunResult(bot.name, log.run_id, log.dir, results)
-            log.event("run_end", counts=outcome.counts, total=len(results))
+            outcome = RunResult(bot.name, log.run_id, log.dir, results, already, stop.is_set())
+            log.event("run_end", counts=outcome.counts, total=len(results), stopped=outcome.stopped)
             store.close()
             render_report(log.dir)
     return outcome
 
 
-def _next_due(run: Run) -> float | None:
-    """Seconds until the earliest queued retry is due; None when nothing waits."""
-    waiting = run.store.list(run.bot.queue, status="new", limit=1000)
-    if not waiting:
-        return None
+def _next_due(
+    run: Run, told: set[int], on_note: Callable[[str], None] | None = None
+) -> float | None:
+    """Seconds until an item of the queue may be claimable: the earliest queued retry, or
+    the lease of an item another runner holds (it may have died: then its lease runs out
+    and this run takes the item over). None when nothing waits."""
+    store, queue = run.store, run.bot.queue
     now = time.time()
-    due = [i.not_before.timestamp() for i in waiting if i.not_before is not None]
-    return max(0.0, min(due) - now) if len(due) == len(waiting) else 0.0
+    due = []
+    for item in store.list(queue, status="new", limit=1000):
+        due.append(item.not_before.timestamp() - now if item.not_before else 0.0)
+    for item in store.list(queue, status="in_progress", limit=1000):
+        if item.lease_expires is None:
+            continue
+        due.append(item.lease_expires.timestamp() - now)
+        if item.id not in told:
+            told.add(item.id)
+            note = (
+                f"waiting for item {item.id} ({item.label}): leased by {item.lease_owner} until "
+                f"{item.lease_expires:%H:%M:%S} UTC; taken over if that runner is gone by then"
+            )
+            run.log.event("waiting_for_lease", "WARNING", message=note, item_id=item.id)
+            if on_note:
+                on_note(note)
+    if not due:
+        return None
+    return max(0.0, min(due))
 
 
 def _waiting(run: Run) -> int:
     counts = run.store.counts(run.bot.queue)
     return counts.get("new", 0) + counts.get("in_progress", 0)
-
-
-class _Heartbeat(threading.Thread):
-    """Keeps the item's lease alive while the bot works on it."""
-
-    def __init__(self, run: Run, item_id: int) -> None:
-        super().__init__(daemon=True, name=f"heartbeat-{item_id}")
-        self.owner_run, self.item_id = run, item_id
-        self.done = threading.Event()
-        self.lost = False
-
-    def run(self) -> None:
-        run = self.owner_run
-        lease = run.settings.lease_seconds
-        while not self.done.wait(lease / 3):
-            try:
-                if not run.store.heartbeat(self.item_id, run.owner, lease):
-                    self.lost = True
-                    return
-            except Exception:  # the database hiccuped: the next beat tries again
-                continue
-
-
-def _run_claimed(run: Run, queued: Any) -> ItemResult | None:
-    """One attempt at a claimed item; its result when the item is finished, None when a
-    retry was scheduled or the lease was lost."""
-    bot, settings, store = run.bot, run.settings, run.store
-    max_attempts = settings.max_attempts or bot.max_attempts
-    delay = bot.retry_delay if settings.retry_delay is None else settings.retry_delay
-    item = WorkItem(queued.reference, queued.payload or {})
-    ctx = Context(run, item, queued.attempts, queued)
-    ctx.emit("item_start", data=item.payload)
-    if queued.attempts > max_attempts:  # the earlier attempts died with their runner
-        error = {
-            "kind": "ApplicationError",
-            "message": f"gave up after {queued.attempts - 1} "
-            "attempts that stopped with their runner",
-        }
-        store.fail(queued.id, run.owner, error["kind"], error["message"], max_attempts, delay)
-        ctx.emit("item_end", "ERROR", status=FAILED, error=error)
-        return ItemResult(item.reference, item.label, FAILED, queued.attempts, {}, error)
-    started = time.perf_counter()
-    beat = _Heartbeat(run, queued.id)
-    beat.start()
-    output: dict[str, Any] = {}
-    error = None
-    try:
-        output = _attempt(bot, item, ctx, queued) or {}
-        status = DONE
-    except BusinessError as exc:
-        status, error = NEEDS_REVIEW, error_info(exc)
-    except (ConfigError, Stopped, KeyboardInterrupt):
-        beat.done.set()
-        ctx.close_pages()
-        store.release(queued.id, run.owner)
-        ctx.emit("released", "WARNING", message="the run stopped: item given back to the queue")
-        raise
-    except Exception as exc:  # a system failed: retry while attempts remain
-        status, error = FAILED, error_info(exc)
-        if not isinstance(exc, DeskhandError):
-            error["message"] = f"{error['kind']}: {error['message']}"
-    finally:
-        beat.done.set()
-        ctx.close_pages()
-    duration = round((time.perf_counter() - started) * 1000, 1)
-    try:
-        if status == DONE:
-            store.complete(queued.id, run.owner, output)
-        elif status == NEEDS_REVIEW:
-            store.to_review(queued.id, run.owner, error["kind"], error["message"])
-        else:
-            kind, message = error["kind"], error["message"]
-            saved = store.fail(queued.id, run.owner, kind, message, max_attempts, delay)
-            if saved.status == "new":
-                wait = (saved.not_before.timestamp() - time.time()) if saved.not_before else 0
-                ctx.emit(
-                    "retry", "WARNING", message=f"retrying in {max(wait, 0):.3g} s", error=error
-                )
-                return None
-    except DeskhandError as exc:  # LeaseLost: another runner has the item now
-        ctx.emit("lease_lost", "WARNING", message=str(exc))
-        return None
-    level = "INFO" if status == DONE else "WARNING" if status == NEEDS_REVIEW else "ERROR"
-    ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
-    return ItemResult(item.reference, item.label, status, queued.attempts, output, error, duration)
-
-
-def _attempt(bot: Bot, item: WorkItem, ctx: Context, queued: Any) -> dict | None:
-    """Process the item, reconciling first when an earlier attempt passed its point of no
-    return without recording an outcome."""
-    if queued.intent_pending:
-        step = queued.checkpoint.get("step")
-        if bot._reconcile is None:
-            raise BusinessError(
-                f"an earlier attempt stopped during '{step}' (the point of no return) and "
-                f"bot {bot.name} has no @bot.reconcile: check the target by hand"
-            )
-        with ctx.step("reconcile", after=step, intent=queued.checkpoint.get("data")):
-            found = bot._reconcile(item, ctx, queued.checkpoint)
-        if found is not None:
-            ctx.info(f"'{step}' had already happened: completed without keying again")
-            return {**found, "reconciled": True}
-    return bot._process(item, ctx)

@@ -38,24 +38,40 @@ class Step:
         self._started = 0.0
 
     def __enter__(self) -> Step:
-        self.ctx.steps.append(self)
+        ctx = self.ctx
+        ctx.run.check_lease(ctx)  # the heartbeat found the item taken: stop here
+        ctx.steps.append(self)
         self._started = time.perf_counter()
         extra = {"point_of_no_return": True} if self.point_of_no_return else {}
-        self.ctx.emit("step_start", step=self.name, data=self.data or None, **extra)
-        if self.point_of_no_return and self.ctx.queued is not None:
-            run, queued = self.ctx.run, self.ctx.queued
-            run.store.record_intent(queued.id, run.owner, self.name, mask(to_json(self.data)))
+        ctx.emit("step_start", step=self.name, data=self.data or None, **extra)
+        if self.point_of_no_return and ctx.queued is not None:
+            run, queued = ctx.run, ctx.queued
+            try:  # saved only while the claim's lease holds: the last check before acting
+                ctx.queued = run.store.record_intent(
+                    queued.id, run.owner, self.name, mask(to_json(self.data)),
+                    token=queued.lease_token, lease_seconds=run.settings.lease_seconds,
+                )  # fmt: skip
+            except BaseException as exc:
+                self.__exit__(type(exc), exc, None)
+                raise
+            ctx.in_point_of_no_return = True
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
-        self.ctx.steps.pop()
+        ctx = self.ctx
+        ctx.steps.pop()
+        ctx.in_point_of_no_return = False
         duration = round((time.perf_counter() - self._started) * 1000, 1)
         if exc is None:
-            if self.point_of_no_return and self.ctx.queued is not None:
-                run, queued = self.ctx.run, self.ctx.queued
-                run.store.record_outcome(queued.id, run.owner, mask(to_json(self.data)))
-            self.ctx.emit("step_end", step=self.name, status="ok", duration_ms=duration)
-            if self.ctx.run.stop.is_set() and not self.ctx.steps:
+            if self.point_of_no_return and ctx.queued is not None:
+                run, queued = ctx.run, ctx.queued
+                ctx.queued = run.store.record_outcome(
+                    queued.id, run.owner, mask(to_json(self.data)), token=queued.lease_token
+                )
+                ctx.passed_point_of_no_return = self.name
+            ctx.emit("step_end", step=self.name, status="ok", duration_ms=duration)
+            # A stop after the point of no return finishes the item instead of releasing it.
+            if ctx.run.stop.is_set() and not ctx.steps and not ctx.passed_point_of_no_return:
                 raise Stopped(f"stopped after step '{self.name}': the item goes back to the queue")
             return False
         status = "business_error" if isinstance(exc, BusinessError) else "failed"

@@ -479,7 +479,7 @@ def test_cli_manages_items(tmp_path, db_url, monkeypatch):
     queue_cli(tmp_path, "add", "inv", "INV-2", "--priority", "5")
 
     table = queue_cli(tmp_path, "list", "inv").splitlines()
-    assert table[0].split()[:4] == ["ID", "QUEUE", "REFERENCE", "STATUS"]
+    assert table[0].split()[:5] == ["ID", "QUEUE", "REFERENCE", "ITEM", "STATUS"]
     assert [line.split()[2] for line in table[1:]] == ["INV-1", "INV-2"]
     assert "(no items)" in queue_cli(tmp_path, "list", "--status", "failed")
 
@@ -489,7 +489,7 @@ def test_cli_manages_items(tmp_path, db_url, monkeypatch):
 
     assert "cancelled" in queue_cli(tmp_path, "cancel", "1")
     assert "queued again" in queue_cli(tmp_path, "retry", "1")
-    assert [line.split()[3] for line in queue_cli(tmp_path, "list").splitlines()[1:]] == [
+    assert [line.split()[4] for line in queue_cli(tmp_path, "list").splitlines()[1:]] == [
         "new",
         "new",
     ]
@@ -508,3 +508,35 @@ def test_cli_manages_items(tmp_path, db_url, monkeypatch):
         queue_cli(tmp_path, "add", "inv", "X", "--payload", "{oops")
     with pytest.raises(ConfigError, match="invalid choice"):
         queue_cli(tmp_path, "list", "--status", "bogus")
+
+
+def test_cli_bulk_retry_and_cancel_with_db_option_and_labels(tmp_path, db_url):
+    store = open_store(db_url)
+    for n in range(4):
+        payload = {"file": f"/in/box/invoice-{n}.pdf", "name": f"invoice-{n}.pdf"}
+        store.add("invoices", f"sha-{n}", payload)
+    store.add("other", "row-7", {"name": "row 7"})
+    for owner in ("w1", "w2", "w3"):
+        item = store.claim("invoices", owner)
+        store.fail(item.id, owner, "ApplicationError", "down", max_attempts=1)
+    store.close()
+
+    table = queue_cli(tmp_path, "list", "invoices", "--db", db_url)  # no $DESKHAND_DB
+    assert "invoice-0.pdf" in table and "/in/box" not in table
+    statuses = [line.split()[4] for line in table.splitlines()[1:]]
+    assert statuses == ["failed", "failed", "failed", "new"]
+
+    with pytest.raises(ConfigError, match="an item id or --status"):
+        queue_cli(tmp_path, "retry", "--db", db_url)
+    assert "3 failed items in queue invoices queued again" in queue_cli(
+        tmp_path, "retry", "--status", "failed", "--queue", "invoices", "--yes", "--db", db_url
+    )
+    assert "no failed items" in queue_cli(tmp_path, "retry", "--status", "failed", "--db", db_url)
+    assert "5 new items cancelled" in queue_cli(
+        tmp_path, "cancel", "--status", "new", "--yes", "--db", db_url
+    )
+    with open_store(db_url) as store:
+        assert store.counts("invoices")["cancelled"] == 4
+        assert store.counts("other")["cancelled"] == 1
+        first = store.find("invoices", "sha-0")
+        assert [e.event for e in store.history(first.id)][-2:] == ["manual_retry", "cancelled"]

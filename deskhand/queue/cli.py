@@ -1,8 +1,10 @@
 """``run_bot.py queue add|list|show|retry|cancel|export``: manage work items by hand.
 
 Wiring (deskhand/cli.py): ``add_arguments(sub)`` in build_parser, and
-``COMMANDS["queue"] = lambda args: run(args, _root())``. The database is ``$DESKHAND_DB`` or
-``<root>/.deskhand/queue.db``. Errors are ConfigError (one line, exit 2).
+``COMMANDS["queue"] = lambda args: run(args, _root())``. The database is ``--db URL``, else
+``$DESKHAND_DB``, else ``<root>/.deskhand/queue.db``. Errors are ConfigError (one line,
+exit 2). ``retry`` and ``cancel`` take one id or a whole ``--status`` (optionally of one
+``--bot``'s queue), asking first on a terminal (``--yes`` does not ask).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import ConfigError
+from .models import QueueError
 
 STATUS_CHOICES = ("new", "in_progress", "done", "needs_review", "failed", "cancelled")
 
@@ -22,29 +25,37 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     """Register ``queue`` and its actions; sub-parsers take the caller's parser class."""
     parser = subparsers.add_parser("queue", help="manage work items (add, list, show, ...)")
     actions = parser.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", help="queue database URL (default: $DESKHAND_DB or .deskhand/queue.db)")
 
-    add = actions.add_parser("add", help="queue one item (nothing happens if already queued)")
+    def action(name: str, **kwargs) -> argparse.ArgumentParser:
+        return actions.add_parser(name, parents=[db], **kwargs)
+
+    add = action("add", help="queue one item (nothing happens if already queued)")
     add.add_argument("queue")
     add.add_argument("reference", help="unique within the queue (invoice number, file hash)")
     add.add_argument("--payload", help='JSON object, e.g. \'{"file": "in/a.pdf"}\'')
     add.add_argument("--priority", type=int, default=0, help="higher goes first (default 0)")
     add.add_argument("--file", action="append", dest="files", metavar="PATH", help="repeatable")
 
-    listing = actions.add_parser("list", help="items as a table, oldest first")
+    listing = action("list", help="items as a table, oldest first")
     listing.add_argument("queue", nargs="?")
     listing.add_argument("--status", choices=STATUS_CHOICES)
     listing.add_argument("--limit", type=int, default=100, help="at most N items (default 100)")
 
-    show = actions.add_parser("show", help="an item's fields and history")
+    show = action("show", help="an item's fields and history")
     show.add_argument("id", type=int)
 
-    retry = actions.add_parser("retry", help="queue a failed, reviewed or cancelled item again")
-    retry.add_argument("id", type=int)
+    retry = action("retry", help="queue failed, reviewed or cancelled items again")
+    cancel = action("cancel", help="cancel new, failed or reviewed items")
+    for bulk in (retry, cancel):
+        bulk.add_argument("id", type=int, nargs="?", help="one item (see `queue list`)")
+        bulk.add_argument("--status", choices=STATUS_CHOICES, help="every item with it")
+        bulk.add_argument("--bot", help="only this bot's queue (with --status)")
+        bulk.add_argument("--queue", help="only this queue (with --status)")
+        bulk.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    cancel = actions.add_parser("cancel", help="cancel a new, failed or reviewed item")
-    cancel.add_argument("id", type=int)
-
-    export = actions.add_parser("export", help="write a queue's items as CSV or JSON")
+    export = action("export", help="write a queue's items as CSV or JSON")
     export.add_argument("queue")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--output", metavar="FILE", help="default: standard output")
@@ -53,11 +64,10 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 def run(args: argparse.Namespace, root: Path, out: TextIO | None = None) -> int:
     """Execute the parsed ``queue`` command against ``open_store(root=root)``."""
-    from .models import QueueError
     from .store import open_store
 
     out = out or sys.stdout
-    store = open_store(root=root)
+    store = open_store(getattr(args, "db", None), root=root)
     try:
         return _ACTIONS[args.queue_command](store, args, out)
     except QueueError as exc:
@@ -87,12 +97,15 @@ def _add(store, args, out) -> int:
 
 def _list(store, args, out) -> int:
     items = store.list(args.queue, args.status, args.limit)
-    header = ("ID", "QUEUE", "REFERENCE", "STATUS", "TRIES", "PRIO", "UPDATED (UTC)", "ERROR")
+    header = (
+        "ID", "QUEUE", "REFERENCE", "ITEM", "STATUS", "TRIES", "PRIO", "UPDATED (UTC)", "ERROR"
+    )  # fmt: skip
     rows = [
         (
             str(i.id),
             i.queue,
-            _clip(i.reference, 32),
+            _clip(i.reference, 20),
+            _clip(i.label if i.label != i.reference else "-", 40),
             i.status,
             str(i.attempts),
             str(i.priority),
@@ -126,15 +139,53 @@ def _show(store, args, out) -> int:
 
 
 def _retry(store, args, out) -> int:
-    item = store.retry(args.id, by="cli")
-    print(f"item {item.id} ({item.reference}) queued again", file=out)
-    return 0
+    return _change(store, args, out, store.retry, "queued again")
 
 
 def _cancel(store, args, out) -> int:
-    item = store.cancel(args.id, by="cli")
-    print(f"item {item.id} ({item.reference}) cancelled", file=out)
-    return 0
+    return _change(store, args, out, store.cancel, "cancelled")
+
+
+def _change(store, args, out, change, done: str) -> int:
+    """One item by id, or every item of ``--status`` (of one queue), after a confirmation
+    on a terminal."""
+    verb = args.queue_command
+    if (args.id is None) == (args.status is None):
+        raise ConfigError(f"queue {verb}: give an item id or --status STATUS (not both)")
+    if args.id is not None:
+        if args.bot or args.queue:
+            raise ConfigError(f"queue {verb}: --bot and --queue go with --status, not an id")
+        item = change(args.id, by="cli")
+        print(f"item {item.id} ({item.label}) {done}", file=out)
+        return 0
+    queue = args.queue or (_bot_queue(args.bot) if args.bot else None)
+    items = store.list(queue, args.status, limit=None)
+    where = f" in queue {queue}" if queue else ""
+    if not items:
+        print(f"no {args.status} items{where}: nothing to {verb}", file=out)
+        return 0
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"{verb} {len(items)} {args.status} items{where}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing changed", file=out)
+            return 1
+    changed = 0
+    for item in items:
+        try:
+            change(item.id, by="cli")
+            changed += 1
+        except QueueError as exc:  # changed by a runner meanwhile: say so, go on
+            print(f"item {item.id}: {exc}", file=out)
+    print(f"{changed} {args.status} items{where} {done}", file=out)
+    return 0 if changed == len(items) else 1
+
+
+def _bot_queue(name: str) -> str:
+    """The queue of the bot ``name`` in this project."""
+    from ..bot import load_bot
+    from ..config import find_root
+
+    return load_bot(name, find_root()).queue
 
 
 def _export(store, args, out) -> int:

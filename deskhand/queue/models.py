@@ -53,12 +53,30 @@ class Item:
     checkpoint: dict | None
     created_at: datetime
     updated_at: datetime
+    lease_token: int | None = 0
+    business_key: str | None = None
 
     @property
     def intent_pending(self) -> bool:
         """An intent was recorded and no outcome followed: a previous attempt may have
         passed the point of no return. Reconcile with the target before keying again."""
         return bool(self.checkpoint) and self.checkpoint.get("outcome") is None
+
+    @property
+    def outcome(self) -> dict | None:
+        """What an attempt's point of no return produced (its step's data, e.g. the record
+        it created), the first one recorded; None when none was."""
+        for entry in checkpoint_entries(self.checkpoint):
+            if entry.get("outcome") is not None:
+                return entry["outcome"]
+        return None
+
+    @property
+    def label(self) -> str:
+        """What a person calls the item: its name or file name, else its reference."""
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        name = payload.get("name") or payload.get("file") or (self.files[0] if self.files else "")
+        return str(name).replace("\\", "/").rsplit("/", 1)[-1] or self.reference
 
     def to_dict(self) -> dict:
         """The fields as JSON-ready values (datetimes in ISO 8601)."""
@@ -80,12 +98,20 @@ class HistoryEntry:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
+def checkpoint_entries(checkpoint: dict | None) -> list[dict]:
+    """Every attempt's intent and outcome, oldest first (a checkpoint written by an older
+    deskhand holds only the latest)."""
+    if not checkpoint:
+        return []
+    return list(checkpoint.get("entries") or [checkpoint])
+
+
 ITEM_FIELDS = tuple(f.name for f in fields(Item))
 
 
 def item_from_row(row: Any) -> Item:
     m = row._mapping if hasattr(row, "_mapping") else row
-    return Item(**{name: m[name] for name in ITEM_FIELDS})
+    return Item(**{name: m[name] for name in ITEM_FIELDS if name in m})
 
 
 def entry_from_row(row: Any) -> HistoryEntry:

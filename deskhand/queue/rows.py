@@ -51,12 +51,32 @@ SET_IF_HELD = update(items).where(*_HELD)
 FINISH = update(items).where(*_HELD).returning(items)
 FINISH_AT_ATTEMPT = FINISH.where(items.c.attempts == bindparam("b_attempts"))
 RELEASE = FINISH.values(attempts=items.c.attempts - 1)
+HOLDS = select(items.c.id).where(
+    *_HELD,
+    items.c.lease_token == bindparam("b_token"),
+    items.c.lease_expires > bindparam("now"),
+)
+KEY_HOLDER = select(items).where(
+    items.c.queue == bindparam("queue"),
+    items.c.business_key == bindparam("key"),
+    items.c.id != bindparam("b_id"),
+)
 BY_ID = select(items).where(items.c.id == bindparam("b_id"))
 BY_ID_LOCKED = BY_ID.with_for_update()
 LOG = insert(history)
 INSERT_ITEMS = insert(items).returning(items.c.id, items.c.reference, sort_by_parameter_order=True)
 NO_LEASE = {"lease_owner": None, "lease_expires": None}
 ADD_FIELDS = {"payload", "files", "priority", "not_before", "deadline"}
+
+
+def fenced(stmt: Any, token: int | None, live: bool = False) -> Any:
+    """``stmt`` also requiring the lease ``token`` (a claim after ours changed it) and, with
+    ``live``, an unexpired lease."""
+    if token is not None:
+        stmt = stmt.where(items.c.lease_token == bindparam("b_token"))
+    if live:
+        stmt = stmt.where(items.c.lease_expires > bindparam("b_now"))
+    return stmt
 
 
 def new_row(queue: str, spec: Mapping[str, Any], now: datetime) -> dict:
@@ -95,6 +115,8 @@ def new_row(queue: str, spec: Mapping[str, Any], now: datetime) -> dict:
         "error_kind": None,
         "error_message": None,
         "checkpoint": None,
+        "lease_token": 0,
+        "business_key": None,
         "created_at": now,
         "updated_at": now,
     }

@@ -24,6 +24,7 @@ from sqlalchemy import (
     create_engine,
     event,
     exc,
+    inspect,
 )
 from sqlalchemy.engine import make_url
 
@@ -73,6 +74,8 @@ items = Table(
     Column("error_kind", Text),
     Column("error_message", Text),
     Column("checkpoint", JSON),
+    Column("lease_token", Integer, default=0),  # +1 on every claim: fences a stale runner
+    Column("business_key", Text),  # what the item keys (issuer + number), unique per queue
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("queue", "reference", name="uq_deskhand_items_queue_reference"),
@@ -84,6 +87,11 @@ Index(
     items.c.status,
     items.c.priority.desc(),
     items.c.id,
+)
+
+# Two items of one queue never key the same business key (NULLs do not collide).
+BUSINESS_KEY = Index(
+    "uq_deskhand_items_business_key", items.c.queue, items.c.business_key, unique=True
 )
 
 history = Table(
@@ -155,6 +163,24 @@ def _create_tables(engine: Engine) -> None:
         # Another process created them at the same moment (PostgreSQL has no lock on
         # CREATE TABLE IF NOT EXISTS): they exist now; check again.
         metadata.create_all(engine)
+    _add_new_columns(engine)
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """A queue made by an older deskhand gets the columns added since (fencing token,
+    business key) and their index; its items keep everything they had."""
+    have = {c["name"] for c in inspect(engine).get_columns("deskhand_items")}
+    missing = [c for c in ("lease_token", "business_key") if c not in have]
+    if not missing:
+        return
+    types = {"lease_token": "INTEGER DEFAULT 0", "business_key": "TEXT"}
+    try:
+        with engine.begin() as conn:
+            for name in missing:
+                conn.exec_driver_sql(f"ALTER TABLE deskhand_items ADD COLUMN {name} {types[name]}")
+    except (exc.OperationalError, exc.ProgrammingError):
+        pass  # another process added them first
+    BUSINESS_KEY.create(engine, checkfirst=True)
 
 
 def _sqlite_engine(parsed) -> Engine:

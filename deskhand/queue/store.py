@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from .models import (
     Item,
     LeaseLost,
     QueueError,
+    checkpoint_entries,
     item_from_row,
 )
 from .reading import Reading
@@ -173,6 +174,7 @@ class Store(Reading):
             values = {
                 "status": IN_PROGRESS,
                 "attempts": row.attempts + 1,
+                "lease_token": (row.lease_token or 0) + 1,
                 "lease_owner": owner,
                 "lease_expires": now + timedelta(seconds=lease_seconds),
                 "updated_at": now,
@@ -183,31 +185,60 @@ class Store(Reading):
         return item_from_row({**row._mapping, **values})
 
     def heartbeat(
-        self, item_id: int, owner: str, lease_seconds: float = 60, now: datetime | None = None
+        self,
+        item_id: int,
+        owner: str,
+        lease_seconds: float = 60,
+        now: datetime | None = None,
+        token: int | None = None,
     ) -> bool:
-        """Extend the lease; False when ``owner`` no longer holds it (stop working then)."""
+        """Extend the lease; False when ``owner`` (with the claim's ``token``) no longer
+        holds it: stop working then."""
         now = q.utc(now)
         values = {"lease_expires": now + timedelta(seconds=lease_seconds), "updated_at": now}
+        params = {"b_id": item_id, "b_owner": owner, **values}
+        params |= {"b_token": token} if token is not None else {}
         with self._write() as conn:
-            result = conn.execute(q.SET_IF_HELD, {"b_id": item_id, "b_owner": owner, **values})
+            result = conn.execute(q.fenced(q.SET_IF_HELD, token), params)
             return result.rowcount == 1
 
+    def holds(self, item_id: int, owner: str, token: int, now: datetime | None = None) -> bool:
+        """Whether ``owner`` still holds the item under the claim ``token`` with an unexpired
+        lease: asked right before a point of no return."""
+        params = {"b_id": item_id, "b_owner": owner, "b_token": token, "now": q.utc(now)}
+        with self._read() as conn:
+            return conn.execute(q.HOLDS, params).first() is not None
+
     def complete(
-        self, item_id: int, owner: str, output: Any = None, now: datetime | None = None
+        self,
+        item_id: int,
+        owner: str,
+        output: Any = None,
+        now: datetime | None = None,
+        token: int | None = None,
     ) -> Item:
         """Mark the item done with its output. Raises LeaseLost when ``owner`` lost it."""
         now = q.utc(now)
         values = {"status": DONE, "output": output, "error_kind": None, "error_message": None}
-        return self._finish(item_id, owner, values, "completed", {}, now)
+        return self._finish(item_id, owner, values, "completed", {}, now, token=token)
 
     def to_review(
-        self, item_id: int, owner: str, kind: str, message: str, now: datetime | None = None
+        self,
+        item_id: int,
+        owner: str,
+        kind: str,
+        message: str,
+        now: datetime | None = None,
+        token: int | None = None,
+        output: Any = None,
     ) -> Item:
-        """Send the item to a person (a BusinessError): needs_review, never retried."""
+        """Send the item to a person (a BusinessError): needs_review, never retried.
+        ``output``: what it produced anyway (a record created before the problem)."""
         now = q.utc(now)
         values = {"status": NEEDS_REVIEW, "error_kind": kind, "error_message": message}
+        values["output"] = output
         detail = {"kind": kind, "message": message}
-        return self._finish(item_id, owner, values, NEEDS_REVIEW, detail, now)
+        return self._finish(item_id, owner, values, NEEDS_REVIEW, detail, now, token=token)
 
     def fail(
         self,
@@ -218,6 +249,7 @@ class Store(Reading):
         max_attempts: int,
         backoff_seconds: float = 2.0,
         now: datetime | None = None,
+        token: int | None = None,
     ) -> Item:
         """A system failed (an ApplicationError): back to ``new`` after
         ``backoff_seconds * 2**(attempts-1)`` while attempts < max_attempts, else failed."""
@@ -238,36 +270,121 @@ class Store(Reading):
             event = FAILED
         # The update re-checks the attempts it was computed from: a claim in between loses.
         stmt, extra = q.FINISH_AT_ATTEMPT, {"b_attempts": current.attempts}
-        return self._finish(item_id, owner, values, event, detail, now, stmt, extra)
+        return self._finish(item_id, owner, values, event, detail, now, stmt, extra, token=token)
 
-    def release(self, item_id: int, owner: str, now: datetime | None = None) -> Item:
-        """Give an in-progress item back untouched (a clean shutdown): new, attempt undone."""
+    def release(
+        self,
+        item_id: int,
+        owner: str,
+        now: datetime | None = None,
+        token: int | None = None,
+        wait_seconds: float | None = None,
+        reason: str | None = None,
+    ) -> Item:
+        """Give an in-progress item back untouched (a clean shutdown): new, attempt undone.
+        ``wait_seconds``: not claimable before then (it waits for another item)."""
         now = q.utc(now)
-        return self._finish(item_id, owner, {"status": NEW}, "released", {}, now, q.RELEASE)
+        values: dict[str, Any] = {"status": NEW}
+        detail = {"reason": reason} if reason else {}
+        if wait_seconds is not None:
+            values["not_before"] = now + timedelta(seconds=wait_seconds)
+        event = "waiting" if wait_seconds is not None else "released"
+        return self._finish(item_id, owner, values, event, detail, now, q.RELEASE, token=token)
 
     def record_intent(
-        self, item_id: int, owner: str, step: str, data: dict, now: datetime | None = None
+        self,
+        item_id: int,
+        owner: str,
+        step: str,
+        data: dict,
+        now: datetime | None = None,
+        token: int | None = None,
+        lease_seconds: float | None = None,
     ) -> Item:
         """Before the point of no return: remember what is about to be done, so that a retry
-        after a crash knows to reconcile with the target instead of doing it again."""
+        after a crash knows to reconcile with the target instead of doing it again.
+
+        Every attempt's intent is kept (``checkpoint["entries"]``), the latest also at the
+        top. With ``token`` and ``lease_seconds`` it is also the last lease check: it is
+        saved only while the claim's lease is unexpired, and extends it."""
         now = q.utc(now)
-        checkpoint = {"step": step, "data": data, "intent_at": now.isoformat(), "outcome": None}
-        values = {"checkpoint": checkpoint, "status": IN_PROGRESS}
+
+        def values(current: Any) -> dict:
+            entry = {"step": step, "data": data, "intent_at": now.isoformat(), "outcome": None}
+            entry["attempt"] = current.attempts
+            entries = [*checkpoint_entries(current.checkpoint), entry]
+            changes = {"checkpoint": {**entry, "entries": entries}, "status": IN_PROGRESS}
+            if lease_seconds is not None:
+                changes["lease_expires"] = now + timedelta(seconds=lease_seconds)
+            return changes
+
         detail = {"step": step, "data": data}
-        return self._finish(item_id, owner, values, "intent", detail, now, durable=True)
+        live = token is not None and lease_seconds is not None
+        return self._finish(
+            item_id, owner, values, "intent", detail, now, durable=True, token=token, live=live
+        )
 
     def record_outcome(
-        self, item_id: int, owner: str, data: dict, now: datetime | None = None
+        self,
+        item_id: int,
+        owner: str,
+        data: dict,
+        now: datetime | None = None,
+        token: int | None = None,
     ) -> Item:
-        """After the point of no return: what it produced (the created record)."""
+        """After the point of no return: what it produced (the created record). It goes with
+        the latest intent; earlier attempts' records stay as they were."""
         now = q.utc(now)
-        current = self.get(item_id)
-        if current is None or not current.checkpoint:
-            raise QueueError(f"item {item_id} has no recorded intent: call record_intent first")
-        checkpoint = {**current.checkpoint, "outcome": data, "outcome_at": now.isoformat()}
-        values = {"checkpoint": checkpoint, "status": IN_PROGRESS}
-        detail = {"step": checkpoint.get("step"), "data": data}
-        return self._finish(item_id, owner, values, "outcome", detail, now, durable=True)
+
+        def values(current: Any) -> dict:
+            entries = checkpoint_entries(current.checkpoint)
+            if not entries:
+                raise QueueError(f"item {item_id} has no recorded intent: call record_intent first")
+            latest = {**entries[-1], "outcome": data, "outcome_at": now.isoformat()}
+            detail["step"] = latest.get("step")
+            checkpoint = {**latest, "entries": [*entries[:-1], latest]}
+            return {"checkpoint": checkpoint, "status": IN_PROGRESS}
+
+        detail = {"step": None, "data": data}
+        return self._finish(
+            item_id, owner, values, "outcome", detail, now, durable=True, token=token
+        )
+
+    def claim_key(
+        self,
+        item_id: int,
+        owner: str,
+        key: str,
+        token: int | None = None,
+        now: datetime | None = None,
+    ) -> Item | None:
+        """Declare what the item keys (its business key, unique per queue). None when it is
+        the item's now; the item that holds it already otherwise (nothing changes then)."""
+        now = q.utc(now)
+        for attempt in range(3):
+            try:
+                with self._write(durable=True) as conn:
+                    row = conn.execute(q.BY_ID, {"b_id": item_id}).first()
+                    if row is None:
+                        raise QueueError(f"no item {item_id}")
+                    params = {"queue": row.queue, "key": key, "b_id": item_id}
+                    holder = conn.execute(q.KEY_HOLDER, params).first()
+                    if holder is not None:
+                        return item_from_row(holder)
+                    if row.business_key == key:
+                        return None
+                    params = {"b_id": item_id, "b_owner": owner}
+                    params |= {"b_token": token} if token is not None else {}
+                    params |= {"business_key": key, "status": IN_PROGRESS, "updated_at": now}
+                    if conn.execute(q.fenced(q.FINISH, token), params).first() is None:
+                        raise self._lease_lost(conn, item_id, owner, "business key")
+                    conn.execute(q.LOG, q.entry(item_id, "key", owner, now, {"key": key}))
+                return None
+            except exc.IntegrityError:
+                # Another runner took the key at the same moment (PostgreSQL): read again.
+                if attempt == 2:
+                    raise
+        return None
 
     # -- managing ---------------------------------------------------------------------
 
@@ -339,20 +456,31 @@ class Store(Reading):
         self,
         item_id: int,
         owner: str,
-        values: dict,
+        values: dict | Callable[[Any], dict],
         event: str,
         detail: dict,
         now: datetime,
         stmt: Any = q.FINISH,
         extra: dict | None = None,
         durable: bool = False,
+        token: int | None = None,
+        live: bool = False,
     ) -> Item:
-        """Apply ``values`` if ``owner`` still holds the lease, else raise LeaseLost."""
-        if values["status"] != IN_PROGRESS:
-            values = values | q.NO_LEASE
-        params = {"b_id": item_id, "b_owner": owner, "updated_at": now, **values, **(extra or {})}
+        """Apply ``values`` if ``owner`` still holds the lease (under the claim ``token``;
+        ``live``: unexpired), else raise LeaseLost. ``values`` may be a function of the item
+        as read in the same transaction."""
         with self._write(durable) as conn:
-            row = conn.execute(stmt, params).first()
+            if callable(values):
+                current = conn.execute(q.BY_ID_LOCKED, {"b_id": item_id}).first()
+                if current is None:
+                    raise QueueError(f"no item {item_id}")
+                values = values(current)
+            if values["status"] != IN_PROGRESS:
+                values = values | q.NO_LEASE
+            params = {"b_id": item_id, "b_owner": owner, "updated_at": now, **values}
+            params |= (extra or {}) | ({"b_token": token} if token is not None else {})
+            params |= {"b_now": now} if live else {}
+            row = conn.execute(q.fenced(stmt, token, live), params).first()
             if row is None:
                 raise self._lease_lost(conn, item_id, owner, event)
             conn.execute(q.LOG, q.entry(item_id, event, owner, now, detail))

@@ -4,7 +4,8 @@ The daemon starts it (the database in ``DESKHAND_DB``) and may stop it: the firs
 SIGINT sets the runner's ``stop`` event (the current step finishes, the item is released),
 a second one interrupts at once (the runner still releases the item). If the daemon dies,
 the run stops the same way. It sends the bot's alerts itself and exits like ``run``: 0 every
-item done, 1 some not, 2 a configuration error, 3 an unexpected error, 130 interrupted.
+item done, 1 some not, 2 a configuration error, 3 an unexpected error, 130 interrupted,
+143 stopped (the item in progress given back).
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def _run(root: Path, name: str, job_settings: dict, source: bool, stop: threadin
         print(f"{name}: {message}", file=sys.stderr, flush=True)
         _alert(alerts, name, settings, error=message)
         return code
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
-    print(f"{name}: {len(result.items)} items: {counts}; report: {result.report}", flush=True)
+    from ..cli import summary
+
+    for line in summary(name, result):
+        print(line, flush=True)
+    print(f"{name}: report: {result.report}", flush=True)
     _alert(alerts, name, settings, result=result)
     return result.exit_code
 

@@ -36,7 +36,7 @@ GRACE_SECONDS = 60.0  # a stopping run's time to finish its step before it is ki
 LOCK_SECONDS = 60.0  # a bot's lock expires this long after its daemon's last renewal
 BEAT_SECONDS = 10.0  # heartbeat (and lock renewal) period
 TICK_SECONDS = 0.5  # how often the loop looks at its children
-CHILD_REPORTS = {0, 1, 2, 3, 130}  # exits after which the child itself said what happened
+CHILD_REPORTS = {0, 1, 2, 3, 130, 143}  # exits after which the child itself said what happened
 
 
 class Child:

@@ -1,0 +1,275 @@
+"""One claimed item: an attempt driven by the item's checkpoint, and what the queue records.
+
+On every claim the checkpoint is read first:
+
+- an outcome recorded (an earlier attempt passed its point of no return): the item is
+  completed with it, after the bot's ``@bot.reconcile`` confirms it when it has one; it is
+  never processed again;
+- an intent without an outcome: reconciled with the target, or sent to review when the bot
+  has no reconcile;
+- nothing: the bot's process runs.
+
+A failure after the point of no return is never retried by running the process again: the
+item is reconciled on its next claim (bots with a reconcile) or goes to review showing the
+record it created. Writes to the queue carry the claim's lease token, so a runner whose
+lease expired (frozen, partitioned) cannot record, complete or key over another's claim.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .bot import Bot, WorkItem
+from .context import Context, WaitForKey
+from .errors import ApplicationError, BusinessError, ConfigError, DeskhandError, Stopped
+from .queue import LeaseLost
+from .queue.models import checkpoint_entries
+from .steps import error_info
+
+if TYPE_CHECKING:
+    from .runner import Run
+
+DONE, NEEDS_REVIEW, FAILED = "done", "needs_review", "failed"
+RELEASED, LEASE_LOST = "released", "lease_lost"  # given back by a stop; another runner's now
+KEY_WAIT_SECONDS = 2.0  # how soon an item whose business key another item holds looks again
+
+
+@dataclass
+class ItemResult:
+    reference: str
+    label: str  # what a person calls the item: its file name, else its reference
+    status: str
+    attempts: int
+    output: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+    duration_ms: float = 0.0
+
+
+class Heartbeat(threading.Thread):
+    """Keeps the item's lease alive while the bot works on it; ``lost`` once it is not."""
+
+    def __init__(self, run: Run, queued: Any) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{queued.id}")
+        self.owner_run, self.item_id, self.token = run, queued.id, queued.lease_token
+        self.done = threading.Event()
+        self.lost = False
+
+    def run(self) -> None:
+        run = self.owner_run
+        lease = run.settings.lease_seconds
+        while not self.done.wait(lease / 3):
+            try:
+                if not run.store.heartbeat(self.item_id, run.owner, lease, token=self.token):
+                    self.lost = True
+                    return
+            except Exception:  # the database hiccuped: the next beat tries again
+                continue
+
+
+def check_lease(run: Run, ctx: Context, strict: bool = False) -> None:
+    """Raise LeaseLost when the heartbeat found the lease gone; ``strict`` (right before
+    the point of no return acts) asks the queue itself."""
+    queued, beat = ctx.queued, ctx.beat
+    if queued is None:
+        return
+    if (beat is not None and beat.lost) or (
+        strict and not run.store.holds(queued.id, run.owner, queued.lease_token)
+    ):
+        raise LeaseLost(
+            f"the lease on item {queued.id} ({queued.reference}) expired or another runner "
+            "took it: stopped before acting, the item is the other runner's"
+        )
+
+
+def declare_key(run: Run, ctx: Context, key: str) -> None:
+    """Make ``key`` the item's business key; another item of the queue holding it makes
+    this one wait (that one is still being worked on) or go to review as a duplicate."""
+    queued = ctx.queued
+    if queued is None:
+        return
+    holder = run.store.claim_key(queued.id, run.owner, key, token=queued.lease_token)
+    if holder is None:
+        ctx.emit("key", key=key)
+        return
+    what = f"item {holder.id} ({holder.label})"
+    if holder.status in ("new", "in_progress"):
+        raise WaitForKey(f"{what} has the same business key ({key}) and is {holder.status}")
+    record = _record_note(holder.output or holder.outcome)
+    raise BusinessError(
+        f"duplicate: {what} has the same business key ({key}) and is {holder.status}"
+        f"{f' as {record}' if record else ''}: not keyed again; check both by hand"
+    )
+
+
+def run_claimed(run: Run, queued: Any) -> ItemResult | None:
+    """One attempt at a claimed item; its result when the item is finished (or released, or
+    lost to another runner), None when it goes back to the queue for a retry or a wait."""
+    bot, settings, store = run.bot, run.settings, run.store
+    max_attempts = settings.max_attempts or bot.max_attempts
+    delay = bot.retry_delay if settings.retry_delay is None else settings.retry_delay
+    item = WorkItem(queued.reference, queued.payload or {})
+    ctx = Context(run, item, queued.attempts, queued)
+    ctx.emit("item_start", data=item.payload)
+    started = time.perf_counter()
+    beat = ctx.beat = Heartbeat(run, queued)
+    beat.start()
+    output: dict[str, Any] = {}
+    error = None
+    token = queued.lease_token
+
+    def result(status: str) -> ItemResult:
+        duration = round((time.perf_counter() - started) * 1000, 1)
+        level = "INFO" if status == DONE else "ERROR" if status == FAILED else "WARNING"
+        ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
+        return ItemResult(
+            item.reference, item.label, status, queued.attempts, output, error, duration
+        )
+
+    try:
+        output = _attempt(bot, item, ctx, queued, may_process=queued.attempts <= max_attempts)
+        output = output or {}
+        status = DONE
+    except WaitForKey as exc:
+        beat.done.set()
+        try:
+            store.release(queued.id, run.owner, token=token, wait_seconds=KEY_WAIT_SECONDS,
+                          reason=str(exc))  # fmt: skip
+        except LeaseLost:
+            pass
+        ctx.emit("waiting", "WARNING", message=f"waiting: {exc}")
+        return None
+    except LeaseLost as exc:
+        error = error_info(exc)
+        return result(LEASE_LOST)
+    except BusinessError as exc:
+        status, error = NEEDS_REVIEW, error_info(exc)
+    except (ConfigError, Stopped, KeyboardInterrupt) as exc:
+        beat.done.set()
+        ctx.close_pages()
+        try:
+            store.release(queued.id, run.owner, token=token)
+        except LeaseLost:
+            pass
+        ctx.emit("released", "WARNING", message="the run stopped: item given back to the queue")
+        if isinstance(exc, Stopped):
+            error = error_info(exc)
+            return result(RELEASED)
+        raise
+    except Exception as exc:  # a system failed: retry while attempts remain
+        status, error = FAILED, error_info(exc)
+        if not isinstance(exc, DeskhandError):
+            error["message"] = f"{error['kind']}: {error['message']}"
+    finally:
+        beat.done.set()
+        ctx.close_pages()
+    latest = ctx.queued  # the checkpoint as this attempt left it
+    created = latest.outcome
+    try:
+        if status == DONE:
+            store.complete(queued.id, run.owner, output, token=token)
+            return result(DONE)
+        if status == FAILED:
+            # Past the point of no return the next claim reconciles, never keys: a retry
+            # only helps a bot that has a reconcile.
+            if queued.attempts < max_attempts and (created is None or bot._reconcile):
+                return _retry(ctx, queued, error, max_attempts, delay)
+            if created is None and not latest.intent_pending:
+                _retry(ctx, queued, error, max_attempts, delay)  # no attempts left: failed
+                return result(FAILED)
+        if created is not None or status == FAILED:  # FAILED here: an intent is pending
+            error = _after_point_of_no_return(latest, error)
+            output = {**(created or {}), **output}
+        store.to_review(queued.id, run.owner, error["kind"], error["message"], token=token,
+                        output=output or None)  # fmt: skip
+        return result(NEEDS_REVIEW)
+    except LeaseLost as exc:  # another runner has the item now: its result is not ours
+        ctx.emit("lease_lost", "WARNING", message=str(exc))
+        error = error_info(exc)
+        return result(LEASE_LOST)
+
+
+def _retry(ctx: Context, queued: Any, error: dict, max_attempts: int, delay: float) -> None | str:
+    """Schedule a retry (None) or mark the item failed for good (``"failed"``)."""
+    run = ctx.run
+    saved = run.store.fail(
+        queued.id, run.owner, error["kind"], error["message"], max_attempts, delay,
+        token=queued.lease_token,
+    )  # fmt: skip
+    if saved.status != "new":
+        return FAILED
+    wait = (saved.not_before.timestamp() - time.time()) if saved.not_before else 0
+    ctx.emit("retry", "WARNING", message=f"retrying in {max(wait, 0):.3g} s", error=error)
+    return None
+
+
+def _after_point_of_no_return(latest: Any, error: dict) -> dict:
+    """The error of an item that passed (or may have passed) its point of no return, with
+    the record it created, so that nobody keys it again by hand."""
+    entries = checkpoint_entries(latest.checkpoint)
+    done = [e for e in entries if e.get("outcome") is not None]
+    if done:
+        entry = done[0]
+        what = f"'{entry['step']}' created {_record_note(entry['outcome'])}"
+        what += f" (attempt {entry.get('attempt') or '?'})"
+        todo = "check that record; do not key it again"
+    else:
+        entry = entries[-1]
+        what = f"'{entry['step']}' may have happened (intent recorded, no outcome)"
+        todo = "check the target before keying it again"
+    message = f"{what}, then {error['kind']}: {error['message']}: {todo}"
+    return {"kind": error["kind"], "message": message}
+
+
+def _record_note(outcome: dict | None) -> str:
+    if not outcome:
+        return ""
+    if outcome.get("record"):
+        return f"record {outcome['record']}"
+    shown = ", ".join(f"{k}={v}" for k, v in outcome.items() if not isinstance(v, dict | list))
+    return f"a record ({shown})" if shown else "a record"
+
+
+def _attempt(
+    bot: Bot, item: WorkItem, ctx: Context, queued: Any, may_process: bool = True
+) -> dict | None:
+    """Complete from the checkpoint, reconcile, or process the item (see the module)."""
+    entries = checkpoint_entries(queued.checkpoint)
+    passed = [e for e in entries if e.get("outcome") is not None]
+    if passed:
+        entry = passed[0]
+        step, outcome = entry["step"], entry["outcome"]
+        note = _record_note(outcome)
+        if bot._reconcile is None:
+            ctx.info(
+                f"'{step}' had completed on attempt {entry.get('attempt') or '?'} ({note}): "
+                "completed from the checkpoint without keying again"
+            )
+            return {**outcome, "from_checkpoint": True}
+        with ctx.step("reconcile", after=step, outcome=outcome):
+            found = bot._reconcile(item, ctx, entry)
+        if found is None:
+            raise BusinessError(
+                f"'{step}' recorded {note} on attempt {entry.get('attempt') or '?'} but the "
+                "reconcile does not find it in the target: check it by hand, do not key again"
+            )
+        return {**outcome, **found, "reconciled": True}
+    if queued.intent_pending:
+        step = queued.checkpoint.get("step")
+        if bot._reconcile is None:
+            raise BusinessError(
+                f"an earlier attempt stopped during '{step}' (the point of no return) and "
+                f"bot {bot.name} has no @bot.reconcile: check the target by hand"
+            )
+        with ctx.step("reconcile", after=step, intent=queued.checkpoint.get("data")):
+            found = bot._reconcile(item, ctx, queued.checkpoint)
+        if found is not None:
+            ctx.info(f"'{step}' had already happened: completed without keying again")
+            return {**found, "reconciled": True}
+    if not may_process:
+        raise ApplicationError(
+            f"gave up after {queued.attempts - 1} attempts that stopped with their runner"
+        )
+    return bot._process(item, ctx)
