@@ -185,7 +185,7 @@ def _execute(bot, settings, from_source: bool = True, forever: bool = False) -> 
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         # Everything the set-up can get wrong is found before anything is queued or claimed.
-        check_requirements(bot, settings)
+        check_requirements(bot, settings, from_source)
         if from_source and settings.input is not None:
             if not settings.resolve(settings.input).exists():
                 raise ConfigError(f"input {settings.input} does not exist: check the path")

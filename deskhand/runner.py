@@ -173,16 +173,17 @@ def enqueue(run: Run) -> dict[str, int]:
     return earlier
 
 
-def check_requirements(bot: Bot, settings: Any) -> None:
+def check_requirements(bot: Bot, settings: Any, from_source: bool = True) -> None:
     """The settings the bot says it needs (``Bot(requires=...)``), before anything is
-    queued or claimed."""
+    queued or claimed. A worker (not ``from_source``) needs no input."""
     hints = {"input": "--input PATH", "target": "--target URL (the app to key into)"}
-    for name in bot.requires:
+    needed = [n for n in bot.requires if from_source or n != "input"]
+    for name in needed:
         if not hasattr(settings, name):
             raise ConfigError(f"bot {bot.name}: requires names an unknown setting {name!r}")
         if getattr(settings, name) in (None, ""):
             raise ConfigError(f"bot {bot.name} needs {hints.get(name, name)}")
-    if "input" in bot.requires:
+    if "input" in needed:
         path = settings.resolve(settings.input)
         if not path.exists():
             raise ConfigError(f"input {path} does not exist: create it or pass --input PATH")
@@ -207,7 +208,7 @@ def run_bot(
     from .queue import open_store
     from .report import render_report
 
-    check_requirements(bot, settings)
+    check_requirements(bot, settings, from_source)
     log = RunLog(settings.resolve(settings.logs_dir), bot.name)
     store = open_store(settings.db, settings.root)
     run = Run(bot, settings, log, browser, store)
@@ -232,7 +233,7 @@ def run_bot(
                         if not forever:
                             break
                         wait = POLL_SECONDS
-                    stop.wait(min(wait, POLL_SECONDS) if forever else max(wait, 0.05))
+                    stop.wait(min(max(wait, 0.05), POLL_SECONDS))  # a lease may end early
                     continue
                 result = attempts.run_claimed(run, claimed)
                 if result is not None:
