@@ -19,7 +19,7 @@ from bots.invoice_entry import compare, flat, incoming, read_entry
 from deskhand import ApplicationError, Bot, BusinessError
 from deskhand.desktop import open_desktop
 
-bot = Bot("desktop_invoice_entry", queue="desktop_invoices", max_attempts=3)
+bot = Bot("desktop_invoice_entry", queue="desktop_invoices", max_attempts=3, requires=("input",))
 bot.source(incoming)  # one item per document, as for the web app
 
 TITLE = "Invoice Entry - AP Desk"
@@ -49,6 +49,7 @@ RECORD_LABELS = {"vendor": "Vendor", "terms": "Terms", "recurring": "Recurring"}
 @bot.process
 def key_invoice(item, ctx):
     entry = read_entry(item, ctx)  # read and validate the document, as invoice_entry does
+    ctx.key(entry["vendor"], entry["invoice_number"])  # two scans of one invoice: keyed once
     desk, app = open_program(ctx)
     if done := already_entered(desk, app, ctx, entry):
         return done
@@ -134,6 +135,9 @@ def find_invoice(desk, app, entry: dict):
     answer = desk.window(re.compile(r"^(Not found|Invoice AP-\d+)$"))
     if answer.title != "Not found":
         vendor = _after(answer.read_text(), "Vendor")
+        if not vendor:  # unreadable is not "someone else's": never taken as "not entered"
+            close(desk, answer)
+            raise ApplicationError(f"could not read the vendor of {answer.title}: try again")
         if vendor == entry["vendor"]:
             return answer
         desk.ctx.info(f"invoice {entry['invoice_number']} on file is {vendor}'s, not this one")

@@ -13,7 +13,13 @@ from decimal import Decimal
 
 from deskhand import ApplicationError, Bot, BusinessError, documents, vault
 
-bot = Bot("invoice_entry", queue="invoices", selectors="legacy_ap", max_attempts=3)
+bot = Bot(
+    "invoice_entry",
+    queue="invoices",
+    selectors="legacy_ap",
+    max_attempts=3,
+    requires=("input", "target"),
+)
 
 DOCUMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
@@ -34,6 +40,7 @@ def incoming(ctx):
 @bot.process
 def key_invoice(item, ctx):
     entry = read_entry(item, ctx)
+    ctx.key(entry["vendor"], entry["invoice_number"])  # two scans of one invoice: keyed once
     app = open_app(ctx)
     if done := already_entered(app, ctx, entry):
         return done
@@ -170,15 +177,28 @@ def close_maintenance_notices(app) -> None:
         )
 
 
+def answered(response, page_ok: bool, what: str) -> None:
+    """An error page (HTTP 4xx/5xx, the app's error template, a log-in page after the session
+    expired) is a system failure, never an answer such as "not found": ApplicationError."""
+    status = response.status if response is not None else None
+    if status is not None and status >= 400 or not page_ok:
+        shown = f"HTTP {status}" if status else "no answer"
+        raise ApplicationError(f"{what} did not load ({shown}): no answer taken from it")
+
+
 def find_invoice(app, vendor: str, invoice_number: str) -> str | None:
-    """The record number of this vendor's invoice, if the system already has it."""
+    """The record number of this vendor's invoice, if the system already has it. Only a
+    results page that loaded says "not there": an error page raises ApplicationError."""
     app["nav_search"].click()
     content = app.frame("content")
     content.wait_for_url("**/invoices/search*")
     app["search_query"].fill(invoice_number)
-    with content.expect_navigation():
+    with content.expect_navigation() as navigation:
         app["search_button"].click()
-    for row in content.locator("#results tr.result").all():
+    rows = content.locator("#results tr.result").all()
+    page_ok = bool(rows) or app["search_empty"].exists()  # a table, or "No invoices found"
+    answered(navigation.value, page_ok, f"the search for invoice {invoice_number}")
+    for row in rows:
         same_number = row.locator(".invoice-number").inner_text().strip() == invoice_number
         if same_number and row.locator(".vendor").inner_text().strip() == vendor:
             return row.locator(".record-no").inner_text().strip()
@@ -190,8 +210,15 @@ def choose_vendor(app, vendor: str) -> None:
         app["vendor_lookup"].click()
     lookup = popup.value
     lookup["vendor_search_query"].fill(vendor)
-    with lookup.raw.expect_navigation():
+    with lookup.raw.expect_navigation() as navigation:
         lookup["vendor_search_button"].click()
+    # Only the lookup page itself (its search form again) can say "not in the list".
+    try:
+        page_ok = lookup["vendor_search_query"].exists()
+        answered(navigation.value, page_ok, f"the vendor lookup for '{vendor}'")
+    except ApplicationError:
+        lookup.raw.close()
+        raise
     matches = [
         link
         for link in lookup.raw.locator("a.select-vendor").all()

@@ -130,3 +130,54 @@ def test_bad_files_fail_only_their_own_item(run, legacy_app, tmp_path, ground_tr
     }
     log = (result.dir / "bot.log").read_text()
     assert "not documents, skipped: readme.txt" in log
+
+
+@pytest.fixture
+def legacy_page(legacy_app, browser, tmp_path):
+    """A logged-in page on the legacy app, made the way a run makes it, and the bot module."""
+    from conftest import ROOT
+
+    from deskhand import vault
+    from deskhand.bot import WorkItem, load_bot
+    from deskhand.config import load_settings
+    from deskhand.context import Context
+    from deskhand.logs import RunLog
+    from deskhand.runner import Run
+
+    bot = load_bot("invoice_entry", ROOT)
+    settings = load_settings(ROOT, bot.settings, {"target": legacy_app.url, "timeout_ms": 5000})
+    with RunLog(tmp_path / "logs", bot.name) as log:
+        run = Run(bot, settings, log, browser)
+        ctx = Context(run, WorkItem("probe"))
+        page = ctx.web()
+        module = __import__("sys").modules["deskhand_bots.invoice_entry"]
+        module.log_in(page, vault.get("legacy_ap"))
+        yield page, module
+        run.close()
+
+
+def error_page(route) -> None:
+    route.fulfill(status=500, content_type="text/html", body="<h1>Internal Server Error</h1>")
+
+
+def test_an_error_page_is_never_read_as_not_entered(legacy_page):
+    from deskhand import ApplicationError
+
+    page, bot = legacy_page
+    # A page that loaded says "not there": the answer the pre-check relies on.
+    assert bot.find_invoice(page, "Nordwind Logistik GmbH", "NO-SUCH-1") is None
+    page.raw.route("**/invoices/search?*", error_page)
+    with pytest.raises(ApplicationError, match=r"search for invoice NO-SUCH-1 .*HTTP 500"):
+        bot.find_invoice(page, "Nordwind Logistik GmbH", "NO-SUCH-1")
+
+
+def test_an_error_page_in_the_vendor_lookup_is_not_a_missing_vendor(legacy_page):
+    from deskhand import ApplicationError, BusinessError
+
+    page, bot = legacy_page
+    page["nav_new_invoice"].click()
+    with pytest.raises(BusinessError, match="not in the legacy app's vendor list"):
+        bot.choose_vendor(page, "No Such Vendor Ltd")  # the lookup loaded: really missing
+    page.raw.context.route("**/vendors/lookup?*", error_page)  # the popup is its own page
+    with pytest.raises(ApplicationError, match=r"vendor lookup for 'No Such Vendor Ltd'.*500"):
+        bot.choose_vendor(page, "No Such Vendor Ltd")
