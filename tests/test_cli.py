@@ -145,3 +145,44 @@ def test_no_browser_says_what_to_install(legacy_app, ground_truth, tmp_path):
     )
     line = one_line_error(proc)
     assert "DESKHAND_BROWSER=/nonexistent/chromium is not an executable file" in line
+
+
+def test_bad_settings_name_the_exact_variable_and_are_found_before_queueing(tmp_path):
+    from deskhand.queue import open_store
+
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    docs = str(DOCUMENTS)
+    line = one_line_error(
+        cli("run", "invoice_entry", "--input", docs, "--target", "localhost:8765")
+    )
+    assert "--target is 'localhost:8765'" in line and "did you mean http://localhost:8765/?" in line
+    line = one_line_error(cli("run", "invoice_entry", env={"DESKHAND_MAX_ATTEMPTS": "0"}))
+    assert line.endswith("environment variable DESKHAND_MAX_ATTEMPTS is 0: it must be at least 1 "
+                         "(1 = no retries)")  # fmt: skip
+    line = one_line_error(cli("worker", "invoice_entry", "--db", url, "--retry-delay", "-1"))
+    assert "--retry-delay is -1.0: it must be 0 or more seconds" in line
+    line = one_line_error(cli("run", "invoice_entry", env={"DESKHAND_LEASE_SECONDS": "soon"}))
+    assert "environment variable DESKHAND_LEASE_SECONDS has a bad value 'soon'" in line
+
+    line = one_line_error(cli("run", "invoice_entry", "--input", docs, "--db", url))
+    assert "bot invoice_entry needs --target URL" in line
+    with open_store(url) as store:
+        assert store.list() == []  # nothing was queued for a run that could not run
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    from deskhand.queue import open_store
+
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    with open_store(url) as store:  # more than a pipe holds, so `head` closes it mid-write
+        store.add_many("q", [{"reference": f"ref-{n:05d}"} for n in range(3000)])
+    proc = subprocess.run(
+        f"{sys.executable} run_bot.py queue list q --limit 5000 --db {url} | head -2",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout.splitlines()[1].split()[:3] == ["1", "q", "ref-00000"]
+    assert proc.stderr == ""  # no traceback, no "Exception ignored"

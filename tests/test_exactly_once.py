@@ -171,6 +171,10 @@ def wait_until(condition, what: str, proc: subprocess.Popen | None = None) -> No
     pytest.fail(f"gave up waiting for {what}")
 
 
+def report_of(output: str) -> Path:
+    return Path(output.split("report: ", 1)[1].split()[0])
+
+
 def history(url: str, reference: str) -> list[str]:
     with open_store(url) as store:
         item = store.find("ledger", reference)
@@ -315,6 +319,7 @@ def test_sigterm_before_the_save_releases_the_item_and_says_so(project, tmp_path
     assert "ledger: 1 items: 0 done, 0 needs review, 0 failed, 1 released" in out
     assert records(tmp_path) == []
     assert history(queue_url, "a") == ["added", "claimed", "released"]
+    assert "<th>released</th>" in report_of(out).read_text()
     again = runner(project, queue_url, tmp_path, "worker", "ledger")
     assert again.wait(timeout=120) == 0, again.stderr.read()
     assert records(tmp_path) == [("V", "1")]
@@ -370,6 +375,7 @@ def test_a_frozen_runner_whose_lease_expired_does_not_key_again(project, tmp_pat
     assert first.returncode == 1, err1
     assert "lease_lost" in out1 and "lease lost" in out1  # its own status, not "failed"
     assert "0 failed" in out1
+    assert "<th>lease lost</th>" in report_of(out1).read_text()
     with open_store(queue_url) as store:
         item = store.find("ledger", "a")
         said = [e.event for e in store.history(item.id)]

@@ -540,3 +540,93 @@ def test_cli_bulk_retry_and_cancel_with_db_option_and_labels(tmp_path, db_url):
         assert store.counts("other")["cancelled"] == 1
         first = store.find("invoices", "sha-0")
         assert [e.event for e in store.history(first.id)][-2:] == ["manual_retry", "cancelled"]
+
+
+# -- fencing, checkpoints, business keys -----------------------------------------------
+
+
+def test_a_stale_claim_token_cannot_write_even_under_the_same_owner(store):
+    item, _ = store.add("q", "a", now=T0)
+    first = store.claim("q", "w", lease_seconds=10, now=T0)
+    again = store.claim("q", "w", lease_seconds=10, now=at(11))  # its own lease ran out
+    assert (first.lease_token, again.lease_token) == (1, 2)
+    assert store.holds(item.id, "w", again.lease_token, now=at(12))
+    assert not store.holds(item.id, "w", first.lease_token, now=at(12))
+    assert not store.holds(item.id, "w", again.lease_token, now=at(30))  # expired
+    with pytest.raises(LeaseLost):
+        store.record_intent(item.id, "w", "save", {}, now=at(12), token=first.lease_token)
+    with pytest.raises(LeaseLost):
+        store.complete(item.id, "w", {}, now=at(12), token=first.lease_token)
+    assert not store.heartbeat(item.id, "w", 10, now=at(12), token=first.lease_token)
+    assert store.heartbeat(item.id, "w", 10, now=at(12), token=again.lease_token)
+    # The intent is the last check before acting: refused once the lease ran out, even
+    # though nobody took the item over; saved (and the lease extended) while it holds.
+    with pytest.raises(LeaseLost):
+        store.record_intent(item.id, "w", "save", {}, now=at(23), token=2, lease_seconds=10)
+    saved = store.record_intent(item.id, "w", "save", {}, now=at(21), token=2, lease_seconds=10)
+    assert saved.lease_expires == at(31)
+
+
+def test_checkpoints_keep_every_attempts_intent_and_outcome(store):
+    item, _ = store.add("q", "a", now=T0)
+    store.claim("q", "w1", now=T0)
+    store.record_intent(item.id, "w1", "save", {"n": 1}, now=at(1))
+    store.record_outcome(item.id, "w1", {"record": "R-1"}, now=at(2))
+    store.claim("q", "w2", now=at(100))
+    store.record_intent(item.id, "w2", "save", {"n": 2}, now=at(101))
+    latest = store.get(item.id)
+    assert latest.intent_pending and latest.outcome == {"record": "R-1"}  # never lost
+    entries = latest.checkpoint["entries"]
+    assert [(e["attempt"], e["data"], e["outcome"]) for e in entries] == [
+        (1, {"n": 1}, {"record": "R-1"}),
+        (2, {"n": 2}, None),
+    ]
+    done = store.record_outcome(item.id, "w2", {"record": "R-2"}, now=at(102))
+    assert [e["outcome"] for e in done.checkpoint["entries"]] == [
+        {"record": "R-1"},
+        {"record": "R-2"},
+    ]
+
+
+def test_a_business_key_belongs_to_one_item_of_a_queue(store):
+    a, _ = store.add("q", "scan-1", now=T0)
+    b, _ = store.add("q", "scan-2", now=T0)
+    c, _ = store.add("other", "scan-3", now=T0)
+    for queue, owner in (("q", "w1"), ("q", "w2"), ("other", "w3")):
+        store.claim(queue, owner, now=T0)
+    assert store.claim_key(a.id, "w1", "acme | 17", token=1) is None
+    assert store.claim_key(a.id, "w1", "acme | 17", token=1) is None  # again: still its own
+    holder = store.claim_key(b.id, "w2", "acme | 17", token=1)
+    assert holder.id == a.id and holder.status == "in_progress"
+    assert store.claim_key(c.id, "w3", "acme | 17", token=1) is None  # another queue
+    assert store.get(b.id).business_key is None
+    with pytest.raises(LeaseLost):
+        store.claim_key(b.id, "w2", "acme | 18", token=7)
+
+    # A holder that failed before any point of no return keyed nothing: it gives the key up.
+    store.fail(a.id, "w1", "ApplicationError", "down", max_attempts=1)
+    assert store.claim_key(b.id, "w2", "acme | 17", token=1) is None
+    assert store.get(a.id).business_key is None and store.get(b.id).business_key == "acme | 17"
+    assert events(store, a.id)[-1] == "key_released"
+
+
+def test_an_older_queue_database_gets_the_new_columns(tmp_path):
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:  # the table as an older deskhand made it
+        conn.execute(
+            "CREATE TABLE deskhand_items (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, "
+            "reference TEXT NOT NULL, payload JSON NOT NULL, files JSON NOT NULL, "
+            "priority INTEGER NOT NULL, not_before DATETIME, deadline DATETIME, "
+            "status VARCHAR(20) NOT NULL, attempts INTEGER NOT NULL, lease_owner TEXT, "
+            "lease_expires DATETIME, output JSON, error_kind TEXT, error_message TEXT, "
+            "checkpoint JSON, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO deskhand_items VALUES (1, 'q', 'old', '{}', '[]', 0, NULL, NULL, "
+            "'new', 0, NULL, NULL, NULL, NULL, NULL, NULL, '2030-01-01 09:00:00', "
+            "'2030-01-01 09:00:00')"
+        )
+    with open_store(f"sqlite:///{db}") as store:
+        item = store.claim("q", "w")
+        assert item.reference == "old" and item.lease_token == 1 and item.business_key is None
+        assert store.claim_key(item.id, "w", "k", token=1) is None

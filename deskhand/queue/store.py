@@ -369,7 +369,14 @@ class Store(Reading):
                         raise QueueError(f"no item {item_id}")
                     params = {"queue": row.queue, "key": key, "b_id": item_id}
                     holder = conn.execute(q.KEY_HOLDER, params).first()
-                    if holder is not None:
+                    if holder is not None and _gives_key_up(holder):
+                        # Failed or cancelled before any point of no return: it keyed
+                        # nothing, so the key moves here (retried, it would be the duplicate).
+                        free = {"b_id": holder.id, "business_key": None, "updated_at": now}
+                        conn.execute(q.SET_BY_ID, free)
+                        detail = {"key": key, "to_item": item_id}
+                        conn.execute(q.LOG, q.entry(holder.id, "key_released", owner, now, detail))
+                    elif holder is not None:
                         return item_from_row(holder)
                     if row.business_key == key:
                         return None
@@ -523,3 +530,8 @@ class Store(Reading):
             row = conn.execute(q.SET_BY_ID_RETURNING, params).first()
             conn.execute(q.LOG, q.entry(item_id, event, by, now, {"from": current.status}))
         return item_from_row(row)
+
+
+def _gives_key_up(holder: Any) -> bool:
+    """An item whose business key another item may take: it ended without keying."""
+    return holder.status in (FAILED, CANCELLED) and not checkpoint_entries(holder.checkpoint)
