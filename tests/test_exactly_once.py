@@ -274,17 +274,30 @@ def test_an_outcome_in_the_checkpoint_completes_the_item_without_keying(
     assert saved.lease_token == 2
 
 
-def test_a_rerun_says_what_the_queue_holds_already(project, tmp_path, queue_url, monkeypatch):
+def test_a_rerun_says_what_the_queue_holds_already_and_failed_items_retry_in_one_command(
+    project, tmp_path, queue_url, monkeypatch
+):
     invoices(project, ("a", "V", "1"), ("b", "V", "2"))
-    run_in_process(project, "ledger", tmp_path, queue_url)
+    monkeypatch.setenv("LEDGER_FAULT", "before_intent")
+    first = run_in_process(project, "ledger", tmp_path, queue_url, max_attempts=1)
+    assert [i.status for i in first.items] == ["failed", "failed"]
+    monkeypatch.delenv("LEDGER_FAULT")
     invoices(project, ("a", "V", "1"), ("b", "V", "2"), ("c", "V", "3"))
     proc = runner(project, queue_url, tmp_path, "run", "ledger", "--input", "invoices.json")
     out, err = proc.communicate(timeout=120)
 
     assert proc.returncode == 0, err
     assert "ledger: 1 items: 1 done, 0 needs review, 0 failed" in out
-    assert "ledger: already in the queue: 2 already done" in out
-    assert len(records(tmp_path)) == 3
+    assert "ledger: already in the queue: 2 failed earlier (queue retry --status failed)" in out
+    retry = runner(project, queue_url, tmp_path, "queue", "retry", "--status", "failed",
+                   "--bot", "ledger", "--db", queue_url)  # fmt: skip
+    out, err = retry.communicate(timeout=120)
+    assert retry.returncode == 0 and "2 failed items in queue ledger queued again" in out, err
+    proc = runner(project, queue_url, tmp_path, "run", "ledger", "--input", "invoices.json")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "ledger: 2 items: 2 done" in out and "1 already done" in out
+    assert sorted(records(tmp_path)) == [("V", "1"), ("V", "2"), ("V", "3")]
 
 
 # -- signals, in real processes -----------------------------------------------------
