@@ -174,10 +174,10 @@ def run_claimed(run: Run, queued: Any) -> ItemResult | None:
         if status == FAILED:
             # Past the point of no return the next claim reconciles, never keys: a retry
             # only helps a bot that has a reconcile.
-            if queued.attempts < max_attempts and (created is None or bot._reconcile):
-                return _retry(ctx, queued, error, max_attempts, delay)
-            if created is None and not latest.intent_pending:
-                _retry(ctx, queued, error, max_attempts, delay)  # no attempts left: failed
+            may_retry = queued.attempts < max_attempts and (created is None or bot._reconcile)
+            if may_retry or (created is None and not latest.intent_pending):
+                if _retry(ctx, queued, error, max_attempts, delay) is None:
+                    return None  # retried later; else no attempts left: failed
                 return result(FAILED)
         if created is not None or status == FAILED:  # FAILED here: an intent is pending
             error = _after_point_of_no_return(latest, error)
