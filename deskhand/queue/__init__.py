@@ -12,6 +12,12 @@
     store.record_outcome(item.id, "host-1:4242", {"record": "R-17"})
     store.complete(item.id, "host-1:4242", output={"record": "R-17"})
 
+Every claim gives the item a new ``lease_token``; writes that pass it (``token=``) are
+refused once another claim happened, and ``record_intent(..., token, lease_seconds)`` also
+refuses an expired lease: the last check before a point of no return. Checkpoints keep
+every attempt's intent and outcome (``checkpoint["entries"]``; ``Item.outcome`` is the
+first record created). ``claim_key`` gives an item a business key unique in its queue.
+
 A runner keeps its lease alive with ``heartbeat`` while it works; a lease that expires (the
 runner died) makes the item claimable again, and the late runner's ``complete`` raises
 ``LeaseLost`` instead of overwriting the new owner's result. ``fail`` schedules a retry

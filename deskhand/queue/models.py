@@ -33,7 +33,9 @@ class DatabaseUnavailable(ApplicationError):
 @dataclass(frozen=True)
 class Item:
     """One work item as it was when read. ``checkpoint`` is the point-of-no-return record:
-    ``{"step", "data", "intent_at", "outcome", "outcome_at"}`` or None."""
+    the latest ``{"step", "data", "intent_at", "attempt", "outcome", "outcome_at"}`` and all
+    of them, oldest first, in ``"entries"``; or None. ``lease_token`` grows with every
+    claim; ``business_key`` is what the item keys (``ctx.key``), unique in its queue."""
 
     id: int
     queue: str
