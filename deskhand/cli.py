@@ -232,7 +232,9 @@ def summary(name: str, result) -> list[str]:
     if earlier:
         lines.append(f"{name}: already in the queue: {', '.join(earlier)}")
     if result.stopped:
-        lines.append(f"{name}: stopped by a signal: the item in progress went back to the queue")
+        released = any(i.status == "released" for i in result.items)
+        what = "the item in progress went back to the queue" if released else "no item left open"
+        lines.append(f"{name}: stopped by a signal: {what} (exit code 143)")
     return lines
 
 

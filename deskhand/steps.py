@@ -60,7 +60,7 @@ class Step:
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
         ctx = self.ctx
         ctx.steps.pop()
-        ctx.in_point_of_no_return = False
+        ctx.in_point_of_no_return = any(s.point_of_no_return for s in ctx.steps)
         duration = round((time.perf_counter() - self._started) * 1000, 1)
         if exc is None:
             if self.point_of_no_return and ctx.queued is not None:
