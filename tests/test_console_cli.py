@@ -1,0 +1,156 @@
+"""The console's command, people, log-in rules and run list, without a browser (Flask's test
+client, or the real command in a subprocess), and deskhand.review on a real document."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from deskhand import documents, review
+from deskhand.bot import WorkItem
+from deskhand.cli import build_parser, free_port
+from deskhand.console import create_app
+from deskhand.console.auth import MAX_FAILURES_PER_NAME, add_user
+from deskhand.console.cli import run as run_console
+from deskhand.console.tables import users
+from deskhand.errors import ConfigError
+from deskhand.logs import RunLog
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = ROOT / "demo" / "documents"
+
+
+@pytest.fixture
+def app(tmp_path):
+    application = create_app(f"sqlite:///{tmp_path / 'queue.db'}", tmp_path / "logs", ROOT)
+    add_user(application.extensions["deskhand_console"].engine, "ada", "admin", "long enough")
+    yield application
+    application.extensions["deskhand_console"].engine.dispose()
+
+
+def token(response) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+
+
+def log_in(client, name="ada", password="long enough", next_url=""):
+    form = client.get("/login")
+    return client.post(
+        "/login" + next_url, data={"name": name, "password": password, "csrf_token": token(form)}
+    )
+
+
+def test_user_add_keeps_only_a_hash_and_reads_the_password_from_stdin(tmp_path, monkeypatch):
+    db = f"sqlite:///{tmp_path / 'queue.db'}"
+    args = build_parser().parse_args(
+        ["console", "--db", db, "user", "add", "rita", "--role", "reviewer", "--password-stdin"]
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-enough\n"))
+    out = io.StringIO()
+    assert run_console(args, ROOT, out) == 0
+    assert out.getvalue() == "rita can log in as reviewer\n"
+    application = create_app(db, tmp_path / "logs", ROOT)
+    with application.extensions["deskhand_console"].engine.connect() as conn:
+        (row,) = conn.execute(select(users)).all()
+    assert row.role == "reviewer" and "s3cret-enough" not in row.password_hash
+    assert row.password_hash.startswith("scrypt:")
+    assert log_in(application.test_client(), "rita", "s3cret-enough").status_code == 302
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    with pytest.raises(ConfigError, match="shorter than 8 characters"):
+        run_console(args, ROOT, out)
+    with pytest.raises(SystemExit):  # the password is never an option
+        build_parser().parse_args(
+            ["console", "user", "add", "x", "--role", "admin", "--password", "hunter22"]
+        )
+
+
+def test_serve_binds_to_loopback_and_says_how_to_expose_it(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "run_bot.py", "console", "--port", str(port)]
+    command += ["--db", f"sqlite:///{tmp_path / 'queue.db'}", "--logs", str(tmp_path)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith(f"console on http://127.0.0.1:{port}/")
+        assert "this machine only" in lines[1] and "--host 0.0.0.0" in lines[1]
+        assert "console user add NAME --role admin" in lines[2]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as response:
+            assert response.status == 200
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_failed_log_ins_lock_the_name_for_a_while(app):
+    client = app.test_client()
+    for _ in range(MAX_FAILURES_PER_NAME):
+        assert log_in(client, password="wrong password").status_code == 401
+    locked = log_in(client)  # the right password, too late
+    assert locked.status_code == 429 and "too many failed log-ins" in locked.text
+    assert client.get("/runs").status_code == 302
+
+
+def test_session_cookie_and_redirects_are_safe(app):
+    client = app.test_client()
+    assert client.get("/queue").headers["Location"] == "/login?next=/queue"
+    response = log_in(client, next_url="?next=//evil.example/x")
+    assert response.headers["Location"] == "/runs"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert log_in(app.test_client(), next_url="?next=/queue").headers["Location"] == "/queue"
+
+
+def test_runs_appear_without_a_restart_with_counts_and_trigger(app, tmp_path):
+    client = app.test_client()
+    log_in(client)
+    assert "No runs yet" in client.get("/runs").text
+    with RunLog(tmp_path / "logs", "invoice_entry", "20260301-090000-abcd") as log:
+        log.event("run_start", settings={}, queue="invoices")
+        log.event("source", total=2, added=2, already_queued={})
+        for ref, status in (("a", "done"), ("b", "failed")):
+            log.event("item_start", item=ref, attempt=1, data={"file": f"{ref}.pdf"})
+            log.event("item_end", item=ref, attempt=1, status=status)
+        log.event("run_end", counts={"done": 1, "failed": 1}, total=2)
+    page = client.get("/runs").text
+    assert "20260301-090000-abcd" in page and "on demand" in page
+    assert "1 done" in page and "1 failed" in page
+    assert "20260301-090000-abcd" not in client.get("/runs?status=needs_review").text
+    assert "20260301-090000-abcd" in client.get("/runs?bot=invoice_entry&status=failed").text
+    report = client.get("/runs/invoice_entry/20260301-090000-abcd/report.html")
+    assert report.status_code == 200 and "sandbox" in report.headers["Content-Security-Policy"]
+    assert client.get("/runs/invoice_entry/..%2F..%2Fetc/report.html").status_code == 404
+
+
+def test_review_puts_the_reviewed_values_into_the_document(private_cache):
+    document = documents.extract(DOCUMENTS / "inv-01-acme.pdf")
+    box = document.fields["total"].bbox
+    item = WorkItem(
+        "ref",
+        {
+            "reviewed": {
+                "total": {"value": "1234.50", "by": "rita", "old": "1580.94"},
+                "due_date": {"value": "2026-04-30", "by": "rita", "old": "2026-04-04"},
+            }
+        },
+    )
+    review.apply(document, item)
+    total = document.fields["total"]
+    assert total.value == Decimal("1234.50") and total.confidence == 1.0
+    assert total.rule == "reviewed by rita" and total.bbox == box
+    assert document.due_date == date(2026, 4, 30)
+    assert review.apply(document, WorkItem("r", {})) is document  # nothing reviewed
+    with pytest.raises(ValueError, match="not an amount"):
+        review.typed("invoice", "total", "12,3x")
+    assert review.field_type("invoice", "invoice_date") == "date"
+    assert review.choices("invoice", "terms") == ["NET15", "NET30", "NET60", "DUE_ON_RECEIPT"]
