@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -108,6 +109,7 @@ def _serve(args: argparse.Namespace, root: Path, out: TextIO) -> int:
 
     from ..config import load_settings
     from .app import create_app
+    from .runs import all_runs
 
     settings = load_settings(root)
     logs = Path(args.logs) if args.logs else settings.resolve(settings.logs_dir)
@@ -136,6 +138,8 @@ def _serve(args: argparse.Namespace, root: Path, out: TextIO) -> int:
     if not list_users(console.engine):
         print("nobody can log in yet: run_bot.py console user add NAME --role admin", file=out)
     out.flush()
+    # Read every run's log once now, so that the first look at the runs page is quick.
+    threading.Thread(target=all_runs, args=(logs,), daemon=True, name="read-runs").start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
