@@ -128,7 +128,7 @@ def test_reviewer_corrects_the_total_and_the_bot_keys_it(
     assert float(box.get_attribute("y")) == pytest.approx(read.bbox[1])
     expect(page.locator("#reasons")).to_contain_text("total 1670.94 != subtotal 1317.45 + tax")
     expect(page.locator("#f_total")).to_have_value("1670.94")
-    if os.environ.get("DESKHAND_README_SCREENSHOT"):  # refreshes the README's picture
+    if os.environ.get("README_SCREENSHOT"):  # refreshes the README's picture
         page.screenshot(path=str(ROOT / "docs" / "console-review.png"), full_page=True)
 
     page.fill("#f_total", "1580.94")

@@ -154,3 +154,35 @@ def test_review_puts_the_reviewed_values_into_the_document(private_cache):
         review.typed("invoice", "total", "12,3x")
     assert review.field_type("invoice", "invoice_date") == "date"
     assert review.choices("invoice", "terms") == ["NET15", "NET30", "NET60", "DUE_ON_RECEIPT"]
+
+
+def test_an_unreadable_document_can_only_be_rejected_with_a_reason(app, tmp_path):
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    store = app.extensions["deskhand_console"].store
+    item, _ = store.add("invoices", "e-1", {"file": str(empty), "name": "empty.pdf"})
+    store.claim("invoices", "test")
+    store.to_review(item.id, "test", "DocumentError", "empty.pdf: the file is empty")
+    client = app.test_client()
+    log_in(client)
+    page = client.get(f"/items/{item.id}/review")
+    assert page.status_code == 200 and "The document cannot be read" in page.text
+    assert 'id="approve"' not in page.text and "the file is empty" in page.text
+    form = {"csrf_token": token(page), "action": "approve"}
+    assert client.post(f"/items/{item.id}/review", data=form).status_code == 409
+    form["action"] = "reject"
+    assert client.post(f"/items/{item.id}/review", data=form).status_code == 302  # no reason
+    assert store.get(item.id).status == "needs_review"
+    form["reason"] = "blank scan: asked the vendor for the invoice again"
+    assert client.post(f"/items/{item.id}/review", data=form).status_code == 302
+    assert store.get(item.id).status == "cancelled"
+    last = store.history(item.id)[-1]
+    assert (last.event, last.runner) == ("rejected", "ada")
+    assert last.detail["reason"] == "blank scan: asked the vendor for the invoice again"
+
+
+def test_the_readme_shows_the_console_as_the_browser_test_saw_it():
+    readme = (ROOT / "README.md").read_text()
+    assert "## The console" in readme and "(docs/console-review.png)" in readme
+    assert (ROOT / "docs" / "console-review.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (ROOT / "docs" / "console" / "acme-total-wrong.pdf").is_file()  # the demo's example

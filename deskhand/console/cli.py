@@ -36,6 +36,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     )
     actions = parser.add_subparsers(dest="console_command", metavar="ACTION")
     user = actions.add_parser("user", help="manage the console's people")
+    user.add_argument("--db", default=argparse.SUPPRESS, help="as for the console")
     user_actions = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_actions.add_parser(
         "add", help="add a person (or set a new role and password)", allow_abbrev=False

@@ -51,16 +51,18 @@ def _document_path(item) -> Path:
     return path
 
 
-def _read(item) -> Any:
+def _read(item) -> tuple[Any, str]:
+    """The item's document, read as its kind; ``(None, why)`` when it cannot be read."""
     payload = item.payload if isinstance(item.payload, dict) else {}
     kind = payload.get("kind") if payload.get("kind") in documents.SCHEMAS else "invoice"
     templates = _console().root / "templates"
     try:
-        return documents.extract(
+        found = documents.extract(
             _document_path(item), kind, templates_dir=templates if templates.is_dir() else None
         )
     except DeskhandError as exc:
-        abort(409, f"the document cannot be read here: {exc}")
+        return None, str(exc)
+    return found, ""
 
 
 def problems_of(document) -> list[str]:
@@ -166,18 +168,24 @@ def station(item_id: int):
     if item.status != NEEDS_REVIEW and request.method == "GET":
         flash(f"item {item_id} is {item.status.replace('_', ' ')}, not in review", "warning")
         return redirect(url_for("views.item", item_id=item_id))
-    document = _read(item)
+    if request.method == "POST":
+        if not _may_decide():
+            abort(403, "deciding on items in review needs the reviewer role")
+        if request.form.get("action") == "reject":
+            return _reject(item)
+    path = _document_path(item)
+    document, unreadable = _read(item)
+    if document is None:
+        if request.method == "POST":
+            abort(409, "the document cannot be read, so there is nothing to approve: reject it")
+        return _render(item, path, None, [], [], {}, False, unreadable)
     original = {name: review.as_text(f.value) for name, f in document.fields.items()}
     first_problems = problems_of(document)
     posted: dict[str, str] | None = None
     errors: dict[str, str] = {}
     problems = first_problems
     if request.method == "POST":
-        if not _may_decide():
-            abort(403, "deciding on items in review needs the reviewer role")
         action = request.form.get("action", "check")
-        if action == "reject":
-            return _reject(item)
         names = [r["name"] for r in _fields(document, first_problems, None)]
         posted = {n: request.form.get(f"f_{n}", "") for n in names}
         reviewed = _reviewed(document, posted, original, first_problems, errors)
@@ -194,26 +202,29 @@ def station(item_id: int):
                 return redirect(url_for("views.queue", status=NEEDS_REVIEW))
             if action == "approve":
                 errors["_"] = "cannot approve while the checks fail: correct the fields below"
+    fields = _fields(document, problems if posted else first_problems, posted)
+    return _render(item, path, document, fields, problems, errors, posted is not None, "")
+
+
+def _render(item, path, document, fields, problems, errors, checked, unreadable):
     pages = []
-    path = _document_path(item)
-    for number in range(1, document.pages + 1):
+    pages = []
+    for number in range(1, (document.pages if document else 0) + 1):
         _, width, height = _page(path, number)
         pages.append({"number": number, "width": width, "height": height})
-    reasons = [
-        {"text": text, "kind": reason_kind(text)}
-        for text in _error_reasons(item, document) or first_problems
-    ]
+    found = _error_reasons(item, path.name) or (problems_of(document) if document else [])
     return render_template(
         "review.html",
         item=item,
         label=q.label(item.reference, item.payload),
         document=document,
+        unreadable=unreadable,
         pages=pages,
-        fields=_fields(document, problems if posted else first_problems, posted),
-        lines=document.lines,
-        reasons=reasons,
+        fields=fields,
+        lines=document.lines if document else [],
+        reasons=[{"text": text, "kind": reason_kind(text)} for text in found],
         problems=problems,
-        checked=posted is not None,
+        checked=checked,
         errors=errors,
         history=_console().store.history(item.id),
         may_decide=_may_decide() and item.status == NEEDS_REVIEW,
@@ -226,10 +237,10 @@ def _may_decide() -> bool:
     return can("reviewer")
 
 
-def _error_reasons(item, document) -> list[str]:
+def _error_reasons(item, file_name: str) -> list[str]:
     """The reasons the item was sent to review, from its error message."""
     text = item.error_message or ""
-    prefix = f"{document.file.name}: "
+    prefix = f"{file_name}: "
     text = text[len(prefix) :] if text.startswith(prefix) else text
     if text.startswith("record ") and ": " in text:  # a read-back mismatch names its record
         head, rest = text.split(": ", 1)
