@@ -186,3 +186,63 @@ def test_the_readme_shows_the_console_as_the_browser_test_saw_it():
     assert "## The console" in readme and "(docs/console-review.png)" in readme
     assert (ROOT / "docs" / "console-review.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (ROOT / "docs" / "console" / "acme-total-wrong.pdf").is_file()  # the demo's example
+
+
+def test_item_page_links_each_attempts_evidence_and_never_renders_saved_html(app, tmp_path):
+    store = app.extensions["deskhand_console"].store
+    item, _ = store.add("invoices", "ref-7", {"file": "a.pdf", "name": "a.pdf"})
+    with RunLog(tmp_path / "logs", "invoice_entry", "20260302-100000-0001") as log:
+        log.event("run_start", settings={}, queue="invoices")
+        at = {"item": "ref-7", "attempt": 1}
+        log.event("item_start", data={"file": "a.pdf"}, **at)
+        log.event("step_start", step="save", **at)
+        (log.screenshots / "ref-7-a1-1-save.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+        page_html = log.screenshots / "ref-7-a1-1-save.html"
+        page_html.write_text("<script>alert(1)</script>")
+        error = {"kind": "ApplicationError", "message": "no confirmation after Save"}
+        shot, html = "screenshots/ref-7-a1-1-save.png", "screenshots/ref-7-a1-1-save.html"
+        log.event(
+            "step_end",
+            step="save",
+            status="failed",
+            error=error,
+            screenshot=shot,
+            html=[html],
+            **at,
+        )
+        log.event("item_end", status="failed", error=error, **at)
+    client = app.test_client()
+    log_in(client)
+    page = client.get(f"/items/{item.id}").text
+    base = "/runs/invoice_entry/20260302-100000-0001/files/screenshots"
+    assert f'src="{base}/ref-7-a1-1-save.png"' in page and "no confirmation after Save" in page
+    assert f'href="{base}/ref-7-a1-1-save.html"' in page
+    shot_response = client.get(f"{base}/ref-7-a1-1-save.png")
+    assert shot_response.mimetype == "image/png"
+    saved = client.get(f"{base}/ref-7-a1-1-save.html")
+    assert saved.mimetype == "text/plain" and "attachment" in saved.headers["Content-Disposition"]
+    assert client.get(f"{base}/../../../../queue.db").status_code == 404
+
+
+def test_a_bulk_action_acts_only_on_the_count_confirmed(app):
+    store = app.extensions["deskhand_console"].store
+    added, _ = store.add_many("invoices", [{"reference": f"b{n}"} for n in range(3)])
+    for _ in added:
+        store.claim("invoices", "test")
+    for item in added[:2]:
+        store.fail(item.id, "test", "ApplicationError", "down", max_attempts=1)
+    store.complete(added[2].id, "test", {"record": "R-1"})
+    client = app.test_client()
+    log_in(client)
+    form = {"csrf_token": token(client.get("/queue")), "action": "retry"}
+    form["ids"] = [str(i.id) for i in added]
+    first = client.post("/queue/bulk", data=form)
+    assert "Retry 2 items" in first.text  # the done item is not retried
+    store.retry(added[0].id, by="someone else")  # meanwhile
+    again = client.post("/queue/bulk", data={**form, "confirm": "2"})
+    assert again.status_code == 200 and "The items changed since you looked" in again.text
+    assert "Retry 1 item" in again.text
+    assert store.get(added[1].id).status == "failed"  # nothing done without a new yes
+    done = client.post("/queue/bulk", data={**form, "confirm": "1"})
+    assert done.status_code == 302
+    assert [store.get(i.id).status for i in added] == ["new", "new", "done"]

@@ -97,7 +97,12 @@ def _time(text: str | None) -> datetime | None:
 def all_runs(logs_dir: Path, bot: str | None = None, status: str | None = None) -> list[dict]:
     """Every run's model, newest first, optionally of one bot and with an item in ``status``."""
     runs = []
-    for run_dir in run_dirs(logs_dir):
+    found = run_dirs(logs_dir)
+    present = set(found)
+    with _lock:  # forget the runs whose folders were removed
+        for gone in [d for d in _cache if d.parent.parent == logs_dir and d not in present]:
+            del _cache[gone]
+    for run_dir in found:
         if bot and run_dir.parent.name != bot:
             continue
         try:
