@@ -26,19 +26,39 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .documents.model import Document, Field
-from .documents.schema import SCHEMAS
+from .documents.schema import SCHEMAS, LineItem
 from .errors import BusinessError
 
 REVIEWED = "reviewed"  # the payload key the console writes
 
 
+def line_key(number: int, name: str) -> str:
+    """The payload key of a line item's field: ``lines.2.amount`` (lines count from 1)."""
+    return f"lines.{number}.{name}"
+
+
+def _split(name: str) -> tuple[int, str] | None:
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+        return int(parts[1]), parts[2]
+    return None
+
+
+def _info(kind: str, name: str) -> Any:
+    line = _split(name)
+    schema = LineItem if line else SCHEMAS.get(kind)
+    return schema.model_fields.get(line[1] if line else name) if schema else None
+
+
 def field_type(kind: str, name: str) -> str:
-    """How a field of ``kind`` is typed: ``amount``, ``date``, ``bool``, ``choice`` (a fixed
-    set, see :func:`choices`) or ``text``."""
-    schema = SCHEMAS.get(kind)
-    info = schema.model_fields.get(name) if schema else None
+    """How a field of ``kind`` is typed: ``amount``, ``quantity``, ``date``, ``bool``,
+    ``choice`` (a fixed set, see :func:`choices`) or ``text``. A line item's fields are
+    named ``lines.N.description|quantity|unit_price|amount``."""
+    info = _info(kind, name)
     if info is None:
         return "text"
+    if name.rsplit(".", 1)[-1] == "quantity":
+        return "quantity"
     for candidate in _members(info.annotation):
         if candidate is Decimal:
             return "amount"
@@ -53,8 +73,7 @@ def field_type(kind: str, name: str) -> str:
 
 def choices(kind: str, name: str) -> list[str]:
     """The allowed values of a ``choice`` field (payment terms), else []."""
-    schema = SCHEMAS.get(kind)
-    info = schema.model_fields.get(name) if schema else None
+    info = _info(kind, name)
     if info is None:
         return []
     for candidate in _members(info.annotation):
@@ -85,6 +104,14 @@ def typed(kind: str, name: str, text: str | None) -> Any:
         if not value.is_finite():
             raise ValueError(f"{text!r} is not an amount: write it like 1234.50")
         return value.quantize(Decimal("0.01"))
+    if kind_of == "quantity":
+        try:
+            value = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise ValueError(f"{text!r} is not a quantity: write it like 7.5") from None
+        if not value.is_finite() or value <= 0:
+            raise ValueError(f"{text!r} is not a quantity: write it like 7.5")
+        return value
     if kind_of == "date":
         try:
             return date.fromisoformat(text)
@@ -103,8 +130,9 @@ def typed(kind: str, name: str, text: str | None) -> Any:
     return text
 
 
-def as_text(value: Any) -> str:
-    """A field value as the payload stores it (and the console shows it)."""
+def as_text(value: Any, quantity: bool = False) -> str:
+    """A field value as the payload stores it (and the console shows it); ``quantity``:
+    as many decimals as it has (7.5), not two."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -112,21 +140,29 @@ def as_text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
+        if quantity:
+            return format(value.normalize(), "f")
         return f"{value:.2f}"
     return str(value)
 
 
 def corrected(document: Document, reviewed: dict[str, dict]) -> Document:
-    """``document`` with each reviewed field replaced (in place; also returned)."""
+    """``document`` with each reviewed field replaced (in place; also returned); line items'
+    fields by ``lines.N.name``."""
     for name, change in reviewed.items():
         try:
             value = typed(document.kind, name, change.get("value"))
         except ValueError as exc:
             raise BusinessError(f"reviewed {name}: {exc}") from None
-        old = document.fields.get(name)
+        line = _split(name)
+        if line and not 1 <= line[0] <= len(document.lines):
+            raise BusinessError(f"reviewed {name}: the document has {len(document.lines)} lines")
+        fields = document.lines[line[0] - 1] if line else document.fields
+        key = line[1] if line else name
+        old = fields.get(key)
         by = change.get("by") or "a reviewer"
-        document.fields[name] = Field(
-            name=name,
+        fields[key] = Field(
+            name=key,
             value=value,
             raw=old.raw if old else "",
             confidence=1.0,

@@ -246,3 +246,38 @@ def test_a_bulk_action_acts_only_on_the_count_confirmed(app):
     done = client.post("/queue/bulk", data={**form, "confirm": "1"})
     assert done.status_code == 302
     assert [store.get(i.id).status for i in added] == ["new", "new", "done"]
+
+
+def test_a_line_item_is_corrected_typed_and_checked_again(app, tmp_path, private_cache):
+    import dataclasses
+
+    from demo import make_documents as md
+
+    spec = next(s for s in md.SPECS if s.file == "inv-01-acme.pdf")
+    invoice = md.Invoice(dataclasses.replace(spec, file="line.pdf", number="LN-1"))
+    description, qty, price, amount = invoice.rows[1]
+    invoice.rows[1] = (description, qty, price, amount + Decimal("10.00"))  # misprinted
+    path = tmp_path / "line.pdf"
+    path.write_bytes(md.render_pdf(invoice))
+    store = app.extensions["deskhand_console"].store
+    item, _ = store.add("invoices", "ln-1", {"file": str(path), "name": "line.pdf"})
+    store.claim("invoices", "test")
+    store.to_review(item.id, "test", "BusinessError", "line.pdf: line 2 amount wrong")
+    client = app.test_client()
+    log_in(client)
+    page = client.get(f"/items/{item.id}/review")
+    assert f"line 2 amount {amount + 10} != quantity 3 x unit_price 89.90" in page.text
+    assert 'data-field="lines.2.amount"' in page.text
+    form = {"csrf_token": token(page), "action": "check", "f_lines.2.amount": "26x.70"}
+    assert "is not an amount" in client.post(f"/items/{item.id}/review", data=form).text
+    form["f_lines.2.amount"] = str(amount)
+    checked = client.post(f"/items/{item.id}/review", data=form).text
+    assert "All checks pass with your corrections" in checked
+    form["action"] = "approve"
+    assert client.post(f"/items/{item.id}/review", data=form).status_code == 302
+    reviewed = store.get(item.id).payload["reviewed"]
+    assert set(reviewed) == {"lines.2.amount"} and reviewed["lines.2.amount"]["value"] == "269.70"
+    document = review.apply(documents.extract(path), store.get(item.id))
+    assert document.lines[1]["amount"].value == amount
+    assert document.lines[1]["amount"].rule == "reviewed by ada"
+    documents.validate(document)  # keyable now

@@ -90,31 +90,61 @@ def reason_kind(text: str) -> str:
     return "other"
 
 
+LINE_FIELDS = ("description", "quantity", "unit_price", "amount")
+
+
+def _mentions(name: str, phrase: str) -> bool:
+    """Whether a check's phrase names the field (a line's as "line 2 amount")."""
+    parts = name.split(".")
+    words = f"line {parts[1]} {parts[2]}" if len(parts) == 3 else name
+    return re.search(rf"\b{re.escape(words)}\b", phrase) is not None
+
+
 def _flagged(names: list[str], phrases: list[str]) -> set[str]:
-    return {n for n in names for p in phrases if re.search(rf"\b{re.escape(n)}\b", p)}
+    return {n for n in names for p in phrases if _mentions(n, p)}
 
 
-def _fields(document, phrases: list[str], posted: dict[str, str] | None) -> list[dict]:
+def _text(name: str, field) -> str:
+    return review.as_text(field.value, quantity=name.endswith("quantity")) if field else ""
+
+
+def _originals(document) -> dict[str, str]:
+    """Every correctable field's value as text, by its payload name."""
+    found = {name: _text(name, f) for name, f in document.fields.items()}
+    for n, line in enumerate(document.lines, start=1):
+        for name in LINE_FIELDS:
+            found[review.line_key(n, name)] = _text(name, line.get(name))
+    return found
+
+
+def _fields(document, phrases: list[str], posted: dict[str, str] | None):
+    """The header's rows and each line item's rows, for the form."""
     names = list(document.fields)
     names += [n for n in REQUIRED.get(document.kind, ()) if n not in names]
-    flagged = _flagged(names, phrases)
-    rows = []
-    for name in names:
-        field = document.fields.get(name)
-        current = review.as_text(field.value) if field else ""
-        rows.append(
-            {
-                "name": name,
-                "field": field,
-                "type": review.field_type(document.kind, name),
-                "choices": review.choices(document.kind, name)
-                or (sorted(CURRENCY_CODES) if name == "currency" else []),
-                "current": current,
-                "shown": posted.get(name, current) if posted else current,
-                "flagged": name in flagged,
-            }
-        )
-    return rows
+    keys = names + [
+        review.line_key(n, f) for n in range(1, len(document.lines) + 1) for f in LINE_FIELDS
+    ]
+    flagged = _flagged(keys, phrases)
+
+    def row(key: str, field) -> dict:
+        current = _text(key, field)
+        return {
+            "name": key,
+            "id": "f_" + key.replace(".", "-"),
+            "field": field,
+            "type": review.field_type(document.kind, key),
+            "choices": review.choices(document.kind, key)
+            or (sorted(CURRENCY_CODES) if key == "currency" else []),
+            "shown": posted.get(key, current) if posted else current,
+            "flagged": key in flagged,
+        }
+
+    header = [row(name, document.fields.get(name)) for name in names]
+    lines = [
+        [row(review.line_key(n, f), line.get(f)) for f in LINE_FIELDS]
+        for n, line in enumerate(document.lines, start=1)
+    ]
+    return header, lines
 
 
 @functools.lru_cache(maxsize=64)
@@ -178,16 +208,18 @@ def station(item_id: int):
     if document is None:
         if request.method == "POST":
             abort(409, "the document cannot be read, so there is nothing to approve: reject it")
-        return _render(item, path, None, [], [], {}, False, unreadable)
-    original = {name: review.as_text(f.value) for name, f in document.fields.items()}
+        return _render(item, path, None, ([], []), [], {}, False, unreadable)
+    original = _originals(document)
     first_problems = problems_of(document)
     posted: dict[str, str] | None = None
     errors: dict[str, str] = {}
     problems = first_problems
     if request.method == "POST":
         action = request.form.get("action", "check")
-        names = [r["name"] for r in _fields(document, first_problems, None)]
-        posted = {n: request.form.get(f"f_{n}", "") for n in names}
+        header, _ = _fields(document, first_problems, None)
+        names = list(original) + [r["name"] for r in header if r["name"] not in original]
+        # A field the form does not send keeps its value (it is not emptied).
+        posted = {n: request.form.get(f"f_{n}", original.get(n, "")) for n in names}
         reviewed = _reviewed(document, posted, original, first_problems, errors)
         if not errors:
             review.corrected(document, reviewed)
@@ -220,8 +252,8 @@ def _render(item, path, document, fields, problems, errors, checked, unreadable)
         document=document,
         unreadable=unreadable,
         pages=pages,
-        fields=fields,
-        lines=document.lines if document else [],
+        fields=fields[0],
+        line_rows=fields[1],
         reasons=[{"text": text, "kind": reason_kind(text)} for text in found],
         problems=problems,
         checked=checked,
@@ -262,7 +294,7 @@ def _reviewed(document, posted, original, phrases, errors) -> dict[str, dict]:
         except ValueError as exc:
             errors[name] = str(exc)
             continue
-        shown = review.as_text(value)
+        shown = review.as_text(value, quantity=name.endswith("quantity"))
         old = original.get(name, "")
         if shown != old or name in flagged:
             reviewed[name] = {"value": shown, "by": by, "at": now, "old": old}
