@@ -8,6 +8,7 @@ same name or from the same address.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -100,9 +101,14 @@ def current_user() -> dict | None:
         engine = current_app.extensions["deskhand_console"].engine
         with reading(engine) as conn:
             row = conn.execute(select(users).where(users.c.id == user_id)).first()
-        if row is not None and row.active and row.password_hash[-16:] == session.get("stamp"):
+        if row is not None and row.active and _stamp(row.password_hash) == session.get("stamp"):
             g.user = {"id": row.id, "name": row.name, "role": row.role}
     return g.user
+
+
+def _stamp(password_hash: str) -> str:
+    """A short fingerprint of the stored hash, for the (readable) session cookie."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def can(role: str) -> bool:
@@ -152,7 +158,7 @@ def login():
                 stored = conn.execute(
                     select(users.c.password_hash).where(users.c.id == user["id"])
                 ).scalar_one()
-            session["stamp"] = stored[-16:]  # a new password ends the old sessions
+            session["stamp"] = _stamp(stored)  # a new password ends the old sessions
             return redirect(_safe_next(request.args.get("next")))
         status = 429 if error.startswith("too many") else 401
     return render_template("login.html", error=error), status

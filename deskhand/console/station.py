@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from .auth import current_user, require
 bp = Blueprint("station", __name__)
 RENDER_SCALE = 1.5  # page images at 108 dpi: sharp enough to read, small enough to send
 MAX_IMAGE_WIDTH = 1400
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+# PDFium (under pypdfium2 and the document reader) is not thread-safe: one page at a time.
+_PDFIUM = threading.Lock()
 
 
 def _console():
@@ -56,10 +58,12 @@ def _read(item) -> tuple[Any, str]:
     payload = item.payload if isinstance(item.payload, dict) else {}
     kind = payload.get("kind") if payload.get("kind") in documents.SCHEMAS else "invoice"
     templates = _console().root / "templates"
+    path = _document_path(item)
     try:
-        found = documents.extract(
-            _document_path(item), kind, templates_dir=templates if templates.is_dir() else None
-        )
+        with _PDFIUM:
+            found = documents.extract(
+                path, kind, templates_dir=templates if templates.is_dir() else None
+            )
     except DeskhandError as exc:
         return None, str(exc)
     return found, ""
@@ -179,7 +183,8 @@ def _page_png(path: str, mtime: float, page: int) -> tuple[bytes, float, float]:
 
 def _page(path: Path, page: int) -> tuple[bytes, float, float]:
     try:
-        return _page_png(str(path), path.stat().st_mtime, page)
+        with _PDFIUM:
+            return _page_png(str(path), path.stat().st_mtime, page)
     except (IndexError, EOFError):
         abort(404, f"the document has no page {page}")
 
