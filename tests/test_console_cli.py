@@ -281,3 +281,21 @@ def test_a_line_item_is_corrected_typed_and_checked_again(app, tmp_path, private
     assert document.lines[1]["amount"].value == amount
     assert document.lines[1]["amount"].rule == "reviewed by ada"
     documents.validate(document)  # keyable now
+
+
+def test_roles_add_up_and_admins_manage_people_on_the_web(app):
+    admin = app.test_client()
+    log_in(admin)
+    form = {"csrf_token": token(admin.get("/users")), "name": "rita", "role": "reviewer"}
+    form["password"] = "rita-password"
+    assert admin.post("/users", data=form).status_code == 302
+    assert "rita" in admin.get("/users").text
+    rita = app.test_client()
+    assert log_in(rita, "rita", "rita-password").status_code == 302
+    assert rita.get("/users").status_code == 403
+    bulk = {"csrf_token": token(rita.get("/queue")), "action": "retry", "scope": "filter"}
+    refused = rita.post("/queue/bulk", data=bulk)
+    assert refused.status_code == 403 and "operator" in refused.text
+    admin.post("/users", data={"csrf_token": form["csrf_token"], "name": "rita", "remove": "1"})
+    assert rita.get("/queue").status_code == 302  # removed: logged out at once
+    assert log_in(app.test_client(), "rita", "rita-password").status_code == 401
