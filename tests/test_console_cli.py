@@ -299,3 +299,27 @@ def test_roles_add_up_and_admins_manage_people_on_the_web(app):
     admin.post("/users", data={"csrf_token": form["csrf_token"], "name": "rita", "remove": "1"})
     assert rita.get("/queue").status_code == 302  # removed: logged out at once
     assert log_in(app.test_client(), "rita", "rita-password").status_code == 401
+
+
+def test_approving_an_unsure_field_as_read_makes_it_sure(app, private_cache):
+    store = app.extensions["deskhand_console"].store
+    path = DOCUMENTS / "inv-01-acme.pdf"
+    item, _ = store.add("invoices", "u-1", {"file": str(path), "name": path.name})
+    store.claim("invoices", "test")
+    store.to_review(
+        item.id, "test", "BusinessError", f"{path.name}: total confidence 0.41 is under 0.60"
+    )
+    client = app.test_client()
+    log_in(client)
+    page = client.get(f"/items/{item.id}/review").text
+    assert '<tr id="field-total" class="field flagged"' in page
+    assert '<tr id="field-tax" class="field"' in page
+    form = {"csrf_token": token(client.get("/queue")), "action": "approve"}
+    assert client.post(f"/items/{item.id}/review", data=form).status_code == 302
+    reviewed = store.get(item.id).payload["reviewed"]
+    assert list(reviewed) == ["total"]
+    assert reviewed["total"]["value"] == reviewed["total"]["old"] == "1580.94"
+    entry = store.history(item.id)[-1]
+    assert entry.event == "approved" and entry.detail["changes"] == {
+        "total": {"old": "1580.94", "new": "1580.94"}
+    }

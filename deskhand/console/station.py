@@ -216,6 +216,8 @@ def station(item_id: int):
         return _render(item, path, None, ([], []), [], {}, False, unreadable)
     original = _originals(document)
     first_problems = problems_of(document)
+    # The fields named by why the item came here, or by a check that fails now, are marked.
+    recorded = _error_reasons(item, path.name)
     posted: dict[str, str] | None = None
     errors: dict[str, str] = {}
     problems = first_problems
@@ -225,7 +227,7 @@ def station(item_id: int):
         names = list(original) + [r["name"] for r in header if r["name"] not in original]
         # A field the form does not send keeps its value (it is not emptied).
         posted = {n: request.form.get(f"f_{n}", original.get(n, "")) for n in names}
-        reviewed = _reviewed(document, posted, original, first_problems, errors)
+        reviewed = _reviewed(document, posted, original, recorded + first_problems, errors)
         if not errors:
             review.corrected(document, reviewed)
             problems = problems_of(document)
@@ -239,7 +241,7 @@ def station(item_id: int):
                 return redirect(url_for("views.queue", status=NEEDS_REVIEW))
             if action == "approve":
                 errors["_"] = "cannot approve while the checks fail: correct the fields below"
-    fields = _fields(document, problems if posted else first_problems, posted)
+    fields = _fields(document, recorded + problems, posted)
     return _render(item, path, document, fields, problems, errors, posted is not None, "")
 
 
