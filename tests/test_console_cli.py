@@ -323,3 +323,16 @@ def test_approving_an_unsure_field_as_read_makes_it_sure(app, private_cache):
     assert entry.event == "approved" and entry.detail["changes"] == {
         "total": {"old": "1580.94", "new": "1580.94"}
     }
+
+
+def test_a_database_that_stops_answering_is_a_page_that_says_so(app, tmp_path):
+    client = app.test_client()
+    log_in(client)
+    state = app.extensions["deskhand_console"]
+    state.store.close()  # closes the engine's connections too
+    for path in tmp_path.glob("queue.db*"):
+        path.unlink()
+    (tmp_path / "queue.db").mkdir()  # SQLite cannot open it any more
+    response = client.get("/queue")
+    assert response.status_code == 503
+    assert "does not answer: check that it is running" in response.text

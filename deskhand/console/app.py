@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exc
 
+from ..queue import DatabaseUnavailable
 from ..queue.schema import create_queue_engine, mask_url, resolve_url
 from . import auth, tables
 
@@ -90,6 +91,12 @@ def create_app(
     def csrf_refused(error):
         message = f"form refused: {error.description} Reload the page and try again."
         return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(DatabaseUnavailable)
+    @app.errorhandler(exc.OperationalError)
+    def database_down(error):
+        message = f"the queue database {console.url} does not answer: check that it is running"
+        return render_template("error.html", code=503, message=message), 503
 
     for code in (400, 403, 404, 409, 413):
 
