@@ -130,6 +130,10 @@ def test_runs_appear_without_a_restart_with_counts_and_trigger(app, tmp_path):
     report = client.get("/runs/invoice_entry/20260301-090000-abcd/report.html")
     assert report.status_code == 200 and "sandbox" in report.headers["Content-Security-Policy"]
     assert client.get("/runs/invoice_entry/..%2F..%2Fetc/report.html").status_code == 404
+    queued, _ = app.extensions["deskhand_console"].store.add("invoices", "a", {"file": "a.pdf"})
+    one = client.get("/runs/invoice_entry/20260301-090000-abcd").text
+    assert f'<a href="/items/{queued.id}">a.pdf</a>' in one  # in the queue: linked
+    assert re.search(r"<td>b.pdf\s*</td>", one)  # not in this queue: named only
 
 
 def test_review_puts_the_reviewed_values_into_the_document(private_cache):

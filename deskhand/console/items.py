@@ -128,6 +128,21 @@ def eligible(engine: Engine, ids: list[int], statuses: tuple[str, ...]) -> list[
         return list(conn.execute(stmt.order_by(items.c.id)).scalars())
 
 
+def ids_by_reference(engine: Engine, queue: str | None, references: list[str]) -> dict[str, int]:
+    """The queue's item ids of these references (those it still holds)."""
+    if not queue or not references:
+        return {}
+    found: dict[str, int] = {}
+    with reading(engine) as conn:
+        for start in range(0, len(references), 500):
+            chunk = references[start : start + 500]
+            stmt = select(items.c.reference, items.c.id).where(
+                items.c.queue == queue, items.c.reference.in_(chunk)
+            )
+            found.update(dict(conn.execute(stmt).all()))
+    return found
+
+
 def apply_action(store: Any, action: str, ids: list[int], by: str) -> tuple[int, list[str]]:
     """Retry, requeue or cancel each item through the queue's store; ``(done, problems)``:
     an item a runner took meanwhile is reported, never forced."""

@@ -59,6 +59,25 @@ def _run_dir(bot: str, run_id: str) -> Path:
     return found
 
 
+@bp.route("/runs/<bot>/<run_id>")
+@require("viewer")
+def run(bot: str, run_id: str):
+    """One run: its items, each linked to the queue's item page."""
+    console = _console()
+    model = run_folders.load(_run_dir(bot, run_id))
+    queue = model["run"]["queue"]
+    ids = q.ids_by_reference(console.engine, queue, [i["reference"] for i in model["items"]])
+    rows = [
+        {
+            **item,
+            "id": ids.get(item["reference"]),
+            "label": q.label(item["reference"], item["payload"]),
+        }
+        for item in model["items"]
+    ]
+    return render_template("run.html", model=model, run=model["run"], rows=rows)
+
+
 @bp.route("/runs/<bot>/<run_id>/report.html")
 @require("viewer")
 def report(bot: str, run_id: str):
