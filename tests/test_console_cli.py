@@ -285,6 +285,11 @@ def test_a_line_item_is_corrected_typed_and_checked_again(app, tmp_path, private
     assert document.lines[1]["amount"].value == amount
     assert document.lines[1]["amount"].rule == "reviewed by ada"
     documents.validate(document)  # keyable now
+    store.claim("invoices", "test")  # back in review for another reason: the earlier review shows
+    store.to_review(item.id, "test", "BusinessError", "line.pdf: tax confidence 0.50 is under 0.60")
+    again = client.get(f"/items/{item.id}/review").text
+    assert re.search(r'name="f_lines.2.amount"[^>]*value="269.70"', again)
+    assert "reviewed by ada" in again
 
 
 def test_roles_add_up_and_admins_manage_people_on_the_web(app):

@@ -53,9 +53,13 @@ def _document_path(item) -> Path:
     return path
 
 
+def _payload(item) -> dict:
+    return item.payload if isinstance(item.payload, dict) else {}
+
+
 def _read(item) -> tuple[Any, str]:
     """The item's document, read as its kind; ``(None, why)`` when it cannot be read."""
-    payload = item.payload if isinstance(item.payload, dict) else {}
+    payload = _payload(item)
     kind = payload.get("kind") if payload.get("kind") in documents.SCHEMAS else "invoice"
     templates = _console().root / "templates"
     path = _document_path(item)
@@ -214,6 +218,7 @@ def station(item_id: int):
         if request.method == "POST":
             abort(409, "the document cannot be read, so there is nothing to approve: reject it")
         return _render(item, path, None, ([], []), [], {}, False, unreadable)
+    review.corrected(document, _payload(item).get(review.REVIEWED) or {})  # an earlier review
     original = _originals(document)
     first_problems = problems_of(document)
     # The fields named by why the item came here, or by a check that fails now, are marked.
