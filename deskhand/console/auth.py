@@ -9,12 +9,14 @@ same name or from the same address.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
 from flask import url_for as _url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine, func, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -117,7 +119,7 @@ def can(role: str) -> bool:
     return user is not None and ROLES.index(user["role"]) >= ROLES.index(role)
 
 
-def require(role: str):
+def require(role: str) -> Callable[[Callable], Callable]:
     """Decorate a view: log-in page when nobody is logged in, 403 below ``role``."""
 
     def decorate(view):
@@ -142,7 +144,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     console = current_app.extensions["deskhand_console"]
     error = ""
     status = 200
@@ -165,6 +167,6 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():
+def logout() -> ResponseReturnValue:
     session.clear()
     return redirect(_url_for("auth.login"))

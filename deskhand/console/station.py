@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from .. import documents, review
 from ..documents.parse import CURRENCY_CODES
@@ -195,14 +196,14 @@ def _page(path: Path, page: int) -> tuple[bytes, float, float]:
 
 @bp.route("/items/<int:item_id>/page/<int:page>.png")
 @require("viewer")
-def page_image(item_id: int, page: int):
+def page_image(item_id: int, page: int) -> ResponseReturnValue:
     png, _, _ = _page(_document_path(_item(item_id)), page)
     return current_app.response_class(png, mimetype="image/png")
 
 
 @bp.route("/items/<int:item_id>/review", methods=["GET", "POST"])
 @require("viewer")
-def station(item_id: int):
+def station(item_id: int) -> ResponseReturnValue:
     item = _item(item_id)
     if item.status != NEEDS_REVIEW and request.method == "GET":
         flash(f"item {item_id} is {item.status.replace('_', ' ')}, not in review", "warning")
@@ -250,8 +251,10 @@ def station(item_id: int):
     return _render(item, path, document, fields, problems, errors, posted is not None, "")
 
 
-def _render(item, path, document, fields, problems, errors, checked, unreadable):
-    pages = []
+def _render(
+    item, path, document, fields, problems, errors, checked, unreadable
+) -> ResponseReturnValue:
+    """The station's page (``document`` None: it could not be read, only rejecting is left)."""
     pages = []
     for number in range(1, (document.pages if document else 0) + 1):
         _, width, height = _page(path, number)
@@ -313,7 +316,7 @@ def _reviewed(document, posted, original, phrases, errors) -> dict[str, dict]:
     return reviewed
 
 
-def _reject(item):
+def _reject(item) -> ResponseReturnValue:
     reason = request.form.get("reason", "").strip()[:500]
     if not reason:
         flash("say why the item is rejected", "warning")

@@ -15,6 +15,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from ..queue import STATUSES
 from . import items as q
@@ -31,14 +32,14 @@ def _console():
 
 
 @bp.route("/")
-def index():
+def index() -> ResponseReturnValue:
     return redirect(url_for("views.runs"))
 
 
 # -- runs -------------------------------------------------------------------------------------
 @bp.route("/runs")
 @require("viewer")
-def runs():
+def runs() -> ResponseReturnValue:
     console = _console()
     bot = request.args.get("bot", "")
     status = request.args.get("status", "")
@@ -61,7 +62,7 @@ def _run_dir(bot: str, run_id: str) -> Path:
 
 @bp.route("/runs/<bot>/<run_id>")
 @require("viewer")
-def run(bot: str, run_id: str):
+def run(bot: str, run_id: str) -> ResponseReturnValue:
     """One run: its items, each linked to the queue's item page."""
     console = _console()
     model = run_folders.load(_run_dir(bot, run_id))
@@ -80,7 +81,7 @@ def run(bot: str, run_id: str):
 
 @bp.route("/runs/<bot>/<run_id>/report.html")
 @require("viewer")
-def report(bot: str, run_id: str):
+def report(bot: str, run_id: str) -> ResponseReturnValue:
     from ..report import render_report
 
     run_dir = _run_dir(bot, run_id)
@@ -94,7 +95,7 @@ def report(bot: str, run_id: str):
 
 @bp.route("/runs/<bot>/<run_id>/trace.zip")
 @require("viewer")
-def trace(bot: str, run_id: str):
+def trace(bot: str, run_id: str) -> ResponseReturnValue:
     path = _run_dir(bot, run_id) / "trace.zip"
     if not path.is_file():
         abort(404, "this run recorded no trace (run it with --trace)")
@@ -103,7 +104,7 @@ def trace(bot: str, run_id: str):
 
 @bp.route("/runs/<bot>/<run_id>/files/<path:name>")
 @require("viewer")
-def run_file(bot: str, run_id: str, name: str):
+def run_file(bot: str, run_id: str, name: str) -> ResponseReturnValue:
     """Evidence: screenshots inline; a page's HTML only as a download, never rendered here."""
     run_dir = _run_dir(bot, run_id).resolve()
     path = (run_dir / name).resolve()
@@ -126,7 +127,7 @@ def _filter(source) -> q.Filter:
 
 @bp.route("/queue")
 @require("viewer")
-def queue():
+def queue() -> ResponseReturnValue:
     console = _console()
     where = _filter(request.args)
     before = request.args.get("before", type=int)
@@ -145,7 +146,7 @@ def queue():
 
 @bp.route("/queue/bulk", methods=["POST"])
 @require("operator")
-def bulk():
+def bulk() -> ResponseReturnValue:
     """Retry / requeue / cancel the selected items, or every item matching the filter,
     after the person confirmed the number of items it applies to."""
     console = _console()
@@ -188,7 +189,7 @@ def bulk():
 
 @bp.route("/items/<int:item_id>")
 @require("viewer")
-def item(item_id: int):
+def item(item_id: int) -> ResponseReturnValue:
     console = _console()
     found = console.store.get(item_id)
     if found is None:
@@ -207,7 +208,7 @@ def item(item_id: int):
 # -- people -----------------------------------------------------------------------------------
 @bp.route("/users", methods=["GET", "POST"])
 @require("admin")
-def users():
+def users() -> ResponseReturnValue:
     console = _console()
     if request.method == "POST":
         from ..errors import ConfigError
