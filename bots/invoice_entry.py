@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from deskhand import ApplicationError, Bot, BusinessError, documents, vault
+from deskhand.review import apply as apply_review
 
 bot = Bot(
     "invoice_entry",
@@ -73,6 +74,7 @@ def read_entry(item, ctx) -> dict:
     """The document, read and validated, as the values to key."""
     with ctx.step("read document", file=item["name"]):
         invoice = documents.extract(item.file, kind="invoice")
+        apply_review(invoice, item, ctx)  # a reviewer's corrections from the console win
         ctx.values("extracted", {k: f.value for k, f in invoice.fields.items()})
     with ctx.step("validate"):
         documents.validate(invoice)

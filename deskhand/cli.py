@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_extract_arguments(sub)
 
+    from .console.cli import add_arguments as add_console_arguments
+
+    add_console_arguments(sub)
+
     report = sub.add_parser("report", help="render a run's report.html again from its log")
     report.add_argument("run_dir", metavar="RUN_DIR")
     return parser
@@ -435,4 +439,5 @@ COMMANDS = {
     "demo-app": cmd_demo_app,
     "extract": cmd_extract,
     "report": cmd_report,
+    "console": lambda args: importlib.import_module("deskhand.console.cli").run(args, _root()),
 }
