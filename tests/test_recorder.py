@@ -207,12 +207,18 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
         'app.element("terms", value=item["terms"]).check()',  # the radio its label names
         'app["recurring"].check(yes(item["recurring"]))',  # a yes/no column of that name
         'app["line_description_2"].fill(item["line_description_2"])',
-        'with ctx.step("save", point_of_no_return=True):',
+        'with ctx.step("save", point_of_no_return=True) as step:',
+        'currency=(app["currency"].selected_label(), item["currency"]),',  # read back first
+        'record = app["record_number"].text()',  # the confirmation's number is the output
+        "return ctx.done(record=record)",
+        'with ctx.step("log in"):\n        log_in(app)',
+        "@bot.reconcile",
         "with app.accept_dialog(expect=f\"Save invoice {item['invoice_no']}?\"):",
     ]
     for line in expected:
         assert line in bot, line
     assert bot.count(".fill(") == 2 + 1 + 6 + 8  # log-in, vendor search, header, two lines
+    assert 'app["vendor"]' not in bot  # the lookup's script chose it: no constant vendor
     for tool in (["check"], ["format", "--check"]):
         done = subprocess.run(
             [sys.executable, "-m", "ruff", *tool, "--config", str(ROOT / "pyproject.toml"),
@@ -225,27 +231,30 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
 def test_recorded_repository_names_elements_by_label_grouped_by_page(recorded):
     repo = SelectorRepository.load(recorded["root"] / "selectors" / f"{BOT}.yaml")
 
-    assert list(repo.pages) == ["login", "nav", "new_supplier_invoice", "vendor_lookup"]
+    assert list(repo.pages) == [
+        "log_in", "nav", "new_supplier_invoice", "vendor_lookup", "invoice_saved"
+    ]  # fmt: skip
     pages = {page: [e.name for e in specs] for page, specs in repo.pages.items()}
-    assert pages["login"] == ["user_name", "password", "log_in_button"]
+    assert pages["log_in"] == ["user_name", "password", "log_in_button"]
+    assert pages["invoice_saved"] == ["record_number"]  # the output, read after saving
     assert pages["vendor_lookup"] == ["name_or_code", "select_link"]
     assert {"invoice_number", "invoice_total", "terms", "save_button"} <= set(
         pages["new_supplier_invoice"]
     )
     number = repo["invoice_number"]
     assert number.frames == ("content",)
-    assert number.candidates[:4] == (
+    assert number.candidates[:4] == (  # a field: its role and name, its label first
+        'role=textbox[name="Invoice number:"]',
+        "label=Invoice number:",
         "#invoice_number",
         'input[name="invoice_number"]',
-        "label=Invoice number:",
-        'role=textbox[name="Invoice number:"]',
     )
     assert number.candidates[-1].startswith("xpath=/html/body/")
     assert repo["new_invoice_link"].frames == ("nav",)
     assert repo["terms"].candidates == ("label={value}",)  # the group, by the chosen label
     assert repo["save_button"].candidates[:2] == ("#save-button", 'role=button[name="Save"]')
     assert repo["select_link"].frames == ()  # the popup is a page of its own
-    assert repo["password"].candidates[0] == "#password"
+    assert repo["password"].candidates[0] == "label=Password:"
 
 
 def test_recorded_bot_keys_every_row_of_the_spreadsheet(recorded, project, run, legacy_app):
@@ -279,27 +288,25 @@ def test_shifted_app_is_keyed_through_fallbacks_with_a_healing_proposal(
     assert text.startswith(f"# Healing proposal for selectors/{BOT}.yaml")
     proposed = SelectorRepository.load(proposal)
     healed = set(proposed.elements)
-    assert {"user_name", "log_in_button", "new_invoice_link", "invoice_number", "save_button"} <= (
-        healed
-    )
+    assert {"log_in_button", "new_invoice_link", "save_button"} <= healed
     assert "select_link" not in healed  # its first choice (role and name) still holds
-    number = proposed["invoice_number"]
-    assert number.page == "new_supplier_invoice" and number.frames == ("content",)
-    assert number.candidates[0] == 'input[name="invoice_number"]'
-    assert number.candidates[-1] == "#invoice_number"  # demoted, kept: the app may come back
+    assert not {"user_name", "invoice_number", "currency"} & healed  # fields: label first
+    save = proposed["save_button"]
+    assert save.page == "new_supplier_invoice" and save.frames == ("content",)
+    assert save.candidates[-1] == "#save-button"  # demoted, kept: the app may come back
     assert proposed["new_invoice_link"].frames == ("nav",)
     assert proposed["new_invoice_link"].candidates[0] == 'role=link[name="New invoice"]'
     assert proposed["save_button"].candidates[:2] == (
         'role=button[name="Save"]',
         'input:text-is("Save")',
     )
-    assert "#invoice_number matched 0" in text
+    assert "#save-button matched 0" in text
 
     events = read_events(result.dir)
     healing = [e for e in events if e["event"] == "healing"]
     assert {e["element"] for e in healing} == healed  # each once per run
     warnings = [e["message"] for e in events if e["event"] == "warning"]
-    assert any("fallback selector 'input[name=\"invoice_number\"]'" in w for w in warnings)
+    assert any("fallback selector 'role=button[name=\"Save\"]'" in w for w in warnings)
     report = result.report.read_text()
     assert "Selector healing proposals" in report
     assert str(proposal) in report and "role=link[name=&#34;New invoice&#34;]" in report
@@ -401,7 +408,8 @@ def test_typing_is_coalesced_and_unmatched_values_become_fields():
     assert "app.goto()\n" in out.bot and 'app.goto("/list")' in out.bot
     assert 'with app.dismiss_dialog(expect="Approve order"):' in out.bot  # cut before 42
     assert 'app["attachment"].upload(item["attachment"])' in out.bot
-    assert '"""One work item per row of --input, known by its row number."""' in out.bot
+    assert '"""One work item per row of --input, known by all it holds."""' in out.bot
+    assert "row number" not in out.bot and "enumerate(" not in out.bot  # rows shift
     assert "vault.get" not in out.bot and not out.uses_vault
 
 
