@@ -119,6 +119,12 @@ def generate(
     return Generated(source, yaml_text, fields, writer.uses_vault, followed, constants, writer.key)
 
 
+def _label_like(cell: dict, typed: list[str]) -> bool:
+    """A cell labelled by words (Amount), not by another value (a search result's row)."""
+    hint = cell["hint"].strip().rstrip(":")
+    return not re.search(r"\d", hint) and hint not in {v.strip() for v in typed}
+
+
 def _keyed_kind(action: Action) -> str:
     """What kind of value an action keys (fill, select, check, radio, upload), or ''."""
     if action.target is None or _is_secret(action):
@@ -279,13 +285,16 @@ class _Writer:
             element = self._shown_element(names, submit, number, "record")
             self.record = (id(submit), element)
             self.record_example = number["text"]
-        for action in later:
-            cells = [c for c in action.shown if c is not number]
+        self.search = self._find_search(steps, typed)
+        labels_only = [a for a in later if a not in self.search]
+        done: set[str] = set()
+        for action in labels_only:
+            cells = [c for c in action.shown if c is not number and _label_like(c, typed)]
             found = [self._check_after(names, action, cells, a) for a in before]
-            found = [c for c in found if c]
+            found = [c for c in found if c and c[0] not in done]
+            done |= {c[0] for c in found}
             if found:
                 self.after.setdefault(id(action), []).extend(found)
-        self.search = self._find_search(steps, typed)
 
     def _shown_element(self, names: Names, action: Action, cell: dict, fallback: str) -> str:
         target = Target(

@@ -48,10 +48,15 @@ def complete(actions: list[Action]) -> list[Action]:
         if action.kind == "upload" and action.target is not None:
             touched.add(_field_key(action.target))
         if action.form:
+            at = len(out)  # before the click that opened a confirming overlay, if any
+            if action.target and action.target.modal and out and out[-1].kind == "click":
+                if out[-1].navigation is None and out[-1].page_id == action.page_id:
+                    at -= 1
             for field in action.form.get("fields", ()):
                 default = _default_action(action, field, touched)
                 if default is not None:
-                    out.append(default)
+                    out.insert(at, default)
+                    at += 1
             touched = set()
         out.append(action)
     return out

@@ -201,7 +201,7 @@ def _shown(result: list[Action], event: dict[str, Any]) -> None:
     for action in reversed(result):
         if action.page_id != event["page_id"]:
             continue
-        if action.navigation is not None or action.kind == "goto":
+        if action.navigation is not None or action.kind in ("goto", "click", "press"):
             frames = list(event.get("frames") or ())
             title = (event.get("page") or {}).get("title", "")
             cells = event.get("cells") or ()
