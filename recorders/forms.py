@@ -35,6 +35,16 @@ class Source:
     use_label: bool = True  # a select: choose by label (else by value)
     default: bool = False  # the person left it as the page had it
 
+    @property
+    def constant(self) -> bool:
+        """Left at its default and followed by no column: a named constant."""
+        return not self.column and self.default
+
+    @property
+    def free(self) -> bool:
+        """Typed by the person, held by no column: it becomes a column of its own."""
+        return not self.column and not self.default and self.kind in ("fill", "select", "upload")
+
 
 # -- the form ---------------------------------------------------------------------------
 def complete(actions: list[Action]) -> list[Action]:

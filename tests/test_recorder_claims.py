@@ -10,6 +10,8 @@ import csv
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,6 +154,13 @@ def test_recording_makes_defaults_explicit_and_reads_back(recorded):
     ]:
         assert line in bot, line
     assert DEMO_PASSWORD not in bot and f'"{DEMO_USER}"' not in bot
+    for tool in (["check"], ["format", "--check"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *tool, "--config", str(ROOT / "pyproject.toml"),
+             "--no-cache", str(recorded["root"] / "bots" / f"{BOT}.py")],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
     followed = dict(generated.followed)
     assert followed["currency"] == "Currency" and followed["policy_number"] == "Policy"
     assert generated.key == "Policy"
