@@ -95,7 +95,9 @@ def generate(
     if any(s.final for s in steps):
         body += reconcile_source(writer)
     constants = [
-        (s.element, s.option_value or s.value) for s in writer.sources.values() if s.constant
+        (s.element, _shown_value(s, writer.checked.get(i, False)))
+        for i, s in writer.sources.items()
+        if s.constant
     ]
     source = (
         header(bot, start_url, fields, writer.uses_vault, columns, constants)
@@ -124,6 +126,13 @@ def _keyed_kind(action: Action) -> str:
     if action.kind == "check" and action.target.kind == "radio" and action.target.group:
         return "radio"
     return ""
+
+
+def _shown_value(source: forms.Source, checked: bool) -> str:
+    """A constant as the report names it: a check box's state, an option's value."""
+    if source.kind == "check":
+        return "checked" if checked else "not checked"
+    return source.option_value or source.value
 
 
 def _as_group(action: Action, source: forms.Source) -> None:
