@@ -78,9 +78,17 @@ def group_steps(actions: list[Action]) -> list[Step]:
         pending = []
     if pending:
         steps.append(Step("finish", ("", ""), actions=pending))
-    for index, step in enumerate(steps[:-1]):  # "fill claim form" before "submit claim"
-        after = steps[index + 1]
+    for index, step in enumerate(steps):  # "fill claim form" before "submit claim"
+        after = steps[index + 1] if index + 1 < len(steps) else Step("", ("", ""))
         words = after.name.split()
         if after.final and step.key == after.key and not step.login and len(words) > 1:
             step.name = f"fill {' '.join(words[1:])} form"
+        if not step.final and not step.login:  # one link followed: "open new invoice"
+            clicks = [a for a in step.actions if a.target is not None]
+            if (
+                len(clicks) == 1
+                and clicks[0].target.kind == "link"
+                and clicks[0].navigation is not None
+            ):
+                step.name = "open " + identifier(clicks[0].target.hint, "page").replace("_", " ")
     return [s for s in steps if s.actions]

@@ -15,7 +15,19 @@ from .steps import Step, is_secret
 
 RESERVED = {MAIN, "item", "ctx", "bot", "vault", "secret", "popup", "row", "number", "COLUMNS"}
 LINE_LENGTH = 100  # the project's ruff line length
-RESERVED |= {"step", "record", "log_in", "read_back", "checkpoint", "found", "re", "yes"}
+RESERVED |= {
+    "rows",
+    "enter_row",
+    "find_record",
+    "step",
+    "record",
+    "log_in",
+    "read_back",
+    "checkpoint",
+    "found",
+    "re",
+    "yes",
+}
 
 
 def _label_like(cell: dict, typed: list[str]) -> bool:
@@ -152,39 +164,54 @@ class Writer:
 
     # -- the process ----------------------------------------------------------------------
     def process(self, steps: list[Step]) -> str:
-        self.lines = [
-            "",
-            "",
-            "@bot.process",
-            "def enter_row(item, ctx):",
-            f"    {MAIN} = ctx.web()",
-        ]
-        login_lines: list[str] = []
-        record = False
+        """The helpers (the log-in, one per page the bot works on) and the process."""
+        self.lines = []
+        process = ["", "", "@bot.process", "def enter_row(item, ctx):", f"    {MAIN} = ctx.web()"]
+        helpers: list[str] = []
+        logged_in = record = False
         for step in steps:
-            if step.login and not login_lines:
-                body_start = len(self.lines)
-                for action in step.actions:
-                    self.action(action, "    ")
-                login_lines = self.lines[body_start:]
-                del self.lines[body_start:]
-                self.lines += ['    with ctx.step("log in"):', f"        log_in({MAIN})"]
+            body_start = len(self.lines)
+            for action in step.actions:
+                self.action(action, "    ")
+            body = self.lines[body_start:]
+            del self.lines[body_start:]
+            if step.login and not logged_in:
+                logged_in = True
+                doc = '    """Log in with the user name and password kept in the vault."""'
+                helpers += ["", "", f"def log_in({MAIN}):", doc, *body]
+                process += ['    with ctx.step("log in"):', f"        log_in({MAIN})"]
                 continue
             options = ", point_of_no_return=True" if step.final else ""
             holder = " as step" if step.final and self.record else ""
-            self.lines.append(f"    with ctx.step({lit(step.name)}{options}){holder}:")
-            for action in step.actions:
-                self.action(action, "        ")
-            if step.final and self.record:
-                record = True
-        self.lines.append(
-            "    return ctx.done(record=record)" if record else "    return ctx.done()"
-        )
-        out = "\n".join(self.lines) + "\n"
-        if login_lines:
-            doc = '    """Log in with the user name and password kept in the vault."""'
-            out = "\n\ndef log_in(app):\n" + doc + "\n" + "\n".join(login_lines) + "\n" + out
-        return out
+            process.append(f"    with ctx.step({lit(step.name)}{options}){holder}:")
+            if self._own_helper(step, body):
+                text = "\n".join(body)
+                params = [MAIN] + [p for p in ("item", "ctx") if re.search(rf"\b{p}\b", text)]
+                name = self._helper_name(step.name)
+                doc = f'    """The page of the step "{step.name}"."""'
+                helpers += ["", "", f"def {name}({', '.join(params)}):", doc, *body]
+                process.append(f"        {name}({', '.join(params)})")
+            else:
+                process += ["    " + line for line in body]
+            record = record or (step.final and self.record is not None)
+        process.append("    return ctx.done(record=record)" if record else "    return ctx.done()")
+        self.lines = process
+        return "\n".join(helpers + process) + "\n"
+
+    def _own_helper(self, step: Step, body: list[str]) -> bool:
+        """A step on the bot's main page that makes and needs no other page or value."""
+        if step.final or step.login:
+            return False
+        own = all(self.pages.get(a.page_id) == MAIN and a.popup is None for a in step.actions)
+        return own and not any(re.search(r"\b(step|record|secret)\b", line) for line in body)
+
+    def _helper_name(self, step_name: str) -> str:
+        base = identifier(step_name, "page")
+        name, number = base, 2
+        while name in self.taken:
+            name, number = f"{base}_{number}", number + 1
+        self.taken.add(name)
+        return name
 
     def action(self, action: Action, indent: str) -> None:
         page = self.pages.setdefault(action.page_id, MAIN if not self.pages else "popup_page")

@@ -194,7 +194,10 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
         'secret = vault.get("recorded_invoices")',
         'app["user_name"].fill(secret["username"])',
         'app["password"].fill(secret["password"])',
-        'with app.expect_navigation(frame="content"):\n            app["new_invoice_link"].click()',
+        'with ctx.step("open new invoice"):\n        open_new_invoice(app)',  # a helper per page
+        'def open_new_invoice(app):\n    """The page of the step "open new invoice"."""\n'
+        '    with app.expect_navigation(frame="content"):\n        app["new_invoice_link"].click()',
+        'with ctx.step("new supplier invoice"):\n        new_supplier_invoice(app, item)',
         'with app.expect_popup() as popup:\n            app["lookup_button"].click()',
         "vendor_lookup = popup.value",
         'vendor_lookup["name_or_code"].fill(item["vendor"])',
@@ -336,7 +339,9 @@ def test_recorder_captures_uploads_unchecks_prompts_and_unnamed_frames(
         'app["notify_me"].check(False)',
         'with app.accept_dialog(expect="Comment for this claim?", '
         'text=item["comment_for_this_claim"]):',
-        'with ctx.step("cost centre"):\n        app["cost_centre"].fill(item["cost_centre"])',
+        'with ctx.step("cost centre"):\n        cost_centre(app, item)',
+        'def cost_centre(app, item):\n    """The page of the step "cost centre"."""\n'
+        '    app["cost_centre"].fill(item["cost_centre"])',
     ]:
         assert line in bot, line
     assert "Taxi to the airport" not in bot.split('"""', 2)[2]  # only in the docstring
