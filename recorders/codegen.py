@@ -67,7 +67,10 @@ def generate(
         source.element = elements[id(action)]
         writer.sources[id(action)] = source
         if source.column:
-            fields.append(Field(source.column, source.value, source.element, True))
+            example = source.value
+            if source.kind == "check":
+                example = "yes" if action.kind == "check" else "no"
+            fields.append(Field(source.column, example, source.element, True))
     taken_fields = {f.name for f in fields}
     for (element, value), action in zip(
         free, [a for a, s in zip(keyed, sources) if s.free] + prompts
@@ -83,7 +86,9 @@ def generate(
     writer.key = forms.key_column(columns, rows, typed, key) if columns else None
     if key is not None and key not in columns:
         raise ConfigError(f"--key {key}: no such column in --data ({', '.join(columns)})")
-    writer.typed = {v: f.name for f in fields for v in [f.example] if len(v) >= 3}
+    boxes = {s.element for s in writer.sources.values() if s.kind == "check"}
+    writer.typed = {f.example: f.name for f in fields if f.element not in boxes}
+    writer.typed = {v: name for v, name in writer.typed.items() if len(v) >= 3}
     row = forms.recorded_row(typed, rows) or {}
     writer.key_value = row.get(writer.key, "").strip() if writer.key else ""
     for action in actions:

@@ -90,5 +90,6 @@ def group_steps(actions: list[Action]) -> list[Step]:
                 and clicks[0].target.kind == "link"
                 and clicks[0].navigation is not None
             ):
-                step.name = "open " + identifier(clicks[0].target.hint, "page").replace("_", " ")
+                text = identifier(clicks[0].target.hint, "page").replace("_", " ")
+                step.name = text if text.startswith("open ") else f"open {text}"
     return [s for s in steps if s.actions]
