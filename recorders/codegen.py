@@ -60,7 +60,7 @@ def generate(
     names = Names()
     elements = {id(a): names.element(a).name for a in actions if a.target is not None}
     writer = Writer(bot, start_url, elements)
-    free = [(elements[id(a)], forms._keyed(a)) for a, s in zip(keyed, sources) if s.free]
+    free = [(elements[id(a)], forms.keyed_value(a)) for a, s in zip(keyed, sources) if s.free]
     free += [(identifier(a.dialog.message, "answer"), a.dialog.value) for a in prompts]
     fields: list[Field] = []
     for action, source in zip(keyed, sources):
@@ -82,7 +82,7 @@ def generate(
             writer.answers[id(action)] = name
         else:
             writer.sources[id(action)].column = name
-    typed = [forms._keyed(a) for a in keyed]
+    typed = [forms.keyed_value(a) for a in keyed]
     writer.key = forms.key_column(columns, rows, typed, key) if columns else None
     if key is not None and key not in columns:
         raise ConfigError(f"--key {key}: no such column in --data ({', '.join(columns)})")

@@ -152,12 +152,12 @@ def sources(
     options: dict[tuple, list[dict]],
 ) -> list[Source]:
     """For each (action, element name, kind) keyed, the column it follows or its constant."""
-    row = recorded_row([_keyed(a) for a, _, _ in wanted], rows) or {}
+    row = recorded_row([keyed_value(a) for a, _, _ in wanted], rows) or {}
     found: list[Source] = []
     used: set[str] = set()
     for action, element, kind in wanted:
         target = action.target
-        value = _keyed(action)
+        value = keyed_value(action)
         source = Source(element, kind, value, default=action.default)
         choices = options.get(_field_key(target), [])
         if kind in ("select", "radio"):
@@ -210,7 +210,9 @@ def sources(
     return found
 
 
-def _keyed(action: Action) -> str:
+def keyed_value(action: Action) -> str:
+    """What an action keyed, as a --data cell would hold it: the text typed, an option's
+    label, a file's name, a radio button's label."""
     if action.kind == "select":
         return action.label if action.label is not None else action.value or ""
     if action.kind == "upload":

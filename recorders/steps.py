@@ -21,6 +21,8 @@ def is_secret(action: Action) -> bool:
 
 @dataclass
 class Step:
+    """One logged step of the bot: its name, its page, its actions."""
+
     name: str
     key: tuple
     final: bool = False  # the point of no return

@@ -85,7 +85,7 @@ class Writer:
         later = [a for s in steps[steps.index(final) :] for a in s.actions]
         number = forms.record_number(submit.shown, typed)
         if number is not None:
-            element = self._shown_element(names, submit, number, "record")
+            element = self._shown_element(names, submit, number)
             self.record = (id(submit), element)
             self.record_example = number["text"]
         self.search = self._find_search(steps, typed)
@@ -99,7 +99,8 @@ class Writer:
             if found:
                 self.after.setdefault(id(action), []).extend(found)
 
-    def _shown_element(self, names: Names, action: Action, cell: dict, fallback: str) -> str:
+    def _shown_element(self, names: Names, action: Action, cell: dict) -> str:
+        """The element of the repository for a text a page shows (a number, a saved value)."""
         target = Target(
             "other",
             cell["hint"],
@@ -142,7 +143,7 @@ class Writer:
         matching = [c for c in cells if c["text"] == shown.strip()]
         if len(matching) != 1 or not shown.strip():
             return None
-        element = self._shown_element(names, action, matching[0], "shown")
+        element = self._shown_element(names, action, matching[0])
         page = self.pages.get(action.page_id, MAIN)
         return (source.element, f"{page}[{lit(element)}].text()", self._value(keyed))
 
