@@ -197,3 +197,40 @@ def test_recorded_bot_keys_every_field_of_every_row_then_only_new_rows(recorded,
         again = run(BOT, root=project, input=sheet, target=url + "login")
         assert [(i.reference, i.status) for i in again.items] == [("POL-3000", "done")]
         assert claims(db) == sorted(as_saved(r) for r in [new, *rows])
+
+
+def test_reconcile_finds_a_claim_registered_before_a_crash(recorded, run, tmp_path):
+    """A runner died after 'submit claim' (intent, no outcome): the next run searches for the
+    claim the way the person did; it completes the item with the number it finds when the
+    claim exists, and keys the claim (once) when it does not."""
+    from deskhand.queue import open_store
+
+    project = tmp_path / "project"
+    for folder in ("bots", "selectors"):
+        shutil.copytree(recorded["root"] / folder, project / folder)
+    files = tmp_path / "files"
+    files.mkdir()
+    saved, lost = OTHERS[0], OTHERS[1]
+    db = tmp_path / "claims.db"
+    with demo_app(ROOT, db, variant="claims") as url:
+        first = write_sheet(tmp_path / "first.csv", [saved], files)
+        done = run(BOT, root=project, input=first, target=url + "login")
+        number = done.items[0].output["record"]
+
+        queue = f"sqlite:///{tmp_path / 'crashed.db'}"
+        sheet = write_sheet(tmp_path / "sheet.csv", [saved, lost], files)
+        store = open_store(queue, project)
+        with sheet.open() as rows:
+            payloads = list(csv.DictReader(rows))
+        store.add_many(BOT, [{"reference": p["Policy"], "payload": p} for p in payloads])
+        for _ in payloads:  # each crashed after its intent: lease expired, no outcome
+            item = store.claim(BOT, "crashed-runner", lease_seconds=0)
+            store.record_intent(item.id, "crashed-runner", "submit claim", {})
+        store.close()
+
+        result = run(BOT, root=project, input=sheet, target=url + "login", db=queue)
+        outcome = {i.reference: (i.status, i.output.get("reconciled")) for i in result.items}
+        assert outcome == {saved[0]: ("done", True), lost[0]: ("done", None)}
+        found = next(i for i in result.items if i.reference == saved[0])
+        assert found.output["record"] == number
+        assert claims(db) == sorted(as_saved(r) for r in [saved, lost])  # each exactly once
