@@ -53,6 +53,13 @@ def generate(
     keyed = [a for a in actions if _keyed_kind(a)]
     wanted = [(a, element_base_name(a.target), _keyed_kind(a)) for a in keyed]
     sources = forms.sources(wanted, columns, rows, options)
+    # A text the page filled in itself (today's date, a number) and no column follows is left
+    # to the page: a constant would freeze the day of the recording.
+    left = {id(a) for a, s in zip(keyed, sources) if s.default and s.kind == "fill"}
+    left -= {id(a) for a, s in zip(keyed, sources) if s.column}
+    kept = [(a, s) for a, s in zip(keyed, sources) if id(a) not in left]
+    actions = [a for a in actions if id(a) not in left]
+    keyed, sources = [a for a, _ in kept], [s for _, s in kept]
     prompts = [a for a in actions if a.dialog and a.dialog.kind == "prompt" and a.dialog.value]
     for action, source in zip(keyed, sources):
         if source.kind == "radio" and (source.column or source.default):

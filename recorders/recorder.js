@@ -319,7 +319,7 @@
     const groups = {};
     for (const el of Array.from(form.elements)) {
       const kind = kindOf(el);
-      if (!INPUT_KINDS.includes(kind) || el.disabled) continue;
+      if (!INPUT_KINDS.includes(kind) || el.disabled || el.readOnly) continue;
       if (kind === 'radio') {
         const name = el.getAttribute('name') || '';
         if (!groups[name]) {

@@ -24,6 +24,7 @@ CUSTOMER = target("textbox", "Customer:", "label=Customer:", name="customer", la
 CURRENCY = target("select", "Currency", "label=Currency", name="ccy", label="Currency")
 EXPRESS = target("checkbox", "Express delivery", "label=Express delivery", name="express",
                  label="Express delivery")  # fmt: skip
+DATE = target("textbox", "Order date:", "label=Order date:", name="date", label="Order date:")
 SAVE = target("button", "Save order", 'role=button[name="Save order"]')
 FORM = {
     "method": "post",
@@ -33,6 +34,7 @@ FORM = {
         {"kind": "select", "target": CURRENCY, "value": "EUR", "label": "EUR",
          "options": [{"value": v, "label": v} for v in ("EUR", "USD")], "changed": False},
         {"kind": "checkbox", "target": EXPRESS, "checked": True, "changed": False},
+        {"kind": "textbox", "target": DATE, "value": "2026-12-01", "changed": False},
     ],
 }  # fmt: skip
 CONFIRMATION = [
@@ -68,6 +70,7 @@ def test_untouched_defaults_become_columns_or_named_constants():
     assert "EXPRESS_DELIVERY = True" in bot
     assert 'app["express_delivery"].check(EXPRESS_DELIVERY)' in bot
     assert dict(out.followed) == {"customer": "Client", "currency": "Currency"}
+    assert "order_date" not in bot  # the page's own default text: not frozen into the bot
     assert out.constants == [("express_delivery", "checked")]
     assert out.key == "Order ref"  # unique values, named like a reference
     assert 'yield ctx.item(reference=row["Order ref"], **row)' in bot
