@@ -119,13 +119,22 @@
     return text.length <= 40 ? text : '';
   }
 
+  function cellBefore(el) {  // <td>Operator</td><td><input></td>: the cell on its left
+    const cell = el.parentElement;
+    if (!cell || !['td', 'th'].includes(cell.localName)) return '';
+    if (cell.querySelectorAll('input, select, textarea').length !== 1) return '';
+    const before = cell.previousElementSibling;
+    const text = before && ['td', 'th'].includes(before.localName) ? norm(before.textContent) : '';
+    return text.length <= 40 && /[A-Za-z]{2}/.test(text) ? text : '';  // words, not a row's number
+  }
+
   function nameHint(el, kind) {
     if (kind === 'button' || kind === 'link' || kind === 'other') {
       return textOf(el) || labelText(el) || el.getAttribute('title') || el.getAttribute('name') || el.id;
     }
     const testId = TEST_IDS.map((name) => el.getAttribute(name)).find((value) => value);
     return labelText(el) || testId || el.getAttribute('placeholder') || textBefore(el) ||
-      el.getAttribute('name') || el.getAttribute('title') || el.id || kind;
+      cellBefore(el) || el.getAttribute('name') || el.getAttribute('title') || el.id || kind;
   }
 
   // -- selectors, best first, each unique right now ----------------------------------------
@@ -304,7 +313,7 @@
       tag: el.localName,
       hint: nameHint(el, kind),
       name: el.getAttribute('name') || '',
-      label: labelText(el) || textBefore(el),
+      label: labelText(el) || textBefore(el) || cellBefore(el),
       group: kind === 'radio' ? el.getAttribute('name') || '' : '',
       value: kind === 'radio' ? el.value || '' : '',
       candidates: candidates(el, kind),

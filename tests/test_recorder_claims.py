@@ -234,3 +234,34 @@ def test_reconcile_finds_a_claim_registered_before_a_crash(recorded, run, tmp_pa
         found = next(i for i in result.items if i.reference == saved[0])
         assert found.output["record"] == number
         assert claims(db) == sorted(as_saved(r) for r in [saved, lost])  # each exactly once
+
+
+def test_a_log_in_without_a_form_inside_a_frame_comes_from_the_vault(chromium_type, tmp_path):
+    """The log-in is known by its password field wherever it sits: here in a frame, in a
+    table, with no <form> at all (the button posts by script)."""
+    (tmp_path / "signin.html").write_text(
+        "<table><tr><td>Operator</td><td><input id='op' type='text'></td></tr>"
+        "<tr><td>Secret word</td><td><input id='pw' type='password'></td></tr>"
+        "<tr><td></td><td><button onclick=\"document.body.innerHTML='<h1>Hello</h1>'\">Go"
+        "</button></td></tr></table>"
+    )
+    (tmp_path / "start.html").write_text("<h1>Portal</h1><iframe name='signin' src='signin.html'>")
+    recorder = Recorder(
+        (tmp_path / "start.html").as_uri(), "framed", root=tmp_path, virtual_display=True,
+        browser_type=chromium_type,
+    )  # fmt: skip
+    page = recorder.start()
+    frame = page.frame_locator("iframe[name=signin]")
+    frame.locator("#op").click()
+    page.keyboard.type("operator-7")
+    frame.locator("#pw").click()
+    page.keyboard.type("s3cret-word")
+    frame.get_by_role("button", name="Go").click()
+    bot_file, repo_file = recorder.stop()
+
+    bot = bot_file.read_text()
+    assert "operator-7" not in bot and "s3cret-word" not in bot
+    assert 'app["operator"].fill(secret["username"])' in bot
+    assert 'app["secret_word"].fill(secret["password"])' in bot
+    assert 'with ctx.step("log in"):\n        log_in(app)' in bot
+    assert SelectorRepository.load(repo_file)["operator"].frames == ("signin",)
