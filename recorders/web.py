@@ -70,6 +70,9 @@ class Recorder:
         self.rows: list[dict[str, str]] = []
         if data is not None:
             self.columns, self.rows = read_table(data)
+        if key is not None and key not in self.columns:  # before the person does the work
+            known = ", ".join(self.columns) or "none: pass --data"
+            raise ConfigError(f"--key {key}: no such column in --data (columns: {known})")
         self.events: list[dict[str, Any]] = []
         self.page: Any = None
         self._browser_type = browser_type
@@ -292,7 +295,8 @@ def run(args: Any, root: Path) -> int:
     for element, column in generated.followed:
         print(f"follows:   {element} <- column {column}")
     for element, value in generated.constants:
-        print(f"constant:  {element} = {value!r} (left at its default; add a column to vary it)")
+        print(f"constant:  {element} = {value!r} (left at its default; a --data column named")
+        print("           like it when recording makes it follow that column)")
     if generated.key:
         print(f"items:     known by their {generated.key}")
     missing = [f.name for f in generated.fields if args.data and not f.in_data]

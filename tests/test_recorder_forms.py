@@ -101,3 +101,13 @@ def test_key_column_and_record_number_rules():
     assert forms.record_number(cells, ["Acme"])["text"] == "INV-7731"
     assert forms.record_number(cells[:2], ["Acme"]) is None
     assert forms.number_pattern("CLM-000001") == r"CLM\-\d+"
+
+
+def test_a_wrong_key_column_is_refused_before_recording(tmp_path):
+    from recorders.web import Recorder
+
+    data = tmp_path / "rows.csv"
+    data.write_text("Policy,Amount\nP-1,10\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="--key Polcy: no such column in --data"):
+        Recorder("http://app/", "claims", data=data, root=tmp_path, key="Polcy")
+    assert Recorder("http://app/", "claims", data=data, root=tmp_path, key="Policy").key
