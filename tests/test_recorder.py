@@ -478,3 +478,18 @@ def test_read_rows_reads_csv_and_xlsx_and_names_missing_columns(tmp_path):
     ]
     with pytest.raises(ConfigError, match="rows.csv has no column 'vendor'"):
         read_rows(tmp_path / "rows.csv", ["number", "vendor"])
+
+
+def test_a_value_the_page_cuts_short_is_caught_before_saving(recorded, project, run, legacy_app):
+    """The invoice date field takes 10 characters: '11/02/20266' would be saved as
+    11/02/2026. The read-back before the point of no return sees it; nothing is saved."""
+    sheet = project / "typo.csv"
+    row = dict(zip(COLUMNS, ROWS[0]), invoice_date="11/02/20266")
+    with sheet.open("w", newline="") as out:
+        csv.writer(out).writerows([COLUMNS, list(row.values())])
+    result = run(BOT, root=project, input=sheet, target=legacy_app.url)
+
+    [item] = result.items
+    assert item.status == "needs_review"
+    assert "invoice_date holds '11/02/2026', not '11/02/20266'" in item.error["message"]
+    assert legacy_app.invoices() == []
