@@ -54,9 +54,9 @@ def complete(actions: list[Action]) -> list[Action]:
     touched: set[tuple] = set()
     for action in actions:
         if action.target is not None and action.kind in ("fill", "select", "check", "uncheck"):
-            touched.add(_field_key(action.target))
+            touched.add(field_key(action.target))
         if action.kind == "upload" and action.target is not None:
-            touched.add(_field_key(action.target))
+            touched.add(field_key(action.target))
         if action.form:
             at = len(out)  # before the click that opened a confirming overlay, if any
             if action.target and action.target.modal and out and out[-1].kind == "click":
@@ -72,7 +72,8 @@ def complete(actions: list[Action]) -> list[Action]:
     return out
 
 
-def _field_key(target: Target) -> tuple:
+def field_key(target: Target) -> tuple:
+    """What identifies a form field across events: its frames and name (a radio: its group)."""
     if target.kind == "radio" and target.group:
         return (target.frames, "radio", target.group)
     return (target.frames, target.name or target.candidates[:1])
@@ -85,7 +86,7 @@ def _default_action(submit: Action, field: dict, touched: set[tuple]) -> Action 
     target = target_of(
         {"target": raw, "frames": list(submit.target.frames) if submit.target else []}
     )
-    if target is None or _field_key(target) in touched or field.get("secret"):
+    if target is None or field_key(target) in touched or field.get("secret"):
         return None
     if field.get("changed"):  # not by the person: the page's own script set it (a lookup)
         return None
@@ -113,7 +114,7 @@ def options_of(actions: list[Action]) -> dict[tuple, list[dict]]:
             if field.get("options") and field.get("target"):
                 frames = list(action.target.frames) if action.target else []
                 target = target_of({"target": field["target"], "frames": frames})
-                found[_field_key(target)] = field["options"]
+                found[field_key(target)] = field["options"]
     return found
 
 
@@ -159,7 +160,7 @@ def sources(
         target = action.target
         value = keyed_value(action)
         source = Source(element, kind, value, default=action.default)
-        choices = options.get(_field_key(target), [])
+        choices = options.get(field_key(target), [])
         if kind in ("select", "radio"):
             source.option_value = action.value or target.value
         names = (target.name, target.label, target.group, element)

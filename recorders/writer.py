@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from . import forms
 from .botfile import MAIN, lit
 from .naming import Names, identifier, variable_name
-from .recording import Action, Target
+from .recording import Action, Target, target_of
 from .steps import Step, is_secret
 
 RESERVED = {MAIN, "item", "ctx", "bot", "vault", "secret", "popup", "row", "number", "COLUMNS"}
@@ -28,6 +28,16 @@ RESERVED |= {
     "re",
     "yes",
 }
+
+
+def _kept(action: Action, sent: dict | None) -> bool:
+    """The form still held what the person keyed when it was sent: no script of the page
+    rewrote it (a reformatted amount would fail every read-back; it is not compared)."""
+    if sent is None or action.kind not in ("fill", "select"):
+        return True
+    if action.kind == "select":
+        return sent.get("value") == action.value or sent.get("label") == action.label
+    return (sent.get("value") or "").strip() == (action.value or "").strip()
 
 
 def _label_like(cell: dict, typed: list[str]) -> bool:
@@ -79,8 +89,18 @@ class Writer:
         if final is None:
             return
         submit = final.actions[-1]
-        before = [a for s in steps if s.key == final.key and not s.login for a in s.actions]
-        checks = [self._check_before(a) for a in before if id(a) in self.sources]
+        earlier = steps[: steps.index(final)]
+        before = [a for s in earlier if s.key == final.key and not s.login for a in s.actions]
+        sent = {}  # what the form held when the person submitted it, after the page's scripts
+        for field in (submit.form or {}).get("fields", ()):
+            if field.get("target"):
+                target = target_of({"target": field["target"], "frames": submit.target.frames})
+                sent[forms.field_key(target)] = field
+        checks = [
+            self._check_before(a)
+            for a in before
+            if id(a) in self.sources and _kept(a, sent.get(forms.field_key(a.target)))
+        ]
         self.before[id(final.actions[0])] = [c for c in checks if c]
         later = [a for s in steps[steps.index(final) :] for a in s.actions]
         number = forms.record_number(submit.shown, typed)
