@@ -1,29 +1,30 @@
 """The code generator: recorded actions -> ``bots/NAME.py`` and ``selectors/NAME.yaml``.
 
-The bot reads one work item per row of its --input spreadsheet and does what was recorded,
-one step per page visited: elements by name from the selector repository, typed values
-(and radio choices the --data holds) from the item's fields, the log-in from the vault,
-waits for the navigations, popups, dialogs and closing windows that the person's actions
-caused.
+The bot reads one work item per row of its --input spreadsheet, known by a key column, and
+does what was recorded, one step per page visited: elements by name from the selector
+repository; every field of each submitted form set from the column it follows (or from a
+named constant when the person left its default); the log-in from the vault in a helper
+of its own; waits for the navigations, popups, dialogs and closing windows that the
+person's actions caused. The submit that creates the record is the point of no return:
+every field is read back before it, the record's number is the item's output after it,
+the saved record is read back when the person looked at it, and a ``reconcile`` searches
+for the record when the person used a search page (else a crashed item goes to review).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date
-from urllib.parse import urlsplit
 
+from deskhand import ConfigError
 from deskhand.selectors import dump_pages, element_entry
-from deskhand.spreadsheet import NO, YES
 
-from .naming import Field, Names, identifier, match_fields, variable_name
+from . import forms
+from .botfile import header, lit, reconcile_source, rows_source, source_lines
+from .naming import Field, Names, element_base_name, identifier
 from .recording import Action
-
-MAIN = "app"
-RESERVED = {MAIN, "item", "ctx", "bot", "vault", "secret", "popup", "row", "number", "COLUMNS"}
-REFERENCE_WORDS = ("number", "reference", "ref", "id", "code", "no")
+from .steps import group_steps, is_secret
+from .writer import Writer
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Generated:
     selectors: str  # the repository's YAML
     fields: list[Field]
     uses_vault: bool
+    followed: list[tuple[str, str]] = field(default_factory=list)  # (element, column)
+    constants: list[tuple[str, str]] = field(default_factory=list)  # (element, value kept)
+    key: str | None = None  # the column items are known by
 
 
 def generate(
@@ -40,30 +44,76 @@ def generate(
     start_url: str,
     columns: list[str] | None = None,
     rows: list[dict[str, str]] | None = None,
+    key: str | None = None,
 ) -> Generated:
     """Write the bot and its repository for ``actions`` (see recorders.recording)."""
-    names = Names()
-    choices = _choices(actions, rows or [])
-    elements = {id(a): names.element(a).name for a in actions if a.target is not None}
-    keyed = [a for a in actions if a.kind in ("fill", "select", "upload") and not _is_secret(a)]
-    keyed += choices
+    columns, rows = columns or [], rows or []
+    options = forms.options_of(actions)
+    actions = forms.complete(actions)
+    keyed = [a for a in actions if _keyed_kind(a)]
+    wanted = [(a, element_base_name(a.target), _keyed_kind(a)) for a in keyed]
+    sources = forms.sources(wanted, columns, rows, options)
+    # A text the page filled in itself (today's date, a number) and no column follows is left
+    # to the page: a constant would freeze the day of the recording.
+    left = {id(a) for a, s in zip(keyed, sources) if s.default and s.kind == "fill"}
+    left -= {id(a) for a, s in zip(keyed, sources) if s.column}
+    kept = [(a, s) for a, s in zip(keyed, sources) if id(a) not in left]
+    actions = [a for a in actions if id(a) not in left]
+    keyed, sources = [a for a, _ in kept], [s for _, s in kept]
     prompts = [a for a in actions if a.dialog and a.dialog.kind == "prompt" and a.dialog.value]
-    wanted = [(elements[id(a)], _typed(a)) for a in keyed]
-    wanted += [(identifier(a.dialog.message, "answer"), a.dialog.value) for a in prompts]
-    fields = match_fields(wanted, columns or [], rows or [])
-    writer = _Writer(bot, start_url, elements)
-    writer.fields = {id(a): f.name for a, f in zip(keyed, fields)}
-    writer.answers = {id(a): f.name for a, f in zip(prompts, fields[len(keyed) :])}
-    writer.choices = {id(a) for a in choices}
-    writer.switches = _switches(actions, elements, columns or [], rows or [])
-    writer.typed = {_typed(a): f.name for a, f in zip(keyed, fields) if len(_typed(a)) >= 3}
+    for action, source in zip(keyed, sources):
+        if source.kind == "radio" and (source.column or source.default):
+            _as_group(action, source)
+    names = Names()
+    elements = {id(a): names.element(a).name for a in actions if a.target is not None}
+    writer = Writer(bot, start_url, elements)
+    free = [(elements[id(a)], forms.keyed_value(a)) for a, s in zip(keyed, sources) if s.free]
+    free += [(identifier(a.dialog.message, "answer"), a.dialog.value) for a in prompts]
+    fields: list[Field] = []
+    for action, source in zip(keyed, sources):
+        source.element = elements[id(action)]
+        writer.sources[id(action)] = source
+        if source.column:
+            example = source.value
+            if source.kind == "check":
+                example = "yes" if action.kind == "check" else "no"
+            fields.append(Field(source.column, example, source.element, True))
+    taken_fields = {f.name for f in fields}
+    for (element, value), action in zip(
+        free, [a for a, s in zip(keyed, sources) if s.free] + prompts
+    ):
+        name = element if element not in taken_fields else f"{element}_{len(fields) + 1}"
+        taken_fields.add(name)
+        fields.append(Field(name, value, element, name in columns))
+        if action.dialog is not None and action.kind not in ("fill", "select", "upload"):
+            writer.answers[id(action)] = name
+        else:
+            writer.sources[id(action)].column = name
+    typed = [forms.keyed_value(a) for a in keyed]
+    writer.key = forms.key_column(columns, rows, typed, key) if columns else None
+    if key is not None and key not in columns:
+        raise ConfigError(f"--key {key}: no such column in --data ({', '.join(columns)})")
+    boxes = {s.element for s in writer.sources.values() if s.kind == "check"}
+    writer.typed = {f.example: f.name for f in fields if f.element not in boxes}
+    writer.typed = {v: name for v, name in writer.typed.items() if len(v) >= 3}
+    row = forms.recorded_row(typed, rows) or {}
+    writer.key_value = row.get(writer.key, "").strip() if writer.key else ""
     for action in actions:
         if action.page_title:
             writer.titles.setdefault(action.page_id, action.page_title)
-    body = writer.process(_steps(actions))
+    steps = group_steps(actions)
+    writer.plan(steps, names, typed)
+    body = writer.process(steps)
+    if any(s.final for s in steps):
+        body += reconcile_source(writer)
+    constants = [
+        (s.element, _shown_value(s, writer.checked.get(i, False)))
+        for i, s in writer.sources.items()
+        if s.constant
+    ]
     source = (
-        _header(bot, start_url, fields, writer.uses_vault, columns)
-        + _source(bot, start_url, fields, list(writer.switches.values()))
+        header(bot, start_url, fields, writer.uses_vault, columns, constants)
+        + source_lines(bot, start_url, fields, writer, body)
         + body
     )
     yaml_text = dump_pages(
@@ -73,312 +123,40 @@ def generate(
         },
         _YAML_HEADER.format(bot=bot, url=start_url, day=date.today().isoformat()),
     )
-    return Generated(source, yaml_text, fields, writer.uses_vault)
+    followed = [(s.element, s.column) for s in writer.sources.values() if s.column and s.by]
+    return Generated(source, yaml_text, fields, writer.uses_vault, followed, constants, writer.key)
 
 
-def _choices(actions: list[Action], rows: list[dict[str, str]]) -> list[Action]:
-    """The radio buttons chosen whose value (or label) a --data column holds: the bot picks
-    the button of the item's value in that group. Their target becomes the group's
-    element, a selector with a ``{value}`` placeholder; ``action.value`` the chosen value."""
-    cells = {cell.strip() for row in rows for cell in row.values()}
-    found = []
-    for action in actions:
-        target = action.target
-        if action.kind != "check" or target is None or target.kind != "radio" or not target.group:
-            continue
-        group = target.group.replace('"', '\\"')
-        if target.value and target.value in cells:
-            selector, action.value = f'input[name="{group}"][value="{{value}}"]', target.value
-        elif target.hint in cells:
-            selector, action.value = "label={value}", target.hint
-        else:
-            continue
-        action.target = replace(target, hint=target.group, candidates=(selector,))
-        found.append(action)
-    return found
+def _keyed_kind(action: Action) -> str:
+    """What kind of value an action keys (fill, select, check, radio, upload), or ''."""
+    if action.target is None or is_secret(action):
+        return ""
+    if action.kind in ("fill", "select", "upload"):
+        return action.kind
+    if action.kind in ("check", "uncheck") and action.target.kind == "checkbox":
+        return "check"
+    if action.kind == "check" and action.target.kind == "radio" and action.target.group:
+        return "radio"
+    return ""
 
 
-def _switches(
-    actions: list[Action], elements: dict[int, str], columns: list[str], rows: list[dict]
-) -> dict[int, str]:
-    """Check boxes ticked or cleared whose element a --data column names and holds yes/no
-    values: the bot sets each from the item's column (id(action) -> column)."""
-    by_name = {identifier(c, "column"): c for c in columns}
-    found = {}
-    for action in actions:
-        if action.kind not in ("check", "uncheck") or action.target is None:
-            continue
-        column = by_name.get(elements[id(action)])
-        if action.target.kind == "checkbox" and column and _yes_no(rows, column):
-            found[id(action)] = column
-    return found
+def _shown_value(source: forms.Source, checked: bool) -> str:
+    """A constant as the report names it: a check box's state, an option's value."""
+    if source.kind == "check":
+        return "checked" if checked else "not checked"
+    return source.option_value or source.value
 
 
-def _yes_no(rows: list[dict[str, str]], column: str) -> bool:
-    return bool(rows) and all(r.get(column, "").strip().lower() in YES + NO for r in rows)
-
-
-def _typed(action: Action) -> str:
-    if action.kind == "select":
-        return action.label if action.label is not None else action.value or ""
-    if action.kind == "upload":
-        return action.files[0] if action.files else ""
-    return action.value or ""
-
-
-def _is_secret(action: Action) -> bool:
-    """Passwords, and the user name typed in the same log-in form, come from the vault."""
-    if action.kind != "fill" or action.target is None:
-        return False
-    return action.secret or (action.target.login and action.target.kind == "textbox")
-
-
-@dataclass
-class _Step:
-    name: str
-    key: tuple
-    final: bool = False  # the point of no return
-    actions: list[Action] = field(default_factory=list)
-
-
-def _steps(actions: list[Action]) -> list[_Step]:
-    """Consecutive actions on one page form a step, named after the page; an action that a
-    person confirmed in a dialog is a step of its own, the point of no return."""
-    steps: list[_Step] = []
-    pending: list[Action] = []  # gotos and closes join the step that follows them
-    for action in actions:
-        if action.target is None:
-            pending.append(action)
-            continue
-        key = (action.page_id, action.page_title.lower() or "page")
-        dialog = action.dialog
-        if dialog is not None and dialog.kind == "confirm" and dialog.accepted:
-            name = identifier(action.target.hint, "submit").replace("_", " ")
-            steps.append(_Step(name, key, final=True))
-        elif not steps or steps[-1].key != key or steps[-1].final:
-            steps.append(_Step(key[1], key))
-        steps[-1].actions += [*pending, action]
-        pending = []
-    if pending:
-        steps.append(_Step("finish", ("", ""), actions=pending))
-    return steps
-
-
-class _Writer:
-    """Writes the process function, one action at a time."""
-
-    def __init__(self, bot: str, start_url: str, elements: dict[int, str]):
-        self.bot = bot
-        self.start_url = start_url
-        self.elements = elements  # id(action) -> element name
-        self.fields: dict[int, str] = {}  # id(action) -> the item field it keys
-        self.typed: dict[str, str] = {}  # value typed -> its field (for dialog texts)
-        self.answers: dict[int, str] = {}  # id(action) -> the field its prompt's answer is
-        self.choices: set[int] = set()  # radio buttons picked by an item's field
-        self.switches: dict[int, str] = {}  # check boxes set by an item's yes/no column
-        self.titles: dict[str, str] = {}  # page_id -> the title of its first page
-        self.pages: dict[str, str] = {}  # page_id -> its variable
-        self.taken = set(RESERVED)
-        self.uses_vault = False
-        self.lines: list[str] = []
-
-    def process(self, steps: list[_Step]) -> str:
-        self.lines = [
-            "",
-            "",
-            "@bot.process",
-            "def enter_row(item, ctx):",
-            f"    {MAIN} = ctx.web()",
-        ]
-        for step in steps:
-            options = ", point_of_no_return=True" if step.final else ""
-            self.lines.append(f"    with ctx.step({lit(step.name)}{options}):")
-            for action in step.actions:
-                self.action(action, "        ")
-        self.lines.append("    return ctx.done()")
-        return "\n".join(self.lines) + "\n"
-
-    def action(self, action: Action, indent: str) -> None:
-        page = self.pages.setdefault(action.page_id, MAIN if not self.pages else "popup_page")
-        if action.kind == "goto":
-            where = self._relative(action.url)
-            self.lines.append(f"{indent}{page}.goto({lit(where) if where else ''})")
-            return
-        if action.kind == "close":
-            self.lines.append(f"{indent}{page}.close()")
-            return
-        if _is_secret(action) and not self.uses_vault:
-            self.uses_vault = True
-            self.lines.append(f"{indent}secret = vault.get({lit(self.bot)})")
-        wrappers = []
-        if action.navigation is not None:
-            where = f"frame={lit(action.navigation)}" if action.navigation else ""
-            wrappers.append(f"{page}.expect_navigation({where})")
-        if action.dialog is not None:
-            wrappers.append(self._dialog(page, action))
-        if action.popup is not None:
-            wrappers.append(f"{page}.expect_popup() as popup")
-        if action.closes:
-            wrappers.append(f"{page}.expect_close()")
-        for depth, wrapper in enumerate(wrappers):
-            self.lines.append(f"{indent}{'    ' * depth}with {wrapper}:")
-        self.lines.append(f"{indent}{'    ' * len(wrappers)}{self._call(page, action)}")
-        if action.popup is not None:
-            variable = variable_name(self.titles.get(action.popup, "popup"), self.taken)
-            self.pages[action.popup] = variable
-            self.lines.append(f"{indent}{variable} = popup.value")
-
-    def _call(self, page: str, action: Action) -> str:
-        element = f"{page}[{lit(self.elements[id(action)])}]"
-        value = self._value(action)
-        if action.kind == "fill":
-            return f"{element}.fill({value})"
-        if action.kind == "select":
-            return f"{element}.select(label={value})"
-        if action.kind == "upload":
-            return f"{element}.upload({value})"
-        if id(action) in self.switches:
-            return f"{element}.check(yes(item[{lit(self.switches[id(action)])}]))"
-        if action.kind == "check" and id(action) in self.choices:
-            return f"{page}.element({lit(self.elements[id(action)])}, value={value}).check()"
-        if action.kind == "check":
-            return f"{element}.check()"
-        if action.kind == "uncheck":
-            return f"{element}.check(False)"
-        if action.kind == "press":
-            return f"{element}.press({lit(action.key or 'Enter')})"
-        return f"{element}.click()"
-
-    def _value(self, action: Action) -> str:
-        if _is_secret(action):
-            return 'secret["password"]' if action.secret else 'secret["username"]'
-        field_name = self.fields.get(id(action))
-        return f"item[{lit(field_name)}]" if field_name else '""'
-
-    def _dialog(self, page: str, action: Action) -> str:
-        dialog = action.dialog
-        expect = self._expect(dialog.message)
-        if not dialog.accepted:
-            return f"{page}.dismiss_dialog(expect={expect})"
-        if id(action) in self.answers:
-            answer = f"item[{lit(self.answers[id(action)])}]"
-            return f"{page}.accept_dialog(expect={expect}, text={answer})"
-        return f"{page}.accept_dialog(expect={expect})"
-
-    def _expect(self, message: str) -> str:
-        """The dialog's text with the typed values in it as the item's fields, cut before
-        the first number that no field explains (a total, a count: it changes per item)."""
-        values = sorted(self.typed, key=len, reverse=True)
-        parts = (
-            re.split("(" + "|".join(map(re.escape, values)) + ")", message) if values else [message]
-        )
-        out, uses_fields = "", False
-        for index, part in enumerate(parts):
-            if index % 2:  # a typed value
-                out += "{item[" + repr(self.typed[part]) + "]}"
-                uses_fields = True
-                continue
-            digit = re.search(r"\d", part)
-            literal = part[: digit.start()] if digit else part
-            out += literal.replace("{", "{{").replace("}", "}}") if uses_fields else literal
-            if digit:
-                out = out.rstrip()
-                break
-        if not uses_fields:
-            out = out.replace("{{", "{").replace("}}", "}")
-        return ("f" + lit(out)) if uses_fields else lit(out)
-
-    def _relative(self, url: str | None) -> str:
-        """A URL as the bot opens it: relative to --target when on the same site."""
-        if not url or url == self.start_url:
-            return ""
-        start, there = urlsplit(self.start_url), urlsplit(url)
-        if (start.scheme, start.netloc) != (there.scheme, there.netloc):
-            return url
-        return there.path + (f"?{there.query}" if there.query else "")
-
-
-def _header(bot: str, start_url: str, fields: list[Field], vault: bool, columns) -> str:
-    lines = [
-        f'"""Recorded bot {bot}: keys one row of the --input spreadsheet per item.',
-        "",
-        f"Recorded with `run_bot.py record` on {date.today().isoformat()} from",
-        f"{start_url}. Run it over a spreadsheet (CSV or XLSX, one header row):",
-        f"    python run_bot.py run {bot} --input ROWS.csv [--target URL]",
-    ]
-    if fields:
-        lines += [
-            "",
-            "The columns it reads, the values typed when recording, the elements they fill:",
-        ]
-        width = max(len(f.name) for f in fields) + 2
-        for f in fields:
-            example = f.example if len(f.example) <= 20 else f.example[:19] + "…"
-            lines.append(f"    {f.name:<{width}}{example!r:<24}-> {f.element}")
-        missing = [f.name for f in fields if columns and not f.in_data]
-        if missing:
-            lines.append(f"Not in the --data file when recorded: {', '.join(missing)}.")
-    if vault:
-        env = "DESKHAND_SECRET_" + bot.upper().replace("-", "_")
-        lines += [
-            "",
-            f"The log-in comes from the vault: set {env} to",
-            '{"username": ..., "password": ...}. No password is ever written down.',
-        ]
-    lines += ["", f"The elements are named in selectors/{bot}.yaml.", '"""', "", ""]
-    return "\n".join(lines)
-
-
-def _source(bot: str, start_url: str, fields: list[Field], switches: list[str]) -> str:
-    columns = list(dict.fromkeys([*(f.name for f in fields), *switches]))
-    lines = [
-        "from deskhand import Bot, vault",
-        *(["from deskhand.spreadsheet import yes"] if switches else []),
-        "",
-        "bot = Bot(",
-        f"    {lit(bot)},",
-        f"    selectors={lit(bot)},",
-        f'    settings={{"target": {lit(start_url)}}},  # --target overrides it',
-        ")",
-        "",
-        *rows_source(columns),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def rows_source(columns: list[str]) -> list[str]:
-    """The lines of a bot's COLUMNS and its source: one work item per --input row, known by
-    its reference-like column (an invoice number) or else by its row number."""
-    reference = _reference(columns)
-    lines = [
-        "# The --input columns this bot reads.",
-        "COLUMNS = [",
-        *(f"    {lit(c)}," for c in columns),
-        "]",
-        "",
-        "",
-        "@bot.source",
-        "def rows(ctx):",
-    ]
-    if reference:
-        return lines + [
-            f'    """One work item per row of --input, known by its {reference}."""',
-            "    for row in ctx.rows(COLUMNS):",
-            f"        yield ctx.item(reference=row[{lit(reference)}], **row)",
-        ]
-    return lines + [
-        '    """One work item per row of --input, known by its row number."""',
-        "    for number, row in enumerate(ctx.rows(COLUMNS), 1):",
-        '        yield ctx.item(reference=f"row {number}", **row)',
-    ]
-
-
-def _reference(columns: list[str]) -> str | None:
-    for word in REFERENCE_WORDS:
-        for column in columns:
-            if word in re.findall(r"[a-z0-9]+", column.lower()):
-                return column
-    return None
+def _as_group(action: Action, source: forms.Source) -> None:
+    """A radio button becomes its group: the element's selector names the value to pick."""
+    target = action.target
+    group = target.group.replace('"', '\\"')
+    if source.column and source.use_label:
+        selector = "label={value}"
+    else:
+        selector = f'input[name="{group}"][value="{{value}}"]'
+    action.target = replace(target, hint=target.group, candidates=(selector,))
+    source.use_label = selector == "label={value}"
 
 
 _YAML_HEADER = """\
@@ -388,6 +166,4 @@ _YAML_HEADER = """\
 """
 
 
-def lit(text: str) -> str:
-    """A Python string literal in double quotes, as ruff formats them."""
-    return json.dumps(text, ensure_ascii=False)
+__all__ = ["Generated", "generate", "lit", "rows_source"]

@@ -34,6 +34,11 @@ def element_base_name(target: Target) -> str:
     return name
 
 
+def page_name(title: str) -> str:
+    """A page's name from its heading: words holding digits (a record's number) left out."""
+    return identifier(re.sub(r"\S*\d\S*", " ", title), "page")
+
+
 @dataclass
 class Element:
     """A named element of the repository being written."""
@@ -51,7 +56,7 @@ class Names:
 
     def element(self, action: Action) -> Element:
         target = action.target
-        page = identifier(action.page_title, "page")
+        page = page_name(action.page_title)
         key = (page, *target.key)
         if key not in self.elements:
             taken = {e.name for e in self.elements.values()}

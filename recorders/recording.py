@@ -30,6 +30,9 @@ class Target:
     group: str = ""  # a radio button's group (its name attribute)
     value: str = ""  # a radio button's value attribute
     login: bool = False  # in a form with a password field
+    name: str = ""  # its name attribute
+    label: str = ""  # its label, or the text just before it
+    modal: bool = False  # inside a dialog drawn over the page
 
     @property
     def key(self) -> tuple:
@@ -64,6 +67,10 @@ class Action:
     popup: str | None = None  # page_id of the popup it opened
     closes: bool = False  # it closed its own page (a popup)
     dialog: Dialog | None = None
+    form: dict[str, Any] | None = None  # the form it submitted: every field's state
+    shown: list[dict[str, Any]] = field(default_factory=list)  # label/value texts it led to
+    address: str = ""  # the address of the page (or frame) it was done on
+    default: bool = False  # not done by the person: a field of a submitted form left as it was
 
 
 def target_of(event: dict[str, Any]) -> Target | None:
@@ -78,6 +85,9 @@ def target_of(event: dict[str, Any]) -> Target | None:
         group=raw.get("group") or "",
         login=bool(raw.get("login")),
         value=raw.get("value") or "",
+        name=raw.get("name") or "",
+        label=raw.get("label") or "",
+        modal=bool(raw.get("modal")),
     )
 
 
@@ -110,6 +120,12 @@ def actions(events: list[dict[str, Any]]) -> list[Action]:
                     event.get("value"),
                     event.get("answered") or event["t"],
                 )
+        elif kind == "submit":
+            cause = _cause(result, event["page_id"], event["t"], lambda a: a.form is None)
+            if cause is not None:
+                cause.form = event.get("form")
+        elif kind == "shown":
+            _shown(result, event)
         elif kind == "close" and not event.get("main"):
             if main_closed is not None and event["t"] >= main_closed - 1000:
                 continue  # the browser was closed with the popup still open: the end
@@ -135,6 +151,7 @@ def _add_user_action(result: list[Action], event: dict[str, Any]) -> None:
         secret=bool(event.get("secret")),
         key=event.get("key"),
         files=list(event.get("files") or ()),
+        address=event.get("url") or "",
     )
     mine = [a for a in result if a.page_id == action.page_id]
     if mine and mine[-1].kind == "goto" and target is not None and not target.frames:
@@ -176,3 +193,17 @@ def _navigation(result: list[Action], event: dict[str, Any]) -> None:
         last.navigation = frame
     elif not frame and not recent:
         result.append(Action("goto", page_id, event["t"], url=event["url"]))
+
+
+def _shown(result: list[Action], event: dict[str, Any]) -> None:
+    """What a page shows once loaded belongs to the action that opened it: the last one of
+    its page that navigated (or the page's opening)."""
+    for action in reversed(result):
+        if action.page_id != event["page_id"]:
+            continue
+        if action.navigation is not None or action.kind in ("goto", "click", "press"):
+            frames = list(event.get("frames") or ())
+            title = (event.get("page") or {}).get("title", "")
+            cells = event.get("cells") or ()
+            action.shown += [{**cell, "frames": frames, "title": title} for cell in cells]
+        return

@@ -52,6 +52,7 @@ class Recorder:
         dialogs: str = "ask",
         virtual_display: bool | None = None,
         browser_type: Any = None,
+        key: str | None = None,
     ) -> None:
         """``browser_type``: a Playwright BrowserType to launch Chromium with, when the
         caller already runs Playwright (only one sync Playwright may run per thread)."""
@@ -63,11 +64,15 @@ class Recorder:
         self.bot = bot
         self.root = Path(root)
         self.dialogs = dialogs
+        self.key = key
         self.virtual_display = virtual_display
         self.columns: list[str] = []
         self.rows: list[dict[str, str]] = []
         if data is not None:
             self.columns, self.rows = read_table(data)
+        if key is not None and key not in self.columns:  # before the person does the work
+            known = ", ".join(self.columns) or "none: pass --data"
+            raise ConfigError(f"--key {key}: no such column in --data (columns: {known})")
         self.events: list[dict[str, Any]] = []
         self.page: Any = None
         self._browser_type = browser_type
@@ -126,9 +131,9 @@ class Recorder:
         ``interrupted``: after Ctrl-C, which the browser's processes got too: write what
         was recorded without waiting for them."""
         if not self._stopped:
-            self._stopped = True
             if not interrupted:
-                self._flush()
+                self._flush()  # before stopping: what the pages sent last still counts
+            self._stopped = True
             self._stack.close()
         generated = self.generated = self.generate()
         if not any(a.target is not None for a in actions(self.events)):
@@ -143,16 +148,19 @@ class Recorder:
 
     def generate(self) -> Generated:
         """The bot and repository for what was recorded so far."""
-        return generate(actions(self.events), self.bot, self.url, self.columns, self.rows)
+        return generate(
+            actions(self.events), self.bot, self.url, self.columns, self.rows, key=self.key
+        )
 
     def _flush(self) -> None:
         """Let events already sent by the pages arrive before the browser closes."""
         for page in list(self._page_ids):
             if not page.is_closed():
-                try:
-                    page.evaluate("0")
-                except Exception:
-                    pass
+                for frame in page.frames:
+                    try:
+                        frame.evaluate("0")
+                    except Exception:
+                        pass
 
     # -- events -------------------------------------------------------------------------
     def _page_id(self, page: Any) -> str:
@@ -255,6 +263,12 @@ def add_arguments(subparsers: Any) -> None:
         default="ask",
         help="answer JavaScript dialogs yourself (ask), or always accept / dismiss them",
     )
+    parser.add_argument(
+        "--key",
+        metavar="COLUMN",
+        help="the --data column that tells rows apart (default: "
+        "the column whose values are all different)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing bot")
 
 
@@ -263,7 +277,8 @@ def run(args: Any, root: Path) -> int:
     for existing in (f"bots/{args.bot}.py", f"selectors/{args.bot}.yaml"):
         if (Path(root) / existing).exists() and not args.force:
             raise ConfigError(f"{existing} exists: choose another --bot or pass --force")
-    recorder = Recorder(args.url, args.bot, args.data, root, dialogs=args.dialogs)
+    key = getattr(args, "key", None)
+    recorder = Recorder(args.url, args.bot, args.data, root, dialogs=args.dialogs, key=key)
     recorder.start()
     print("recording: do the task in the browser, then close it (or press Ctrl-C here)")
     interrupted = False
@@ -277,6 +292,13 @@ def run(args: Any, root: Path) -> int:
     print(f"selectors: {selectors_file}")
     if generated.fields:
         print("columns:   " + ", ".join(dict.fromkeys(f.name for f in generated.fields)))
+    for element, column in generated.followed:
+        print(f"follows:   {element} <- column {column}")
+    for element, value in generated.constants:
+        print(f"constant:  {element} = {value!r} (left at its default; a --data column named")
+        print("           like it when recording makes it follow that column)")
+    if generated.key:
+        print(f"items:     known by their {generated.key}")
     missing = [f.name for f in generated.fields if args.data and not f.in_data]
     if missing:
         print(f"not in {args.data}: {', '.join(missing)} (add these columns)")

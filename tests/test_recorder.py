@@ -194,7 +194,10 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
         'secret = vault.get("recorded_invoices")',
         'app["user_name"].fill(secret["username"])',
         'app["password"].fill(secret["password"])',
-        'with app.expect_navigation(frame="content"):\n            app["new_invoice_link"].click()',
+        'with ctx.step("open new invoice"):\n        open_new_invoice(app)',  # a helper per page
+        'def open_new_invoice(app):\n    """The page of the step "open new invoice"."""\n'
+        '    with app.expect_navigation(frame="content"):\n        app["new_invoice_link"].click()',
+        'with ctx.step("new supplier invoice"):\n        new_supplier_invoice(app, item)',
         'with app.expect_popup() as popup:\n            app["lookup_button"].click()',
         "vendor_lookup = popup.value",
         'vendor_lookup["name_or_code"].fill(item["vendor"])',
@@ -207,12 +210,18 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
         'app.element("terms", value=item["terms"]).check()',  # the radio its label names
         'app["recurring"].check(yes(item["recurring"]))',  # a yes/no column of that name
         'app["line_description_2"].fill(item["line_description_2"])',
-        'with ctx.step("save", point_of_no_return=True):',
+        'with ctx.step("save", point_of_no_return=True) as step:',
+        'currency=(app["currency"].selected_label(), item["currency"]),',  # read back first
+        'record = app["record_number"].text()',  # the confirmation's number is the output
+        "return ctx.done(record=record)",
+        'with ctx.step("log in"):\n        log_in(app)',
+        "@bot.reconcile",
         "with app.accept_dialog(expect=f\"Save invoice {item['invoice_no']}?\"):",
     ]
     for line in expected:
         assert line in bot, line
     assert bot.count(".fill(") == 2 + 1 + 6 + 8  # log-in, vendor search, header, two lines
+    assert 'app["vendor"]' not in bot  # the lookup's script chose it: no constant vendor
     for tool in (["check"], ["format", "--check"]):
         done = subprocess.run(
             [sys.executable, "-m", "ruff", *tool, "--config", str(ROOT / "pyproject.toml"),
@@ -225,27 +234,30 @@ def test_recording_writes_a_bot_that_reads_like_the_task(recorded):
 def test_recorded_repository_names_elements_by_label_grouped_by_page(recorded):
     repo = SelectorRepository.load(recorded["root"] / "selectors" / f"{BOT}.yaml")
 
-    assert list(repo.pages) == ["login", "nav", "new_supplier_invoice", "vendor_lookup"]
+    assert list(repo.pages) == [
+        "log_in", "nav", "new_supplier_invoice", "vendor_lookup", "invoice_saved"
+    ]  # fmt: skip
     pages = {page: [e.name for e in specs] for page, specs in repo.pages.items()}
-    assert pages["login"] == ["user_name", "password", "log_in_button"]
+    assert pages["log_in"] == ["user_name", "password", "log_in_button"]
+    assert pages["invoice_saved"] == ["record_number"]  # the output, read after saving
     assert pages["vendor_lookup"] == ["name_or_code", "select_link"]
     assert {"invoice_number", "invoice_total", "terms", "save_button"} <= set(
         pages["new_supplier_invoice"]
     )
     number = repo["invoice_number"]
     assert number.frames == ("content",)
-    assert number.candidates[:4] == (
+    assert number.candidates[:4] == (  # a field: its role and name, its label first
+        'role=textbox[name="Invoice number:"]',
+        "label=Invoice number:",
         "#invoice_number",
         'input[name="invoice_number"]',
-        "label=Invoice number:",
-        'role=textbox[name="Invoice number:"]',
     )
     assert number.candidates[-1].startswith("xpath=/html/body/")
     assert repo["new_invoice_link"].frames == ("nav",)
     assert repo["terms"].candidates == ("label={value}",)  # the group, by the chosen label
     assert repo["save_button"].candidates[:2] == ("#save-button", 'role=button[name="Save"]')
     assert repo["select_link"].frames == ()  # the popup is a page of its own
-    assert repo["password"].candidates[0] == "#password"
+    assert repo["password"].candidates[0] == "label=Password:"
 
 
 def test_recorded_bot_keys_every_row_of_the_spreadsheet(recorded, project, run, legacy_app):
@@ -279,27 +291,25 @@ def test_shifted_app_is_keyed_through_fallbacks_with_a_healing_proposal(
     assert text.startswith(f"# Healing proposal for selectors/{BOT}.yaml")
     proposed = SelectorRepository.load(proposal)
     healed = set(proposed.elements)
-    assert {"user_name", "log_in_button", "new_invoice_link", "invoice_number", "save_button"} <= (
-        healed
-    )
+    assert {"log_in_button", "new_invoice_link", "save_button"} <= healed
     assert "select_link" not in healed  # its first choice (role and name) still holds
-    number = proposed["invoice_number"]
-    assert number.page == "new_supplier_invoice" and number.frames == ("content",)
-    assert number.candidates[0] == 'input[name="invoice_number"]'
-    assert number.candidates[-1] == "#invoice_number"  # demoted, kept: the app may come back
+    assert not {"user_name", "invoice_number", "currency"} & healed  # fields: label first
+    save = proposed["save_button"]
+    assert save.page == "new_supplier_invoice" and save.frames == ("content",)
+    assert save.candidates[-1] == "#save-button"  # demoted, kept: the app may come back
     assert proposed["new_invoice_link"].frames == ("nav",)
     assert proposed["new_invoice_link"].candidates[0] == 'role=link[name="New invoice"]'
     assert proposed["save_button"].candidates[:2] == (
         'role=button[name="Save"]',
         'input:text-is("Save")',
     )
-    assert "#invoice_number matched 0" in text
+    assert "#save-button matched 0" in text
 
     events = read_events(result.dir)
     healing = [e for e in events if e["event"] == "healing"]
     assert {e["element"] for e in healing} == healed  # each once per run
     warnings = [e["message"] for e in events if e["event"] == "warning"]
-    assert any("fallback selector 'input[name=\"invoice_number\"]'" in w for w in warnings)
+    assert any("fallback selector 'role=button[name=\"Save\"]'" in w for w in warnings)
     report = result.report.read_text()
     assert "Selector healing proposals" in report
     assert str(proposal) in report and "role=link[name=&#34;New invoice&#34;]" in report
@@ -329,7 +339,9 @@ def test_recorder_captures_uploads_unchecks_prompts_and_unnamed_frames(
         'app["notify_me"].check(False)',
         'with app.accept_dialog(expect="Comment for this claim?", '
         'text=item["comment_for_this_claim"]):',
-        'with ctx.step("cost centre"):\n        app["cost_centre"].fill(item["cost_centre"])',
+        'with ctx.step("cost centre"):\n        cost_centre(app, item)',
+        'def cost_centre(app, item):\n    """The page of the step "cost centre"."""\n'
+        '    app["cost_centre"].fill(item["cost_centre"])',
     ]:
         assert line in bot, line
     assert "Taxi to the airport" not in bot.split('"""', 2)[2]  # only in the docstring
@@ -401,7 +413,8 @@ def test_typing_is_coalesced_and_unmatched_values_become_fields():
     assert "app.goto()\n" in out.bot and 'app.goto("/list")' in out.bot
     assert 'with app.dismiss_dialog(expect="Approve order"):' in out.bot  # cut before 42
     assert 'app["attachment"].upload(item["attachment"])' in out.bot
-    assert '"""One work item per row of --input, known by its row number."""' in out.bot
+    assert '"""One work item per row of --input, known by all it holds."""' in out.bot
+    assert "row number" not in out.bot and "enumerate(" not in out.bot  # rows shift
     assert "vault.get" not in out.bot and not out.uses_vault
 
 
@@ -465,3 +478,18 @@ def test_read_rows_reads_csv_and_xlsx_and_names_missing_columns(tmp_path):
     ]
     with pytest.raises(ConfigError, match="rows.csv has no column 'vendor'"):
         read_rows(tmp_path / "rows.csv", ["number", "vendor"])
+
+
+def test_a_value_the_page_cuts_short_is_caught_before_saving(recorded, project, run, legacy_app):
+    """The invoice date field takes 10 characters: '11/02/20266' would be saved as
+    11/02/2026. The read-back before the point of no return sees it; nothing is saved."""
+    sheet = project / "typo.csv"
+    row = dict(zip(COLUMNS, ROWS[0]), invoice_date="11/02/20266")
+    with sheet.open("w", newline="") as out:
+        csv.writer(out).writerows([COLUMNS, list(row.values())])
+    result = run(BOT, root=project, input=sheet, target=legacy_app.url)
+
+    [item] = result.items
+    assert item.status == "needs_review"
+    assert "invoice_date holds '11/02/2026', not '11/02/20266'" in item.error["message"]
+    assert legacy_app.invoices() == []

@@ -12,7 +12,7 @@ from demo.data import CURRENCIES, TERMS
 from demo.legacy_app import db
 from demo.legacy_app.faults import Faults, FaultSpec, parse_faults
 from demo.legacy_app.forms import MAX_LINES, InvoiceForm, us_date
-from demo.legacy_app.variants import names
+from demo.legacy_app.variants import application, names
 
 PUBLIC_ENDPOINTS = {"login", "static", "fault_counts"}
 # Never delayed, failed or counted: assets, the counts, and unrouted paths (a browser's own
@@ -31,9 +31,11 @@ def create_app(
     """The app over the SQLite database at db_path (created and seeded if new).
 
     faults: a fault SPEC (see demo.legacy_app.faults), None for a well-behaved app.
-    variant: "normal" (the ids and classes bots are written against) or "shifted".
+    variant: "normal" (the ids and classes bots are written against), "shifted" or "claims".
     sleep: what latency and slow pages wait with (tests pass a recorder).
     """
+    if (other := application(variant)) is not None:  # "claims": another app altogether
+        return other(db_path)
     spec = faults if isinstance(faults, FaultSpec) else parse_faults(faults)
     id_names, class_names = names(variant)
     injector = Faults(spec, sleep)

@@ -1,4 +1,6 @@
-"""Variants of the app's markup: ``normal`` (the contract) and ``shifted`` (a re-skin).
+"""Variants of the app's markup: ``normal`` (the contract) and ``shifted`` (a re-skin), and
+``claims``: another legacy application altogether (demo.legacy_app.claims), whose ids and
+classes are generated anew on every page load (:class:`GeneratedNames`).
 
 The shifted variant renames every id and CSS class a bot could look at, as a vendor's
 "UI refresh" would, while form field ``name`` attributes, label texts, button values and
@@ -10,6 +12,11 @@ An unknown key is an error at render time, never a silent empty id.
 """
 
 from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Callable
+from typing import Any
 
 # The shifted mapping.  key: (normal, shifted)
 IDS = {
@@ -115,7 +122,9 @@ CLASSES = {
     "select_vendor": ("select-vendor", "lnk-pick-vendor"),
 }
 
-VARIANTS = ("normal", "shifted")
+MARKUP = ("normal", "shifted")  # the accounts-payable app's two markups
+APPLICATIONS = ("claims",)  # other applications the demo serves instead
+VARIANTS = MARKUP + APPLICATIONS
 
 
 class UnknownName(Exception):  # not a LookupError: Jinja would turn that into a blank
@@ -126,7 +135,7 @@ class Names:
     """``ID.invoice_number`` / ``ID["invoice_number"]`` -> the variant's id (or class)."""
 
     def __init__(self, table: dict[str, tuple[str, str]], variant: str, what: str):
-        column = VARIANTS.index(variant)
+        column = MARKUP.index(variant)
         self._names = {key: pair[column] for key, pair in table.items()}
         self._what = f"{what} ({variant})"
 
@@ -147,6 +156,42 @@ class Names:
 
 def names(variant: str) -> tuple[Names, Names]:
     """(ID, CLS) for a variant; ValueError for an unknown one."""
-    if variant not in VARIANTS:
+    if variant not in MARKUP:
         raise ValueError(f"unknown variant '{variant}' (one of: {', '.join(VARIANTS)})")
     return Names(IDS, variant, "id"), Names(CLASSES, variant, "class")
+
+
+def application(variant: str) -> Callable[..., Any] | None:
+    """The factory of another application served as ``variant`` (None for the AP app)."""
+    if variant == "claims":
+        from demo.legacy_app.claims import create_claims_app
+
+        return create_claims_app
+    return None
+
+
+class GeneratedNames:
+    """Ids (or classes) invented for one page load, as some frameworks do: ``G.amount`` is
+    ``f`` and seven random letters and digits (``fpbd3ick``), the same all through one
+    rendering and different on the next. Make one per request."""
+
+    ALPHABET = string.ascii_lowercase + string.digits
+
+    def __init__(self, prefix: str = "f") -> None:
+        self._prefix = prefix
+        self._names: dict[str, str] = {}
+
+    def __getattr__(self, key: str) -> str:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self[key]
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._names:
+            taken = set(self._names.values())
+            name = ""
+            while not name or name in taken:
+                tail = "".join(secrets.choice(self.ALPHABET) for _ in range(6))
+                name = self._prefix + secrets.choice(string.ascii_lowercase) + tail
+            self._names[key] = name
+        return self._names[key]

@@ -334,6 +334,11 @@ class Element:
         """The current value of an input, select or textarea."""
         return self.locator.input_value()
 
+    def selected_label(self) -> str:
+        """The visible text of a <select>'s chosen option ('' when none is chosen)."""
+        script = "e => e.selectedIndex < 0 ? '' : e.options[e.selectedIndex].text"
+        return self.locator.evaluate(script).strip()
+
     def is_checked(self) -> bool:
         return self.locator.is_checked()
 
