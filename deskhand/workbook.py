@@ -170,6 +170,16 @@ class Workbook:
         partial.replace(path)
         return path
 
+    def to_bytes(self) -> bytes:
+        """The workbook as XLSX bytes (an e-mail attachment, say)."""
+        import io
+
+        for sheet in self._sheets:
+            sheet._finish()
+        buffer = io.BytesIO()
+        self._book.save(buffer)
+        return buffer.getvalue()
+
 
 def _cell_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, datetime, date)):

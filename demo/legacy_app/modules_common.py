@@ -37,9 +37,11 @@ def maybe_lost():
 
 def register(app: Flask) -> None:
     """Create the modules' tables (seeded once) and mount their pages."""
-    from demo.legacy_app import accounts, accounts_db
+    from demo.legacy_app import accounts, accounts_db, orders, orders_db
 
     with db.connect(app.config["DB_PATH"]) as connection:
         accounts_db.init(connection)
+        orders_db.init(connection)
     connection.close()
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(orders.bp)
