@@ -187,9 +187,15 @@ class Outbox:
                     "INSERT INTO outbox (key, message_id, recipients, subject, state, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
                     " state = excluded.state, updated_at = excluded.updated_at",
-                    (key, msg["Message-ID"], msg["To"], msg["Subject"], state,
-                     datetime.now(UTC).isoformat(timespec="seconds")),
-                )  # fmt: skip
+                    (
+                        key,
+                        msg["Message-ID"],
+                        msg["To"],
+                        msg["Subject"],
+                        state,
+                        datetime.now(UTC).isoformat(timespec="seconds"),
+                    ),
+                )
         finally:
             conn.close()
 

@@ -148,9 +148,14 @@ def test_sent_once_with_recipients_attachment_and_a_stable_message_id(smtp_serve
     outbox = Outbox(tmp_path / "outbox.db")
 
     def message():
-        return compose("orders@shop.example", ["a@x.example", "b@x.example"], "Order SO-1",
-                       "Thank you.", key="SO-1/confirmation",
-                       attachments=[("SO-1.pdf", b"%PDF-1.4 test", "application/pdf")])  # fmt: skip
+        return compose(
+            "orders@shop.example",
+            ["a@x.example", "b@x.example"],
+            "Order SO-1",
+            "Thank you.",
+            key="SO-1/confirmation",
+            attachments=[("SO-1.pdf", b"%PDF-1.4 test", "application/pdf")],
+        )
 
     first = outbox.send(message(), key="SO-1/confirmation", host="127.0.0.1", port=smtp_server.port)
     again = outbox.send(message(), key="SO-1/confirmation", host="127.0.0.1", port=smtp_server.port)
@@ -204,8 +209,14 @@ def test_unreachable_server_is_an_application_error(tmp_path):
 
 
 def test_read_folder_and_imap_mailbox(imap_server, tmp_path):
-    raw = compose("buyer@x.example", ["orders@shop.example"], "Order", "2 x WID-100", key="in-1",
-                  attachments=[("order.xlsx", b"PK..", "application/vnd.ms-excel")])  # fmt: skip
+    raw = compose(
+        "buyer@x.example",
+        ["orders@shop.example"],
+        "Order",
+        "2 x WID-100",
+        key="in-1",
+        attachments=[("order.xlsx", b"PK..", "application/vnd.ms-excel")],
+    )
     (tmp_path / "a.eml").write_bytes(raw.as_bytes())
     (tmp_path / "notes.txt").write_text("not mail")
     (local,) = read_folder(tmp_path)
@@ -213,8 +224,9 @@ def test_read_folder_and_imap_mailbox(imap_server, tmp_path):
     assert local.attachments() == [("order.xlsx", b"PK..")]
 
     imap_server.deliver(raw.as_bytes())
-    (remote,) = read_imap(imap_server.host, imap_server.port, imap_server.user,
-                          imap_server.password, ssl=False)  # fmt: skip
+    (remote,) = read_imap(
+        imap_server.host, imap_server.port, imap_server.user, imap_server.password, ssl=False
+    )
     assert remote.message_id == raw["Message-ID"] and remote.sender == "buyer@x.example"
     assert remote.attachments() == [("order.xlsx", b"PK..")]
     from deskhand import ConfigError

@@ -87,9 +87,13 @@ def test_statement_reconciled_as_a_clerk_would_and_rerun_changes_nothing(
 
     book = openpyxl.load_workbook(tmp_path / "out" / "reconciliation.xlsx")
     assert book.sheetnames == [
-        "Summary", "Invoices", "Matched", "Unmatched payments", "Discrepancies",
+        "Summary",
+        "Invoices",
+        "Matched",
+        "Unmatched payments",
+        "Discrepancies",
         "Unmatched invoices",
-    ]  # fmt: skip
+    ]
     summary = book["Summary"]
     rows = {r[0].value: r for r in summary.iter_rows(min_row=2) if r[0].value != "Total"}
     assert set(rows) == set(truth["balances"])
@@ -152,13 +156,22 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
             )
 
     with demo_app(ROOT, db, faults="slow=0.4") as url:
-        args = [sys.executable, "run_bot.py", "run", "reconcile_balances", "--input", str(folder),
-                "--target", url]  # fmt: skip
+        args = [
+            sys.executable,
+            "run_bot.py",
+            "run",
+            "reconcile_balances",
+            "--input",
+            str(folder),
+            "--target",
+            url,
+        ]
         kills = 0
         for _ in range(6):
             before = entries()
-            proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)  # fmt: skip
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             while proc.poll() is None and entries() == before:
                 time.sleep(0.05)
             if proc.poll() is not None:

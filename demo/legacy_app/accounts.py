@@ -110,9 +110,14 @@ def adjust(code: str):
             errors.append("Give the reason for the adjustment (at least 5 characters).")
         if not errors:
             number = adb.insert_adjustment(
-                conn(), invoice["id"], form["kind"], amount, form["reason"], form["bank_ref"],
+                conn(),
+                invoice["id"],
+                form["kind"],
+                amount,
+                form["reason"],
+                form["bank_ref"],
                 session["user"],
-            )  # fmt: skip
+            )
             return maybe_lost() or redirect(url_for("accounts.saved", number=number), code=303)
     return page(
         "accounts_adjust.html",

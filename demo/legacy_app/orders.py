@@ -71,9 +71,11 @@ def new_order():
             chosen.append((product, int(line["quantity"])))
         if customer is not None and form["customer_ref"]:
             same = [
-                o for o in orders_db.search_orders(conn(), form["customer_ref"])
-                if o["customer_code"] == customer["code"] and o["customer_ref"] == form["customer_ref"]
-            ]  # fmt: skip
+                o
+                for o in orders_db.search_orders(conn(), form["customer_ref"])
+                if o["customer_code"] == customer["code"]
+                and o["customer_ref"] == form["customer_ref"]
+            ]
             if same:
                 errors.append(
                     f"Order {same[0]['order_no']} already has reference {form['customer_ref']}."
@@ -81,9 +83,13 @@ def new_order():
         if not errors:
             try:
                 order_no = orders_db.insert_order(
-                    conn(), customer["id"], form["customer_ref"], form["ship_to"], chosen,
+                    conn(),
+                    customer["id"],
+                    form["customer_ref"],
+                    form["ship_to"],
+                    chosen,
                     session["user"],
-                )  # fmt: skip
+                )
             except ValueError as exc:
                 errors.append(str(exc))
             else:

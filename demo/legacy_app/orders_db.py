@@ -90,9 +90,15 @@ def insert_order(conn, customer_id: int, customer_ref: str, ship_to: str, lines,
         cur = conn.execute(
             "INSERT INTO orders (customer_id, customer_ref, ship_to, total, created_at, created_by)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (customer_id, customer_ref, ship_to, f"{total:.2f}",
-             datetime.now(UTC).isoformat(timespec="seconds"), user),
-        )  # fmt: skip
+            (
+                customer_id,
+                customer_ref,
+                ship_to,
+                f"{total:.2f}",
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                user,
+            ),
+        )
         order_no = f"SO-{cur.lastrowid:06d}"
         conn.execute("UPDATE orders SET order_no = ? WHERE id = ?", (order_no, cur.lastrowid))
         for n, (product, quantity) in enumerate(lines, 1):
@@ -106,7 +112,14 @@ def insert_order(conn, customer_id: int, customer_ref: str, ship_to: str, lines,
             conn.execute(
                 "INSERT INTO order_lines (order_id, line_no, sku, description, quantity,"
                 " unit_price, amount) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (cur.lastrowid, n, product["sku"], product["name"], quantity, product["price"],
-                 f"{amount:.2f}"),
-            )  # fmt: skip
+                (
+                    cur.lastrowid,
+                    n,
+                    product["sku"],
+                    product["name"],
+                    quantity,
+                    product["price"],
+                    f"{amount:.2f}",
+                ),
+            )
     return order_no
