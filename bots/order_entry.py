@@ -16,6 +16,7 @@ import hashlib
 import io
 import re
 import tempfile
+from email.utils import parseaddr
 from pathlib import Path
 
 from bots._legacy_app import job_settings, open_app
@@ -161,6 +162,7 @@ def read_order(item, ctx) -> dict:
     with ctx.step("read order", file=item.get("name")):
         incoming = mail.parse(Path(item.file).read_bytes(), item.get("name", ""))
         order = order_from(incoming)
+        order["sender"] = parseaddr(incoming.sender)[1]
         ctx.values("extracted", flat(order))
     return order
 
@@ -245,9 +247,17 @@ def flat(order: dict) -> dict:
 # -- the legacy app ------------------------------------------------------------------------
 def check_order(app, order: dict) -> None:
     app.goto(f"accounts?q={order['customer']}")
-    codes = [c.inner_text().strip() for c in app.raw.locator("#customers tr.customer .code").all()]
-    if order["customer"] not in codes:
+    emails = {
+        row.locator(".code").inner_text().strip(): row.locator(".email").inner_text().strip()
+        for row in app.raw.locator("#customers tr.customer").all()
+    }
+    if order["customer"] not in emails:
         raise BusinessError(f"customer '{order['customer']}' is not in the legacy app")
+    if order["sender"] and order["sender"].casefold() != emails[order["customer"]].casefold():
+        raise BusinessError(
+            f"the order for {order['customer']} came from {order['sender']}, not the customer's "
+            f"address on file ({emails[order['customer']]}): confirm it with the customer"
+        )
     app.goto("products")
     stock = {}
     for row in app.raw.locator("#products tr.product").all():

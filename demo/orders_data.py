@@ -108,6 +108,17 @@ ORDERS = [
         why="the same order sent again: found, not keyed or mailed twice",
     ),
     Order(
+        "08-kestrel-spoofed.eml",
+        "body",
+        "C-1002",
+        "ap@kestrel-payments.example",
+        "KE-0107",
+        "Kestrel Engineering GmbH, Hafenweg 1, 28197 Bremen",
+        (("LMP-020", 5),),
+        expect="needs_review",
+        why="sent from an address that is not the customer's",
+    ),
+    Order(
         "07-newsletter.eml",
         "none",
         "",

@@ -87,6 +87,7 @@ def test_orders_from_mail_keyed_read_back_and_mailed_once(run, legacy_app, smtp_
     assert "XYZ-999" in by_file["04-orchid-unknown.eml"].error["message"]
     assert "in stock" in by_file["05-silverline-stock.eml"].error["message"]
     assert "no complete order" in by_file["07-newsletter.eml"].error["message"]
+    assert "not the customer's address" in by_file["08-kestrel-spoofed.eml"].error["message"]
     assert sorted(o[1:] for o in orders(legacy_app)) == expected_orders(truth)
     check_mails(smtp_server, legacy_app)
     first, second = by_file["01-harbor-pdf.eml"], by_file["06-harbor-resent.eml"]
