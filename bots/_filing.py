@@ -140,6 +140,29 @@ def changed_amounts(data: bytes) -> tuple[set[str], set[str]]:
     return before - after, after - before
 
 
+def metadata_changes(data: bytes) -> list[str]:
+    """What the document information (producer, dates, author) says happened after the
+    first save: changes between the first and the last revision, and a modification date
+    later than the creation date."""
+    states = revisions(data)
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            last = pdf.metadata or {}
+        with pdfplumber.open(io.BytesIO(states[0])) as pdf:
+            first = pdf.metadata or {}
+    except Exception:
+        return []
+    changes = [
+        f"{key} '{first.get(key, '')}' became '{last.get(key, '')}'"
+        for key in ("Producer", "Creator", "Author", "ModDate")
+        if len(states) > 1 and str(first.get(key, "")) != str(last.get(key, ""))
+    ]
+    created, modified = str(last.get("CreationDate", "")), str(last.get("ModDate", ""))
+    if not changes and created and modified[2:16] > created[2:16]:
+        changes.append(f"modified {modified[2:10]} after creation {created[2:10]}")
+    return changes
+
+
 def slug(text: str, limit: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:limit].strip("-") or "unknown"
 

@@ -106,6 +106,7 @@ def file_document(item, ctx):
             "archived": str(target.relative_to(conf["archive"])),
             "archived_sha256": archived_sha,
             "searchable": doc["ocr"],
+            "note": doc.get("metadata_changes", ""),
             "text_key": filing.text_key(doc["text"]),
             **public(doc),
         }
@@ -177,11 +178,14 @@ def read(data: bytes, source: Path, conf: dict) -> dict:
 
 def check(doc: dict, data: bytes, index: Index, source: Path) -> None:
     removed, added = filing.changed_amounts(data)
+    metadata = filing.metadata_changes(data) if source.suffix.lower() == ".pdf" else []
     if removed or added:
         raise BusinessError(
             f"changed after creation: an incremental update replaced {', '.join(sorted(removed))} "
-            f"with {', '.join(sorted(added))}: ask the issuer for the original"
+            f"with {', '.join(sorted(added))} ({'; '.join(metadata) or 'metadata unchanged'}): "
+            "ask the issuer for the original"
         )
+    doc["metadata_changes"] = "; ".join(metadata)
     twin = index.same_document(
         doc["kind"], doc["issuer"], doc["number"], filing.text_key(doc["text"])
     )
@@ -262,8 +266,10 @@ class Index:
         ):
             target = e.get("archived") or e.get("duplicate_of")
             cell = Workbook.link(target, target) if target else ""
-            note = e.get("cause") or (
-                f"duplicate of {e['duplicate_of']}" if e.get("duplicate_of") else ""
+            note = (
+                e.get("cause")
+                or e.get("note")
+                or (f"duplicate of {e['duplicate_of']}" if e.get("duplicate_of") else "")
             )
             sheet.row(
                 [

@@ -64,11 +64,18 @@ def tamper(pdf: bytes, old: str, new: str) -> bytes:
     root = re.findall(rb"/Root (\d+ 0 R)", pdf)[-1]
     prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
     new_page = page.replace(b"/Contents %d 0 R" % contents, b"/Contents %d 0 R" % size)
+    info_no = int(re.findall(rb"/Info (\d+) 0 R", pdf)[-1])
+    info = re.search(rb"%d 0 obj\s*(<<.*?>>)\s*endobj" % info_no, pdf, re.S).group(1)
+    info = re.sub(rb"/ModDate \([^)]*\)", b"/ModDate (D:20260320101500+00'00')", info)
+    info = re.sub(
+        rb"/Producer \((?:[^()\\]|\\.|\([^()]*\))*\)", b"/Producer (QuickPDF Editor 9.1)", info
+    )
     body = b"\n"
     offsets = {}
     base = len(pdf)
     for number, obj in (
         (page_no, new_page),
+        (info_no, info),
         (size, b"<< /Length %d >>\nstream\n" % len(changed) + changed + b"\nendstream"),
     ):
         offsets[number] = base + len(body)
@@ -77,11 +84,15 @@ def tamper(pdf: bytes, old: str, new: str) -> bytes:
     xref = b"xref\n"
     for number in sorted(offsets):
         xref += b"%d 1\n%010d 00000 n \n" % (number, offsets[number])
-    trailer = b"trailer\n<< /Size %d /Root %s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
-        size + 1,
-        root,
-        prev,
-        xref_at,
+    trailer = (
+        b"trailer\n<< /Size %d /Root %s /Info %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
+        % (
+            size + 1,
+            root,
+            info_no,
+            prev,
+            xref_at,
+        )
     )
     return pdf + body + xref + trailer
 

@@ -73,6 +73,7 @@ def test_documents_classified_checked_named_filed_and_indexed(run, inbox, privat
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     notes = " ".join(str(r[8].value) for r in rows)
     assert "changed after creation" in notes and "near duplicate" in notes
+    assert "QuickPDF Editor" in notes  # the metadata says which program changed it
 
     index_before = (archive / "index.jsonl").read_text()
     again = run("file_documents", input=folder)
@@ -134,3 +135,25 @@ def test_killed_while_filing_files_each_document_once(inbox, tmp_path):
         == sum(t["status"] == "filed" for t in truth.values())
     )
     assert not list(archive.rglob("*.part"))
+
+
+def test_demo_command_runs_the_job_from_a_clean_slate(tmp_path, private_cache, monkeypatch):
+    """run_bot.py demo file_documents, in a project folder of its own."""
+    from deskhand.cli import build_parser, main
+
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("bots", "demo", "selectors"):
+        (root / name).symlink_to(ROOT / name)
+    assert build_parser().parse_args(["demo", "reconcile_balances"]).job == "reconcile_balances"
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI puts its project on the path
+    code = main(["demo", "file_documents"])
+    assert code == 1  # two documents need review
+    work = root / "logs" / "demo-file_documents"
+    truth = json.loads((ROOT / "demo" / "filing" / "truth.json").read_text())
+    assert len(archive_files(work / "archive")) == sum(
+        t["status"] == "filed" for t in truth.values()
+    )
+    assert (work / "archive" / "index.xlsx").is_file()
+    assert (ROOT / "demo" / "filing" / "inbox" / "inv-01-acme.pdf").is_file()  # a copy was filed
