@@ -197,3 +197,24 @@ def _count(db: Path, table: str) -> int:
 def _review(tmp_path: Path) -> bool:
     logs = list((tmp_path / "logs").rglob("steps.jsonl"))
     return any("may have been sent" in p.read_text() for p in logs)
+
+
+def test_a_save_whose_answer_is_lost_is_reconciled_not_keyed_again(run, smtp_server, tmp_path):
+    """The app commits every order and then answers HTTP 500 (fault mode lost=1): the next
+    attempt finds the order, reads it back and sends each mail once."""
+    from tests.conftest import LegacyApp
+
+    inbox, truth = setup_inbox(tmp_path, smtp_server)
+    for path in inbox.glob("*.eml"):
+        if not path.name.startswith(("01-", "02-")):
+            path.unlink()
+    db = tmp_path / "lost.db"
+    with demo_app(ROOT, db, faults="lost=1") as url:
+        result = run("order_entry", input=inbox, target=url)
+        app = LegacyApp(url, db)
+        assert [r.status for r in result.items] == ["done", "done"]
+        assert [r.attempts for r in result.items] == [2, 2]  # the save, then the reconcile
+        assert sorted(o[1:] for o in orders(app)) == expected_orders(
+            {k: v for k, v in truth.items() if k.startswith(("01-", "02-"))}
+        )
+        check_mails(smtp_server, app)
