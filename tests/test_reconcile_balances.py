@@ -189,3 +189,32 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
     want_alloc, want_adj = expected(truth)
     assert sorted(allocations) == want_alloc
     assert sorted(a[:4] for a in adjustments) == want_adj
+
+
+@pytest.mark.slow
+def test_entries_whose_answer_is_lost_are_found_in_the_account_not_keyed_again(
+    run, inputs, tmp_path
+):
+    """Every allocation and adjustment commits, then the app answers HTTP 500 (lost=1): each
+    retry reads the account, keys only what is missing, and the result is the clean one."""
+    from tests.conftest import LegacyApp
+
+    folder, truth = inputs
+    db = tmp_path / "lost.db"
+    with demo_app(ROOT, db, faults="lost=1") as url:
+        result = run("reconcile_balances", input=folder, target=url)
+        app = LegacyApp(url, db)
+        statuses = {r.reference: r.status for r in result.items}
+        assert {ref: statuses[ref] for ref in truth["payments"]} == {
+            ref: p["status"] for ref, p in truth["payments"].items()
+        }
+        allocations, adjustments = keyed(app)
+    want_alloc, want_adj = expected(truth)
+    assert sorted(allocations) == want_alloc
+    assert sorted(a[:4] for a in adjustments) == want_adj
+    two_entries = [
+        ref
+        for ref, p in truth["payments"].items()
+        if len(p["allocations"]) + len(p["adjustments"]) == 2
+    ]
+    assert all(r.attempts == 3 for r in result.items if r.reference in two_entries)
