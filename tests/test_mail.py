@@ -4,12 +4,10 @@ tests/test_order_entry.py too."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from email import policy
@@ -233,9 +231,3 @@ def test_read_folder_and_imap_mailbox(imap_server, tmp_path):
 
     with pytest.raises(ConfigError, match="refused the log-in"):
         read_imap(imap_server.host, imap_server.port, "orders", "wrong", ssl=False)
-
-
-def test_no_thread_left_behind():
-    # aiosmtpd controllers and dovecot are stopped by their fixtures
-    assert not [t for t in threading.enumerate() if "aiosmtpd" in t.name.lower()]
-    assert os.path.exists("/usr/sbin/dovecot")
