@@ -143,7 +143,7 @@ def settle(item, ctx, key: bool) -> dict | None:
             step.set(record=adjust(app, code, payment, invoice, kind, amount, reason))
     with ctx.step("read back", customer=code):
         account = read_account(app, code)
-        check_keyed(account, payment, plan)
+        ctx.values("read_back", check_keyed(account, payment, plan))
     return finish(ctx, conf, payment, code, plan)
 
 
@@ -155,8 +155,10 @@ def finish(ctx, conf, payment, code, plan: Plan) -> dict:
 
 def describe_plan(plan: Plan) -> dict:
     return {
-        "allocations": "; ".join(f"{i} {a:.2f}" for i, a in plan.allocations),
-        "adjustments": "; ".join(f"{i} {k} {a:.2f}" for i, k, a, _ in plan.adjustments),
+        "allocations": "; ".join(f"{i} {a:.2f}" for i, a in sorted(plan.allocations)),
+        "adjustments": "; ".join(
+            f"{i} {k} {a:.2f}" for i, k, a in sorted((i, k, a) for i, k, a, _ in plan.adjustments)
+        ),
     }
 
 
@@ -183,7 +185,8 @@ def before_payment(account: dict, allocations: list[dict], adjustments: list[dic
     ]
 
 
-def check_keyed(account: dict, payment: dict, plan: Plan) -> None:
+def check_keyed(account: dict, payment: dict, plan: Plan) -> dict:
+    """What the account shows for this payment; BusinessError unless it is the plan."""
     ref = payment["bank_ref"]
     alloc = sorted(
         (a["invoice"], a["amount"]) for a in account["allocations"] if a["bank_ref"] == ref
@@ -201,6 +204,7 @@ def check_keyed(account: dict, payment: dict, plan: Plan) -> None:
         (i, k, a) for i, k, a, _ in plan.adjustments
     ):
         raise BusinessError(f"the account does not show what was keyed for {ref}: {ctx_values}")
+    return ctx_values
 
 
 def save_outcome(conf: dict, payment: dict, outcome: dict) -> None:
