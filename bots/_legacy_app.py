@@ -43,4 +43,10 @@ def job_settings(folder: Path, name: str, defaults: dict[str, Any]) -> dict[str,
         raise ConfigError(
             f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(defaults)})"
         )
+    for key, value in list(data.items()):
+        wanted = type(defaults[key])
+        if wanted is str and isinstance(value, int | float) and not isinstance(value, bool):
+            data[key] = value = str(value)  # an amount written as a number
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            raise ConfigError(f"{path}: '{key}' must be {wanted.__name__}, not {value!r}")
     return {**defaults, **data}

@@ -218,3 +218,18 @@ def test_entries_whose_answer_is_lost_are_found_in_the_account_not_keyed_again(
         if len(p["allocations"]) + len(p["adjustments"]) == 2
     ]
     assert all(r.attempts == 3 for r in result.items if r.reference in two_entries)
+
+
+def test_settings_file_is_checked(tmp_path):
+    from bots._legacy_app import job_settings
+    from deskhand import ConfigError
+
+    defaults = {"rounding_limit": "0.05", "date_window_days": 60}
+    (tmp_path / "r.toml").write_text("rounding_limit = 0.02\n")
+    assert job_settings(tmp_path, "r.toml", defaults)["rounding_limit"] == "0.02"
+    (tmp_path / "r.toml").write_text('date_window_days = "sixty"\n')
+    with pytest.raises(ConfigError, match="'date_window_days' must be int"):
+        job_settings(tmp_path, "r.toml", defaults)
+    (tmp_path / "r.toml").write_text("rounding_limt = 0.02\n")
+    with pytest.raises(ConfigError, match="unknown key"):
+        job_settings(tmp_path, "r.toml", defaults)
