@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         recorder.add_arguments(sub)
 
     demo = sub.add_parser("demo", help="start the demo app and run invoice_entry on the samples")
+    demo.add_argument(  # the other jobs: demo/jobs.py
+        "job", nargs="?", default="invoice_entry",
+        choices=["invoice_entry", "order_entry", "reconcile_balances", "file_documents"],
+    )  # fmt: skip
     demo.add_argument("--headed", action="store_true", help="show the browser")
     demo.add_argument("--trace", action="store_true", help="record a Playwright trace.zip")
 
@@ -334,6 +338,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .vault import env_name
 
     root = _root()
+    if args.job != "invoice_entry":
+        from demo.jobs import run_job
+
+        return run_job(args.job, root, args.headed, args.trace)
     from demo.data import DEMO_PASSWORD, DEMO_USER
 
     os.environ.setdefault(

@@ -48,6 +48,9 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
     )
     app.jinja_env.filters["us_date"] = us_date
+    from demo.legacy_app.modules_common import register  # customer accounts, orders
+
+    register(app)
 
     def conn() -> sqlite3.Connection:
         if "conn" not in g:
