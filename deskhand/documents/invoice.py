@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from . import parties, summary, table, tables
+from . import dates, parties, summary, table, tables
 from .layout import Label, below, find_labels, group_lines, phrases, right_of
 from .model import Field, Line, Reread, Table, Word
 from .parse import (
@@ -65,7 +65,7 @@ def extract(
     line-item tables by column alignment)."""
     lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
-    day_first = _day_first(text)
+    day_first = dates.day_first(text)
     headers = table.find_headers(lines)
     labels = find_labels(lines, LABELS, skip=set(headers))
     items, bodies = table.read_items(lines, headers, labels, reread)
@@ -90,6 +90,10 @@ def extract(
         if found.get(name):
             best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
             fields[name] = best.to_field(name)
+    if "invoice_date" not in fields:
+        unlabelled = dates.unlabelled(lines, day_first)
+        if unlabelled:
+            fields["invoice_date"] = unlabelled.to_field("invoice_date")
     total = summary.pick_total(found.get("total", []), fields)
     if total:
         fields["total"] = total.to_field("total")
@@ -110,19 +114,6 @@ def extract(
         fields["terms"] = terms.to_field("terms")
     fields["recurring"] = _recurring(lines, words)
     return fields, items, text, tables.column_tables(headers, bodies)
-
-
-def _day_first(text: str) -> bool:
-    """How to read 03/05/2026: as a date that cannot be month-first says, else as the
-    currency suggests (dollars: month first; pounds, euros and the rest: day first)."""
-    pairs = [(int(m[1]), int(m[2])) for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/\d{2,4}\b", text)]
-    if any(first > 12 for first, _ in pairs):
-        return True
-    if any(second > 12 for _, second in pairs):
-        return False
-    dollars = text.count("$") + len(re.findall(r"\bUSD\b", text))
-    others = sum(text.count(sign) for sign in "£€") + len(re.findall(r"\b(EUR|GBP|CHF)\b", text))
-    return others >= dollars if (dollars or others) else False
 
 
 def _value(
