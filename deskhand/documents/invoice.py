@@ -7,11 +7,13 @@ and the columns it defines; the issuer as the most prominent name at the top of 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from typing import Any
 
 from . import dates, parties, summary, table, tables
+from .labels import LABELS, qualified
 from .layout import Label, below, find_labels, group_lines, phrases, right_of
 from .model import Field, Line, Reread, Table, Word
 from .parse import (
@@ -26,29 +28,6 @@ from .summary import SUMMARY
 from .values import Candidate, amount, identifier
 from .values import date as date_value
 
-_LABELS = {
-    "invoice_number": "invoice no|invoice number|invoice #|invoice nr|invoice num|inv no|inv #|"
-    "invoice id|rechnungsnummer|rechnungsnr|rechnungs nr|rechnung nr|facture n|facture no|"
-    "facture numero|numero de facture|n de facture|no de facture|receipt no|receipt number|"
-    "receipt #|beleg nr|belegnummer|bon nr|ticket n|ticket no|recu n|quittung nr",
-    "invoice_date": "invoice date|date of issue|issue date|date issued|billing date|date|datum|"
-    "rechnungsdatum|date de facture|date facture|date d emission",
-    "due_date": "due date|due|payment due|due by|fallig|fallig am|falligkeit|falligkeitsdatum|"
-    "zahlbar bis|echeance|date d echeance",
-    "po_number": "po number|po no|po #|po|purchase order|purchase order no|purchase order number|"
-    "order no|bestellnummer|bestellnr|bestell nr|bon de commande|commande n",
-    "terms": "payment terms|terms|terms of payment|zahlungsbedingungen|zahlungsziel|"
-    "conditions de paiement|conditions de reglement",
-    "subtotal": "subtotal|sub total|net total|net amount|total net|total excl vat|zwischensumme|"
-    "nettobetrag|summe netto|total ht|sous total|montant ht",
-    "tax": "vat|tax|sales tax|gst|hst|mwst|ust|umsatzsteuer|mehrwertsteuer|tva",
-    "total": "total|total due|amount due|balance due|grand total|total amount|invoice total|"
-    "amount payable|gesamtbetrag|gesamtsumme|rechnungsbetrag|zahlbetrag|endbetrag|summe|"
-    "total ttc|montant ttc|net a payer|montant du|amount paid|total paid|zu zahlen|a payer|"
-    "total a payer|montant total|total amount due",
-    "currency": "currency|wahrung|devise",
-}
-LABELS = {field: [tokens(s) for s in spellings.split("|")] for field, spellings in _LABELS.items()}
 _TITLES = ("invoice", "rechnung", "facture", "receipt", "quittung", "credit note", "gutschrift")
 _RECURRING = re.compile(r"\b(recurring|wiederkehrend\w*|recurrent\w*|dauerrechnung)\b")
 _NOT_RECURRING = re.compile(
@@ -67,7 +46,7 @@ def extract(
     text = "\n".join(line.text for line in lines)
     day_first = dates.day_first(text)
     headers = table.find_headers(lines)
-    labels = find_labels(lines, LABELS, skip=set(headers))
+    labels = [_qualified(label) for label in find_labels(lines, LABELS, skip=set(headers))]
     items, bodies = table.read_items(lines, headers, labels, reread)
 
     found: dict[str, list[Candidate]] = {}
@@ -86,17 +65,20 @@ def extract(
     buyer = parties.customer(lines, labels)
     if buyer:
         fields["customer"] = buyer
-    for name in ("invoice_number", "invoice_date", "due_date", "po_number", "subtotal", "tax"):
+    for name in ("invoice_number", "invoice_date", "due_date", "po_number"):
         if found.get(name):
             best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
             fields[name] = best.to_field(name)
+    if "invoice_number" not in fields and found.get("_title_number"):
+        fields["invoice_number"] = found["_title_number"][0].to_field("invoice_number")
     if "invoice_date" not in fields:
         unlabelled = dates.unlabelled(lines, day_first)
         if unlabelled:
             fields["invoice_date"] = unlabelled.to_field("invoice_date")
-    total = summary.pick_total(found.get("total", []), fields)
-    if total:
-        fields["total"] = total.to_field("total")
+    chosen = summary.choose({name: found.get(name, []) for name in SUMMARY})
+    for name, candidate in chosen.items():
+        fields[name] = candidate.to_field(name)
+    total = chosen.get("total")
     if reread:
         summary.reconcile(fields, reread)
         summary.complete(fields, lines)
@@ -121,9 +103,13 @@ def _value(
 ) -> Candidate | None:
     """The typed value of ``label``: right of it, else below it, else (OCR) read again."""
     rule = f"label:{label.text}"
+    if label.field == "_other":
+        return None
 
     def places():
         yield right_of(label, labels)
+        if label.field == "_title_number":
+            return
         yield below(label, labels, lines)
         if reread and label.words[0].ocr:  # OCR may have dropped the value: read it alone
             line = label.line
@@ -141,12 +127,21 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
     words = [w for w in words if any(ch.isalnum() or ch in "£€$" for ch in w.text)]
     if not words:
         return None
-    if field in ("invoice_number", "po_number"):
+    if field in ("invoice_number", "po_number", "_title_number"):
         return identifier(words)
     if field in ("invoice_date", "due_date"):
         return date_value(words, day_first)
     if field in SUMMARY:
-        return amount(words, strict=True)
+        # a tax number or a reference before the figure ('TVA : FR119999... 120 000,00 €')
+        # ends the label's reach: that figure belongs to something else
+        ids = [i for i, w in enumerate(words) if _identifier_like(w.text)]
+        words = words[: ids[0]] if ids else words
+        found = amount(words, strict=True)
+        if found and field == "total" and words[-1] not in found.words:
+            rest = words[words.index(found.words[-1]) + 1 :]
+            if amount(rest, strict=True):  # 'TOTAL : 52.00 3.12': a tax summary's row
+                return None
+        return found
     if field == "terms":
         value = parse_terms(" ".join(w.text for w in words[:4]))
         return Candidate(value, words[:4], "") if value else None
@@ -155,6 +150,24 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
         code = CURRENCY_SIGNS.get(code, code)
         return Candidate(code, words[:1], "") if code in CURRENCY_CODES else None
     return None
+
+
+def _qualified(label: Label) -> Label:
+    """The label with the field its qualifiers say (see labels.qualified)."""
+    after = []
+    for word in label.line.words[label.end :]:
+        if any(ch.isdigit() for ch in word.text):
+            break
+        after += tokens(word.text)
+    field = qualified(label.field, tokens(label.text), after)
+    if field != label.field:
+        label = dataclasses.replace(label, field=field)
+    return label
+
+
+def _identifier_like(text: str) -> bool:
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 4 and any(ch.isalpha() for ch in text) and not split_currency(text)[1]
 
 
 def _value_of(field: str, words: list[Word], day_first: bool) -> Any:
