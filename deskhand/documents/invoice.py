@@ -12,9 +12,9 @@ import re
 from collections import Counter
 from typing import Any
 
-from . import dates, parties, summary, table, tables
+from . import dates, parties, seller, summary, table, tables
 from .labels import LABELS, qualified
-from .layout import Label, below, find_labels, group_lines, phrases, right_of
+from .layout import Label, below, find_labels, group_lines, right_of
 from .model import Field, Line, Reread, Table, Word
 from .parse import (
     CURRENCY_CODES,
@@ -56,13 +56,12 @@ def extract(
             found.setdefault(label.field, []).append(candidate)
 
     fields: dict[str, Field] = {}
-    issuer = _issuer(lines, labels, page_sizes)
+    issuer, buyer = seller.parties(lines, labels, page_sizes)
     if issuer:
-        fields["issuer"] = issuer.to_field("issuer")
-        address = parties.issuer_address(lines, fields["issuer"], labels)
+        fields["issuer"] = issuer
+        address = parties.issuer_address(lines, issuer, labels)
         if address:
             fields["issuer_address"] = address
-    buyer = parties.customer(lines, labels)
     if buyer:
         fields["customer"] = buyer
     for name in ("invoice_number", "invoice_date", "due_date", "po_number"):
@@ -223,38 +222,3 @@ def _fuzzy_recurring(token: str) -> str:
     if len(core) == 9 and sum(a != b for a, b in zip(core, "recurring", strict=True)) <= 1:
         return "recurring"
     return token
-
-
-def _issuer(
-    lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
-) -> Candidate | None:
-    """The issuer: the most prominent name (big type, near the top) on page one's top third."""
-    labelled = {id(w) for lb in labels for w in lb.words}
-    height = page_sizes[0][1] if page_sizes else 842.0
-    best, best_score = None, 0.0
-    first = True
-    for line in lines:
-        if line.page != 1 or line.top > height / 3:
-            continue
-        for phrase in phrases(line):
-            text = " ".join(w.text for w in phrase)
-            letters = sum(ch.isalpha() for ch in text)
-            digits = sum(ch.isdigit() for ch in text)
-            if (
-                letters < 3
-                or digits * 4 > letters
-                or "@" in text
-                or "www" in text.lower()
-                or any(id(w) in labelled for w in phrase)
-                or any(t in fold(text) for t in _TITLES)
-            ):
-                continue
-            size = max(w.height for w in phrase)
-            legal = {t for t in tokens(text)} & _LEGAL_FORMS
-            score = size * (1.15 if legal else 1.0) * (1.1 if first else 1.0)
-            if score > best_score:
-                best, best_score = phrase, score
-            first = False
-    if not best:
-        return None
-    return Candidate(" ".join(w.text for w in best).strip(" ,;:"), best, "layout:top-name")
