@@ -45,14 +45,27 @@ def day_first(text: str) -> bool:
     return days >= months if (days or months) else True
 
 
+def order_known(text: str) -> bool:
+    """Whether the page says which order its all-number dates are in: a date that can only be
+    read one way, or a country cue (currency, legal form, tax name, language)."""
+    pairs = [(int(m[1]), int(m[2])) for m in _NUMERIC.finditer(text)]
+    if any((first > 12) != (second > 12) for first, second in pairs):
+        return True
+    folded = fold(text)
+    return bool(_DAY_FIRST.search(folded) or _MONTH_FIRST.search(folded))
+
+
 def unlabelled(lines: list[Line], day_first_order: bool) -> Candidate | None:
     """The first date on page one that nothing on its line qualifies as due, delivery or a
     period ('17.01.2016 - 16.02.2016' is a period: skipped), else None."""
+    first = None
+    count = 0
     for line in lines:
         if line.page != 1:
             break
         words = line.words
         if _NOT_ISSUE.search(fold(line.text)):
+            count += bool(_NUMERIC.search(line.text))
             continue
         found = []
         for i in range(len(words)):
@@ -61,10 +74,12 @@ def unlabelled(lines: list[Line], day_first_order: bool) -> Candidate | None:
             candidate = date(words[i:], day_first_order)
             if candidate:
                 found.append(candidate)
-        if len(found) == 1 and not _ranged(line):
-            found[0].rule = "regex:date"
-            return found[0]
-    return None
+        count += len(found)
+        if len(found) == 1 and not _ranged(line) and first is None:
+            first = found[0]
+    if first is not None:  # the only date of the page, or the first of several
+        first.rule = "regex:date" if count == 1 else "regex:first-date"
+    return first
 
 
 def _month_like(word: Word) -> bool:

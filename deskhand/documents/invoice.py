@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from . import dates, parties, seller, summary, table, tables
+from . import confidence, dates, parties, seller, summary, table, tables
 from .labels import LABELS, qualified
 from .layout import Label, below, find_labels, group_lines, right_of
 from .model import Field, Line, Reread, Table, Word
@@ -38,10 +39,14 @@ _LEGAL_FORMS |= {"kg", "srl", "spa", "pty", "services"}
 
 
 def extract(
-    words: list[Word], page_sizes: list[tuple[float, float]], reread: Reread | None = None
+    words: list[Word],
+    page_sizes: list[tuple[float, float]],
+    reread: Reread | None = None,
+    other_items: Callable[[list[Line]], list[dict[str, Field]]] | None = None,
 ) -> tuple[dict[str, Field], list[dict[str, Field]], str, list[Table]]:
     """Read an invoice from the words of all its pages: (fields, line items, text, the
-    line-item tables by column alignment)."""
+    line-item tables by column alignment). ``other_items`` reads the items when no table
+    has them (a till receipt's lines)."""
     lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
     day_first = dates.day_first(text)
@@ -78,6 +83,7 @@ def extract(
     for name, candidate in chosen.items():
         fields[name] = candidate.to_field(name)
     total = chosen.get("total")
+    confirmed: set[str] = set()
     if reread:
         summary.reconcile(fields, reread)
         summary.complete(fields, lines)
@@ -86,7 +92,9 @@ def extract(
             for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY)
             if name in fields
         ]
-        table.confirm(checks + table.row_checks(items), reread)
+        every = frozenset(id(f) for f, _ in checks)
+        reread_ok = table.confirm(checks + table.row_checks(items), reread, every)
+        confirmed = {name for name, f in fields.items() if id(f) in reread_ok}
     currency = _currency(found.get("currency", []), total, words)
     if currency:
         fields["currency"] = currency.to_field("currency")
@@ -94,6 +102,10 @@ def extract(
     if terms:
         fields["terms"] = terms.to_field("terms")
     fields["recurring"] = _recurring(lines, words)
+    if not items and other_items is not None:
+        items = other_items(lines)
+    summary_lines = [lb.line for lb in labels if lb.field in (*SUMMARY, "_other")]
+    confidence.calibrate(fields, lines, words, summary_lines, confirmed, items)
     return fields, items, text, tables.column_tables(headers, bodies)
 
 

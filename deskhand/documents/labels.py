@@ -39,7 +39,7 @@ _LABELS = {
     "orden de compra|numero de pedido|uw referentie|uw bestelnummer|zamowienie nr",
     "terms": "payment terms|terms|terms of payment|zahlungsbedingungen|zahlungsziel|"
     "conditions de paiement|conditions de reglement",
-    "subtotal": "subtotal|sub total|net total|net amount|total net|total excl vat|"
+    "subtotal": "subtotal|sub total|warenwert|net total|net amount|total net|total excl vat|"
     "total excl gst|total excl tax|total excluding gst|total excluding tax|total excl|"
     "total before tax|total sales excluding gst|total sales|amount excl gst|zwischensumme|"
     "nettobetrag|summe netto|netto|gesamt netto|rechnungssumme netto|nettosumme|total ht|"
@@ -103,3 +103,12 @@ def qualified(field: str, label_tokens: list[str], after: list[str]) -> str:
 
 SUMMARY_FIELDS = ("subtotal", "tax", "total")
 _FILLER = frozenset("of the rm amount".split())
+
+
+def exact_label(rule: str, field: str) -> bool:
+    """Whether a field's rule ('label:Invoice No.') names a spelling of ``field``'s labels
+    exactly, not one an OCR misreading matched fuzzily ('label:nvoice No')."""
+    if not rule.startswith("label:"):
+        return False
+    field = {"receipt_number": "invoice_number", "date": "invoice_date"}.get(field, field)
+    return tokens(rule[len("label:") :]) in LABELS.get(field, [])

@@ -367,6 +367,8 @@ def _year(text: str) -> int:
 
 
 def _date(year: int, month: int, day: int) -> date | None:
+    if not 1970 <= year <= 2099:  # '3800-12-04': a misread, not a date
+        return None
     try:
         return date(year, month, day)
     except ValueError:

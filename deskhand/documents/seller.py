@@ -26,7 +26,7 @@ from .model import Field, Line, Word, union
 from .parse import fold, tokens
 
 _SELLER_LABELS = (
-    "from|seller|vendor|supplier|lieferant|verkaufer|rechnungsersteller|fournisseur|"
+    "from|de|seller|vendor|supplier|lieferant|verkaufer|rechnungsersteller|fournisseur|"
     "vendeur|emetteur|proveedor|vendedor|sprzedawca|sold by|issued by|bill from|billed by|"
     "leverancier|verkoper"
 )
@@ -35,7 +35,8 @@ _CUSTOMER_LABELS = (
     "rechnungsempfanger|rechnungsadresse|facture a|facturer a|factura a|destinataire|"
     "adresse client|adresse du client|adresse de facturation|buyer|kaufer|acheteur|comprador|"
     "nabywca|klant|afnemer|attn|attention|guest|guest name|customer name|messrs|m s|to|an|"
-    "ship to|deliver to|lieferadresse|adresse de livraison|cliente|bill to party|sold to party"
+    "pour|for|ship to|deliver to|lieferadresse|adresse de livraison|cliente|bill to party|"
+    "sold to party"
 )
 LABELS = {
     "seller": [tokens(s) for s in _SELLER_LABELS.split("|")],
@@ -56,11 +57,11 @@ _TRADES = frozenset(
 _SALUTATION = re.compile(r"^(herr|frau|mr|mrs|ms|miss|dr|m|mme|mlle|madame|monsieur|sr|sra)\.?$")
 _ADDRESS = re.compile(
     r"(\w(strasse|str\.?|weg|allee|platz|gasse|straat|laan)\s*\d|^[a-z][a-z.-]+ \d{1,4}[a-z]?$|"
-    r"^\d{1,5}[a-z]?,? [a-z]|\b(street|st|road|rd|avenue|ave|lane|drive|blvd|suite|floor|flr|"
+    r"\b(street|st|road|rd|avenue|ave|lane|drive|blvd|suite|floor|flr|"
     r"jalan|jln|lorong|lrg|"
     r"taman|lot|no|strasse|str|weg|allee|platz|gasse|rue|chemin|boulevard|bd|avenida|calle|"
     r"ulica|ul|straat|laan|plein|box|postfach|bp|cedex|building|bldg|plaza|mall|level|"
-    r"kawasan|bandar|seksyen|persiaran)\b)"
+    r"kawasan|bandar|seksyen|persiaran|adresse|address|anschrift|direccion|adres)\b)"
 )
 _POSTCODE = re.compile(r"\b(\d{4,6}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b")
 _REGISTRATION = re.compile(
@@ -74,9 +75,13 @@ _HEADING = re.compile(
     r"table|guest|member|terminal|counter|pos|check|tax|gst|total|subtotal|amount|date|"
     r"time|tel|phone|fax|email|mail|web|www|hours|opening|account|customer|client|"
     r"kunde|order|bill|pay|payment|due|balance|logo|qty|item|description|price|"
-    r"simplified|cash|change|sales|slip|delivery|lieferschein|kasse|datum|uhrzeit)\b"
+    r"simplified|cash|change|sales|slip|delivery|lieferschein|kasse|datum|uhrzeit|buyer|"
+    r"kaufer|acheteur|comprador|nabywca|seller|vendeur|verkaufer)\b"
 )
 _SEPARATORS = re.compile(r"\s[•●·|–—]\s|\s-\s|\s\|\s|•|●|·|\|")
+_REGISTERED = re.compile(r"\(?(co\.? ?(reg\.?|no\.?) ?:?)?\d[\d-]{3,}[- ]?[A-Za-z]?\)?", re.I)
+SURE_OCR = 0.88  # an OCR name is sure only when its words were read at least this surely
+_WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have as well
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 
 
@@ -120,7 +125,19 @@ def parties(
         for words in _segments(line):
             if any(id(w) in taken or id(w) in blocked for w in words):
                 continue
+            if _legal_only(words) and index:
+                # '(M) SDN BHD' under 'POPULAR BOOK CO.': the name runs over two lines
+                above = [w for w in page[index - 1].words if id(w) not in taken | blocked]
+                near = [w for w in above if abs(w.xc - words[0].xc) < 12 * words[0].height]
+                if near:
+                    words = _phrase_at(page[index - 1], near[0]) + words
+            cut = _registration_at(words)
+            registered = 0 < cut < len(words)
+            if registered:  # '99 SPEED MART S/B (519537-X)': the name and its registration
+                words = words[:cut]
             name = Name(words)
+            if registered:
+                name.cues.append("registration")
             first = line is sender and words[0] is line.words[0]
             if not _name_like(name.text, domain=first):
                 continue
@@ -138,6 +155,8 @@ def _whole(label: Label) -> bool:
     """A party's label only when it ends in a colon or its phrase: 'Lieferant GmbH', 'Pay to
     the order of' and 'period from' are not labels of a party."""
     line = label.line
+    if len(tokens(label.text)) == 1 and label.start not in phrase_starts(line):
+        return False  # '1 an': a word after a number, not a label
     if label.words[-1].text.endswith(":"):
         return True
     nxt = line.words[label.end] if label.end < len(line.words) else None
@@ -151,8 +170,13 @@ def _field(name: str, found: Name | None) -> Field | None:
         return None
     cues = list(dict.fromkeys(found.cues))
     labelled = [c for c in cues if c.startswith("label:")]
-    strong = len(cues) + len(labelled)
-    conf = min(w.conf for w in found.words) * (0.97 if strong >= 2 else 0.8 if strong else 0.45)
+    # Two cues of its own make a name sure: a legal form alone is as often the customer's.
+    strong = [c for c in cues if c not in _WEAK]
+    sure = len(strong) >= 2 or (len(strong) == 1 and len(cues) >= 2)
+    read = min(w.conf for w in found.words)
+    if found.words[0].ocr and read < SURE_OCR:
+        sure = False  # a name read unsurely is often a name misread
+    conf = read * (0.97 if sure else 0.55 if cues else 0.4)
     rule = labelled[0] if labelled else "layout:" + (", ".join(cues) or "top of page")
     return Field(
         name, found.text, found.text, round(conf, 3), found.words[0].page, union(found.words), rule
@@ -174,6 +198,8 @@ def _customer(page: list[Line], own: list[Label], taken: set[int]) -> tuple[set[
             name = Name(words)
             if words and _name_like(name.text) and not _ADDRESS.search(fold(name.text)):
                 name.cues.append(f"label:{label.text}")
+                if _address_below(words, page):
+                    name.cues.append("address below")
                 found.append((delivery, name))
                 block |= {id(w) for w in words}
                 block |= _block_below(words, page)
@@ -233,9 +259,27 @@ def _under(sender: Line, page: list[Line], taken: set[int]) -> Name | None:
         if not words or _SALUTATION.match(fold(words[0].text)) and len(words) == 1:
             continue
         if _name_like(text) and not _ADDRESS.search(fold(text)):
-            return Name(words)
+            name = Name(words)
+            if _address_below(words, page):
+                name.cues.append("address below")
+            return name
         return None
     return None
+
+
+def _address_below(words: list[Word], page: list[Line]) -> bool:
+    """A postcode or a street in the name's column within the next four lines."""
+    x0, x1, bottom = words[0].x0, words[-1].x1, words[-1].bottom
+    for line in [ln for ln in page if ln.top > bottom][:4]:
+        # left-aligned under it, or centred under it
+        near = [w for w in line.words if abs(w.x0 - x0) < 3 * line.height] or [
+            w for w in line.words if x0 < w.xc < x1 and abs((x0 + x1) / 2 - w.x0) < (x1 - x0)
+        ]
+        if near:
+            text = " ".join(w.text for w in _phrase_at(line, near[0]))
+            if _POSTCODE.search(text) or _ADDRESS.search(fold(text)):
+                return True
+    return False
 
 
 def _segments(line: Line) -> list[list[Word]]:
@@ -261,7 +305,11 @@ def _name_like(text: str, domain: bool = False) -> bool:
     folded = fold(text)
     if letters < 3 or digits * 3 > letters or "@" in text or len(text) > 60:
         return False
+    if text.startswith("("):  # '(Co. No. 123)', '(M) SDN BHD': the tail of something
+        return False
     if re.search(r"\w: ", text):  # 'Ihr Zeichen: AB-312': a label and its value
+        return False
+    if any(sum(c.isdigit() for c in w) >= 4 for w in text.split()):  # a reference number
         return False
     if re.search(r"www\.|https?:", folded) or (
         not domain and re.search(r"\.(com|de|fr|net|org|io|eu|my)\b", folded)
@@ -295,6 +343,15 @@ def _score(
     score = size + max(0.0, 1.5 * (1 - top / (height / 3)))
     if index == 0 or index == 1:
         score += 0.8 - 0.4 * index
+        if size >= 1.2 and top < height / 4:
+            name.cues.append("heading")  # the page's first line, in big type
+    side_by_side = sum(_name_like(" ".join(w.text for w in p)) for p in phrases(line)) > 1
+    if (
+        (index <= 2 or top < 0.15 * height)
+        and not side_by_side
+        and _address_below(name.words, page)
+    ):
+        name.cues.append("address under it")  # a letterhead: the name over its address
     joined = f" {' '.join(words)} "
     if _legal(name.words) or " s b " in joined or " sp z o o " in joined:
         score += 2.5
@@ -305,12 +362,12 @@ def _score(
     if sender is not None and line is sender and name.words[0] is _first_word(sender):
         score += 3.0
         name.cues.append("sender line")
-    following = [fold(ln.text) for ln in page[index + 1 : index + 3]]
+    following = [fold(ln.text) for ln in page[index + 1 : index + 4]]
     if top < height / 3 and any(_REGISTRATION.match(t) for t in following):
         score += 1.0
         name.cues.append("registration")
     core = "".join(w for w in words if w not in LEGAL and len(w) > 1)
-    if len(core) >= 4 and any(core in d or (len(d) >= 5 and d in core) for d in domains):
+    if len(core) >= 4 and any(core in d or (len(d) >= 4 and d in core) for d in domains):
         score += 1.5
         name.cues.append("own web address")
     elif any(len(w) >= 5 and w not in LEGAL and any(w in d for d in domains) for w in words):
@@ -339,6 +396,26 @@ def _legal(words: list[Word]) -> bool:
                     return True
     joined = "".join(tokens(" ".join(w.text for w in words)))
     return joined.endswith(("spzoo", "sdnbhd"))
+
+
+def _registration_at(words: list[Word]) -> int:
+    """Where a trailing registration number begins ('(519537-X)', '(139386 X)', 'Co. No.
+    123456-A'), else len(words)."""
+    if _REGISTERED.fullmatch(words[-1].text):
+        return len(words) - 1
+    for i in range(len(words) - 1, max(-1, len(words) - 4), -1):
+        if words[i].text.startswith("("):
+            tail = " ".join(w.text for w in words[i:])
+            if tail.endswith(")") and sum(ch.isdigit() for ch in tail) >= 4:
+                return i
+            break
+    return len(words)
+
+
+def _legal_only(words: list[Word]) -> bool:
+    """'(M) SDN BHD', 'GmbH & Co. KG': nothing but legal forms and bracketed bits."""
+    rest = [t for t in tokens(" ".join(w.text for w in words if not w.text.startswith("(")))]
+    return bool(rest) and all(t in LEGAL or len(t) == 1 for t in rest)
 
 
 def _first_word(line: Line) -> Word:

@@ -73,6 +73,11 @@ def choose(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:
         for sub in subs:
             if sub.value == total.value and sub.words == total.words:
                 continue
+            if (
+                abs(sub.words[0].top - total.words[0].top) < 2
+                and _where(sub)[0] == _where(total)[0]
+            ):
+                continue  # net and gross on one line: a row of the tax rates' table
             options = [(tax, tax.value) for tax in taxes] + [(None, ZERO)]
             summed = _summed(taxes, sub, total)
             if summed is not None:
