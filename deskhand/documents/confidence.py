@@ -108,6 +108,8 @@ def _cap(
         # on a scan, a second reading that agrees confirms a number whose label was read
         # exactly (a misread label says the line was read poorly)
         return None if sure else UNCONFIRMED
+    if name == "currency" and rule.startswith("country:"):
+        return UNCONFIRMED  # not printed: inferred from the country the page names
     return None  # the parties are held to their cues where they are found (seller.py)
 
 

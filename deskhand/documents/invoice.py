@@ -198,14 +198,38 @@ def _currency(
     seen: Counter[str] = Counter()
     where: dict[str, Word] = {}
     for word in words:
-        code = split_currency(word.text)[1]
+        code = split_currency(word.text)[1] or _CURRENCY_WORDS.get(fold(word.text).strip(".:()"))
         if code:
             seen[code] += 1
             where.setdefault(code, word)
     if not seen:
-        return None
+        return _country_currency(words)
     code = seen.most_common(1)[0][0]
     return Candidate(code, [where[code]], "regex:currency")
+
+
+# Currencies printed as words or local signs: 'RM 12.00', '12,00 Euro', '12,00 zl'.
+_CURRENCY_WORDS = {"rm": "MYR", "euro": "EUR", "euros": "EUR", "zl": "PLN", "zloty": "PLN"}
+_CURRENCY_WORDS |= {"rs": "INR", "rs.": "INR", "chf": "CHF", "sfr": "CHF"}
+# When no currency is printed at all: the country the page names (rule 'country:...', held
+# under the threshold by its confidence: the document never says it).
+_COUNTRY_CURRENCY = [
+    (re.compile(r"\bsdn\.? ?bhd\b|\bmalaysia\b"), "MYR"),
+    (re.compile(r"\bdeutschland\b|\bgermany\b|\bfrance\b|\bnederland\b|\bespana\b"), "EUR"),
+    (re.compile(r"\bosterreich\b|\bitalia\b|\bbelgique\b|\bbelgie\b|\bportugal\b"), "EUR"),
+    (re.compile(r"\bsp\. ?z o\.? ?o\b|\bpolska\b|\bpoland\b"), "PLN"),
+    (re.compile(r"\bunited kingdom\b"), "GBP"),
+    (re.compile(r"\bgstin\b|\bindia\b"), "INR"),
+]
+
+
+def _country_currency(words: list[Word]) -> Candidate | None:
+    text = fold(" ".join(w.text for w in words))
+    found = {code for pattern, code in _COUNTRY_CURRENCY if pattern.search(text)}
+    if len(found) != 1 or not words:
+        return None
+    code = found.pop()
+    return Candidate(code, words[:1], f"country:{code}")
 
 
 def _terms(labelled: list[Candidate], lines: list[Line]) -> Candidate | None:

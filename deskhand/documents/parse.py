@@ -234,6 +234,8 @@ def split_currency(text: str) -> tuple[str, str | None]:
     else:
         if re.match(r"^(Fr\.|SFr\.?)", text):  # Swiss francs: 'Fr. 1'234.50'
             return re.sub(r"^S?Fr\.?\s*", "", text).strip(), "CHF"
+        if re.match(r"^RM\s?-?\d", text):  # Malaysian ringgit: 'RM9.70'
+            return text[2:].strip(), "MYR"
         match = re.match(r"^([A-Z]{3})\s*(.*)$", text) or re.match(r"^(.*?)\s*([A-Z]{3})$", text)
         if match:
             code = next((g for g in match.groups() if g in CURRENCY_CODES), None)

@@ -190,7 +190,7 @@ def _customer(page: list[Line], own: list[Label], taken: set[int]) -> tuple[set[
     found: list[tuple[bool, Name]] = []
     for label in (lb for lb in own if lb.field == "customer"):
         delivery = bool(set(tokens(label.text)) & _DELIVERY)
-        for words in (right_of(label, own), below(label, own, page)):
+        for words in (_same_phrase(label, own), _first_phrase(below(label, own, page), page)):
             words = [w for w in words if w.text.strip(":") and id(w) not in taken]
             if words and _SALUTATION.match(fold(words[0].text)) and len(words) == 1:
                 line = next(ln for ln in page if words[0] in ln.words)
@@ -207,6 +207,25 @@ def _customer(page: list[Line], own: list[Label], taken: set[int]) -> tuple[set[
     if not found:
         return block, None
     return block, min(found, key=lambda f: f[0])[1]
+
+
+def _first_phrase(words: list[Word], page: list[Line]) -> list[Word]:
+    """The phrase the first of ``words`` begins (the next column is another block)."""
+    if not words:
+        return words
+    line = next(ln for ln in page if words[0] in ln.words)
+    return [w for w in _phrase_at(line, words[0]) if w in words]
+
+
+def _same_phrase(label: Label, own: list[Label]) -> list[Word]:
+    """The phrase right of a label ('Bill to:   Muster GmbH'), unless it lies so far away that
+    it is another column's."""
+    words = right_of(label, own)
+    if not words or words[0].x0 - label.x1 > 6 * label.line.height:
+        return []
+    starts = phrase_starts(label.line)
+    cut = next((i for i in sorted(starts) if i > label.end), len(label.line.words))
+    return words[: max(1, cut - label.end)]
 
 
 def _next_in_column(line: Line, word: Word, page: list[Line]) -> list[Word]:
