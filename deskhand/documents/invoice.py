@@ -7,12 +7,15 @@ and the columns it defines; the issuer as the most prominent name at the top of 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from . import parties, summary, table, tables
-from .layout import Label, below, find_labels, group_lines, phrases, right_of
+from . import confidence, dates, parties, seller, summary, table, tables
+from .labels import LABELS, qualified
+from .layout import Label, below, find_labels, group_lines, right_of
 from .model import Field, Line, Reread, Table, Word
 from .parse import (
     CURRENCY_CODES,
@@ -26,29 +29,6 @@ from .summary import SUMMARY
 from .values import Candidate, amount, identifier
 from .values import date as date_value
 
-_LABELS = {
-    "invoice_number": "invoice no|invoice number|invoice #|invoice nr|invoice num|inv no|inv #|"
-    "invoice id|rechnungsnummer|rechnungsnr|rechnungs nr|rechnung nr|facture n|facture no|"
-    "facture numero|numero de facture|n de facture|no de facture|receipt no|receipt number|"
-    "receipt #|beleg nr|belegnummer|bon nr|ticket n|ticket no|recu n|quittung nr",
-    "invoice_date": "invoice date|date of issue|issue date|date issued|billing date|date|datum|"
-    "rechnungsdatum|date de facture|date facture|date d emission",
-    "due_date": "due date|due|payment due|due by|fallig|fallig am|falligkeit|falligkeitsdatum|"
-    "zahlbar bis|echeance|date d echeance",
-    "po_number": "po number|po no|po #|po|purchase order|purchase order no|purchase order number|"
-    "order no|bestellnummer|bestellnr|bestell nr|bon de commande|commande n",
-    "terms": "payment terms|terms|terms of payment|zahlungsbedingungen|zahlungsziel|"
-    "conditions de paiement|conditions de reglement",
-    "subtotal": "subtotal|sub total|net total|net amount|total net|total excl vat|zwischensumme|"
-    "nettobetrag|summe netto|total ht|sous total|montant ht",
-    "tax": "vat|tax|sales tax|gst|hst|mwst|ust|umsatzsteuer|mehrwertsteuer|tva",
-    "total": "total|total due|amount due|balance due|grand total|total amount|invoice total|"
-    "amount payable|gesamtbetrag|gesamtsumme|rechnungsbetrag|zahlbetrag|endbetrag|summe|"
-    "total ttc|montant ttc|net a payer|montant du|amount paid|total paid|zu zahlen|a payer|"
-    "total a payer|montant total|total amount due",
-    "currency": "currency|wahrung|devise",
-}
-LABELS = {field: [tokens(s) for s in spellings.split("|")] for field, spellings in _LABELS.items()}
 _TITLES = ("invoice", "rechnung", "facture", "receipt", "quittung", "credit note", "gutschrift")
 _RECURRING = re.compile(r"\b(recurring|wiederkehrend\w*|recurrent\w*|dauerrechnung)\b")
 _NOT_RECURRING = re.compile(
@@ -59,15 +39,19 @@ _LEGAL_FORMS |= {"kg", "srl", "spa", "pty", "services"}
 
 
 def extract(
-    words: list[Word], page_sizes: list[tuple[float, float]], reread: Reread | None = None
+    words: list[Word],
+    page_sizes: list[tuple[float, float]],
+    reread: Reread | None = None,
+    other_items: Callable[[list[Line]], list[dict[str, Field]]] | None = None,
 ) -> tuple[dict[str, Field], list[dict[str, Field]], str, list[Table]]:
     """Read an invoice from the words of all its pages: (fields, line items, text, the
-    line-item tables by column alignment)."""
+    line-item tables by column alignment). ``other_items`` reads the items when no table
+    has them (a till receipt's lines)."""
     lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
-    day_first = _day_first(text)
+    day_first = dates.day_first(text)
     headers = table.find_headers(lines)
-    labels = find_labels(lines, LABELS, skip=set(headers))
+    labels = [_qualified(label) for label in find_labels(lines, LABELS, skip=set(headers))]
     items, bodies = table.read_items(lines, headers, labels, reread)
 
     found: dict[str, list[Candidate]] = {}
@@ -77,22 +61,29 @@ def extract(
             found.setdefault(label.field, []).append(candidate)
 
     fields: dict[str, Field] = {}
-    issuer = _issuer(lines, labels, page_sizes)
+    issuer, buyer = seller.parties(lines, labels, page_sizes)
     if issuer:
-        fields["issuer"] = issuer.to_field("issuer")
-        address = parties.issuer_address(lines, fields["issuer"], labels)
+        fields["issuer"] = issuer
+        address = parties.issuer_address(lines, issuer, labels)
         if address:
             fields["issuer_address"] = address
-    buyer = parties.customer(lines, labels)
     if buyer:
         fields["customer"] = buyer
-    for name in ("invoice_number", "invoice_date", "due_date", "po_number", "subtotal", "tax"):
+    for name in ("invoice_number", "invoice_date", "due_date", "po_number"):
         if found.get(name):
             best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
             fields[name] = best.to_field(name)
-    total = summary.pick_total(found.get("total", []), fields)
-    if total:
-        fields["total"] = total.to_field("total")
+    if "invoice_number" not in fields and found.get("_title_number"):
+        fields["invoice_number"] = found["_title_number"][0].to_field("invoice_number")
+    if "invoice_date" not in fields:
+        unlabelled = dates.unlabelled(lines, day_first)
+        if unlabelled:
+            fields["invoice_date"] = unlabelled.to_field("invoice_date")
+    chosen = summary.choose({name: found.get(name, []) for name in SUMMARY})
+    for name, candidate in chosen.items():
+        fields[name] = candidate.to_field(name)
+    total = chosen.get("total")
+    confirmed: set[str] = set()
     if reread:
         summary.reconcile(fields, reread)
         summary.complete(fields, lines)
@@ -101,7 +92,9 @@ def extract(
             for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY)
             if name in fields
         ]
-        table.confirm(checks + table.row_checks(items), reread)
+        every = frozenset(id(f) for f, _ in checks)
+        reread_ok = table.confirm(checks + table.row_checks(items), reread, every)
+        confirmed = {name for name, f in fields.items() if id(f) in reread_ok}
     currency = _currency(found.get("currency", []), total, words)
     if currency:
         fields["currency"] = currency.to_field("currency")
@@ -109,20 +102,11 @@ def extract(
     if terms:
         fields["terms"] = terms.to_field("terms")
     fields["recurring"] = _recurring(lines, words)
+    if not items and other_items is not None:
+        items = other_items(lines)
+    summary_lines = [lb.line for lb in labels if lb.field in (*SUMMARY, "_other")]
+    confidence.calibrate(fields, lines, words, summary_lines, confirmed, items)
     return fields, items, text, tables.column_tables(headers, bodies)
-
-
-def _day_first(text: str) -> bool:
-    """How to read 03/05/2026: as a date that cannot be month-first says, else as the
-    currency suggests (dollars: month first; pounds, euros and the rest: day first)."""
-    pairs = [(int(m[1]), int(m[2])) for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/\d{2,4}\b", text)]
-    if any(first > 12 for first, _ in pairs):
-        return True
-    if any(second > 12 for _, second in pairs):
-        return False
-    dollars = text.count("$") + len(re.findall(r"\bUSD\b", text))
-    others = sum(text.count(sign) for sign in "£€") + len(re.findall(r"\b(EUR|GBP|CHF)\b", text))
-    return others >= dollars if (dollars or others) else False
 
 
 def _value(
@@ -130,9 +114,13 @@ def _value(
 ) -> Candidate | None:
     """The typed value of ``label``: right of it, else below it, else (OCR) read again."""
     rule = f"label:{label.text}"
+    if label.field == "_other":
+        return None
 
     def places():
         yield right_of(label, labels)
+        if label.field == "_title_number":
+            return
         yield below(label, labels, lines)
         if reread and label.words[0].ocr:  # OCR may have dropped the value: read it alone
             line = label.line
@@ -150,12 +138,21 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
     words = [w for w in words if any(ch.isalnum() or ch in "£€$" for ch in w.text)]
     if not words:
         return None
-    if field in ("invoice_number", "po_number"):
+    if field in ("invoice_number", "po_number", "_title_number"):
         return identifier(words)
     if field in ("invoice_date", "due_date"):
         return date_value(words, day_first)
     if field in SUMMARY:
-        return amount(words, strict=True)
+        # a tax number or a reference before the figure ('TVA : FR119999... 120 000,00 €')
+        # ends the label's reach: that figure belongs to something else
+        ids = [i for i, w in enumerate(words) if _identifier_like(w.text)]
+        words = words[: ids[0]] if ids else words
+        found = amount(words, strict=True)
+        if found and field == "total" and words[-1] not in found.words:
+            rest = words[words.index(found.words[-1]) + 1 :]
+            if amount(rest, strict=True):  # 'TOTAL : 52.00 3.12': a tax summary's row
+                return None
+        return found
     if field == "terms":
         value = parse_terms(" ".join(w.text for w in words[:4]))
         return Candidate(value, words[:4], "") if value else None
@@ -164,6 +161,24 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
         code = CURRENCY_SIGNS.get(code, code)
         return Candidate(code, words[:1], "") if code in CURRENCY_CODES else None
     return None
+
+
+def _qualified(label: Label) -> Label:
+    """The label with the field its qualifiers say (see labels.qualified)."""
+    after = []
+    for word in label.line.words[label.end :]:
+        if any(ch.isdigit() for ch in word.text):
+            break
+        after += tokens(word.text)
+    field = qualified(label.field, tokens(label.text), after)
+    if field != label.field:
+        label = dataclasses.replace(label, field=field)
+    return label
+
+
+def _identifier_like(text: str) -> bool:
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 4 and any(ch.isalpha() for ch in text) and not split_currency(text)[1]
 
 
 def _value_of(field: str, words: list[Word], day_first: bool) -> Any:
@@ -183,14 +198,38 @@ def _currency(
     seen: Counter[str] = Counter()
     where: dict[str, Word] = {}
     for word in words:
-        code = split_currency(word.text)[1]
+        code = split_currency(word.text)[1] or _CURRENCY_WORDS.get(fold(word.text).strip(".:()"))
         if code:
             seen[code] += 1
             where.setdefault(code, word)
     if not seen:
-        return None
+        return _country_currency(words)
     code = seen.most_common(1)[0][0]
     return Candidate(code, [where[code]], "regex:currency")
+
+
+# Currencies printed as words or local signs: 'RM 12.00', '12,00 Euro', '12,00 zl'.
+_CURRENCY_WORDS = {"rm": "MYR", "euro": "EUR", "euros": "EUR", "zl": "PLN", "zloty": "PLN"}
+_CURRENCY_WORDS |= {"rs": "INR", "rs.": "INR", "chf": "CHF", "sfr": "CHF"}
+# When no currency is printed at all: the country the page names (rule 'country:...', held
+# under the threshold by its confidence: the document never says it).
+_COUNTRY_CURRENCY = [
+    (re.compile(r"\bsdn\.? ?bhd\b|\bmalaysia\b"), "MYR"),
+    (re.compile(r"\bdeutschland\b|\bgermany\b|\bfrance\b|\bnederland\b|\bespana\b"), "EUR"),
+    (re.compile(r"\bosterreich\b|\bitalia\b|\bbelgique\b|\bbelgie\b|\bportugal\b"), "EUR"),
+    (re.compile(r"\bsp\. ?z o\.? ?o\b|\bpolska\b|\bpoland\b"), "PLN"),
+    (re.compile(r"\bunited kingdom\b"), "GBP"),
+    (re.compile(r"\bgstin\b|\bindia\b"), "INR"),
+]
+
+
+def _country_currency(words: list[Word]) -> Candidate | None:
+    text = fold(" ".join(w.text for w in words))
+    found = {code for pattern, code in _COUNTRY_CURRENCY if pattern.search(text)}
+    if len(found) != 1 or not words:
+        return None
+    code = found.pop()
+    return Candidate(code, words[:1], f"country:{code}")
 
 
 def _terms(labelled: list[Candidate], lines: list[Line]) -> Candidate | None:
@@ -219,38 +258,3 @@ def _fuzzy_recurring(token: str) -> str:
     if len(core) == 9 and sum(a != b for a, b in zip(core, "recurring", strict=True)) <= 1:
         return "recurring"
     return token
-
-
-def _issuer(
-    lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
-) -> Candidate | None:
-    """The issuer: the most prominent name (big type, near the top) on page one's top third."""
-    labelled = {id(w) for lb in labels for w in lb.words}
-    height = page_sizes[0][1] if page_sizes else 842.0
-    best, best_score = None, 0.0
-    first = True
-    for line in lines:
-        if line.page != 1 or line.top > height / 3:
-            continue
-        for phrase in phrases(line):
-            text = " ".join(w.text for w in phrase)
-            letters = sum(ch.isalpha() for ch in text)
-            digits = sum(ch.isdigit() for ch in text)
-            if (
-                letters < 3
-                or digits * 4 > letters
-                or "@" in text
-                or "www" in text.lower()
-                or any(id(w) in labelled for w in phrase)
-                or any(t in fold(text) for t in _TITLES)
-            ):
-                continue
-            size = max(w.height for w in phrase)
-            legal = {t for t in tokens(text)} & _LEGAL_FORMS
-            score = size * (1.15 if legal else 1.0) * (1.1 if first else 1.0)
-            if score > best_score:
-                best, best_score = phrase, score
-            first = False
-    if not best:
-        return None
-    return Candidate(" ".join(w.text for w in best).strip(" ,;:"), best, "layout:top-name")

@@ -144,9 +144,14 @@ def _tokens_of(line: Line) -> _Tokens:
 
 
 def match_phrase(
-    line: Line, vocabulary: dict[str, list[list[str]]], start: int, fuzzy_from: int = 6
+    line: Line,
+    vocabulary: dict[str, list[list[str]]],
+    start: int,
+    fuzzy_from: int = 6,
+    limit: int | None = None,
 ) -> tuple[str, int, int] | None:
-    """The longest vocabulary phrase starting at word ``start``: (key, end word, size)."""
+    """The longest vocabulary phrase starting at word ``start`` (and ending before word
+    ``limit``, where a wide gap begins another phrase): (key, end word, size)."""
     line_tokens = _tokens_of(line)
     toks = line_tokens.toks
     first = line_tokens.first.get(start)
@@ -163,6 +168,8 @@ def match_phrase(
         ):
             continue
         last_word = window[-1][1]
+        if limit is not None and last_word >= limit:
+            continue  # 'Date   Due': two column headers, not one label
         after = toks[first + n][1] if first + n < len(toks) else None
         if after == last_word:
             continue  # the label would end inside a word
@@ -187,7 +194,8 @@ def find_labels(
         while i < len(line.words):
             previous = line.words[i - 1].text if i else ""
             if i in starts or any(ch.isdigit() for ch in previous):
-                match = match_phrase(line, vocabulary, i)
+                limit = min((k for k in starts if k > i), default=None)
+                match = match_phrase(line, vocabulary, i, limit=limit)
                 if match:
                     key, end, size = match
                     found.append(Label(key, line, i, end, size))

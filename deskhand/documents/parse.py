@@ -77,6 +77,54 @@ _MONTHS = {
     "maerz": 3,
     "avr": 4,
     "fev": 2,
+    # Dutch, Spanish, Polish (nominative and genitive), Malay
+    "januari": 1,
+    "februari": 2,
+    "maart": 3,
+    "mei": 5,
+    "augustus": 8,
+    "enero": 1,
+    "febrero": 2,
+    "marzo": 3,
+    "abril": 4,
+    "mayo": 5,
+    "junio": 6,
+    "julio": 7,
+    "agosto": 8,
+    "septiembre": 9,
+    "setiembre": 9,
+    "octubre": 10,
+    "noviembre": 11,
+    "diciembre": 12,
+    "styczen": 1,
+    "stycznia": 1,
+    "luty": 2,
+    "lutego": 2,
+    "marzec": 3,
+    "marca": 3,
+    "kwiecien": 4,
+    "kwietnia": 4,
+    "maj": 5,
+    "maja": 5,
+    "czerwiec": 6,
+    "czerwca": 6,
+    "lipiec": 7,
+    "lipca": 7,
+    "sierpien": 8,
+    "sierpnia": 8,
+    "wrzesien": 9,
+    "wrzesnia": 9,
+    "pazdziernik": 10,
+    "pazdziernika": 10,
+    "listopad": 11,
+    "listopada": 11,
+    "grudzien": 12,
+    "grudnia": 12,
+    "mac": 3,
+    "jun": 6,
+    "julai": 7,
+    "ogos": 8,
+    "disember": 12,
 }
 _ABBREVIATIONS = {name[:3]: n for name, n in _MONTHS.items() if len(name) > 4 and name[:3]}
 _ABBREVIATIONS.update(
@@ -93,6 +141,22 @@ _ABBREVIATIONS.update(
         "oct": 10,
         "nov": 11,
         "dec": 12,
+        "mei": 5,
+        "des": 12,
+        "dis": 12,
+        "ene": 1,
+        "ago": 8,
+        "dic": 12,
+        "sty": 1,
+        "lut": 2,
+        "kwi": 4,
+        "cze": 6,
+        "lip": 7,
+        "sie": 8,
+        "wrz": 9,
+        "paz": 10,
+        "lis": 11,
+        "gru": 12,
     }
 )
 
@@ -170,6 +234,8 @@ def split_currency(text: str) -> tuple[str, str | None]:
     else:
         if re.match(r"^(Fr\.|SFr\.?)", text):  # Swiss francs: 'Fr. 1'234.50'
             return re.sub(r"^S?Fr\.?\s*", "", text).strip(), "CHF"
+        if re.match(r"^RM\s?-?\d", text):  # Malaysian ringgit: 'RM9.70'
+            return text[2:].strip(), "MYR"
         match = re.match(r"^([A-Z]{3})\s*(.*)$", text) or re.match(r"^(.*?)\s*([A-Z]{3})$", text)
         if match:
             code = next((g for g in match.groups() if g in CURRENCY_CODES), None)
@@ -247,6 +313,8 @@ def parse_date(text: str, day_first: bool = False, order: str | None = None) -> 
     folded = fold(text).strip().rstrip(".,;:")
     folded = re.sub(r"\s+", " ", folded)
     folded = _WEEKDAY.sub("", folded)
+    folded = _TIME.sub("", folded).strip().rstrip(".,;:")  # '19-05-2018 12:46:58 pm'
+    folded = re.sub(r"\s*([-/.])\s*(?=\d)", r"\1", folded) if _SPACED.fullmatch(folded) else folded
     if order == "YMD":
         m = re.fullmatch(r"(\d{2}|\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})", folded)
         if m:
@@ -265,15 +333,24 @@ def parse_date(text: str, day_first: bool = False, order: str | None = None) -> 
         if order == "MDY":
             return _date(_year(m[3]), first, second)
         if day_first or order == "DMY" or first > 12:
-            return _date(_year(m[3]), second, first)
-        return _date(_year(m[3]), first, second)
-    m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s-]?([a-z]+)\.?[\s,-]*(\d{4})", folded)
+            found = _date(_year(m[3]), second, first)
+            # '12/28/2017' read day first is impossible: the printed order is month first
+            return found or (None if order else _date(_year(m[3]), first, second))
+        return _date(_year(m[3]), first, second) or _date(_year(m[3]), second, first)
+    m = re.fullmatch(
+        r"(\d{1,2})(?:st|nd|rd|th|er)?\.?[\s/-]?(?:de\s)?([a-z]+)\.?[\s,/-]*(?:de\s)?(\d{4}|\d{2})",
+        folded,
+    )
     if m and (month := _month(m[2])):
-        return _date(int(m[3]), month, int(m[1]))
+        return _date(_year(m[3]), month, int(m[1]))
     m = re.fullmatch(r"([a-z]+)\.?\s?(\d{1,2})(?:st|nd|rd|th)?,?\s?(\d{4})", folded)
     if m and (month := _month(m[1])):
         return _date(int(m[3]), month, int(m[2]))
     return None
+
+
+_TIME = re.compile(r"\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?|h|uhr)?$")
+_SPACED = re.compile(r"\d{1,4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}")
 
 
 _WEEKDAY = re.compile(
@@ -292,6 +369,8 @@ def _year(text: str) -> int:
 
 
 def _date(year: int, month: int, day: int) -> date | None:
+    if not 1970 <= year <= 2099:  # '3800-12-04': a misread, not a date
+        return None
     try:
         return date(year, month, day)
     except ValueError:

@@ -38,7 +38,7 @@ def extract(
 ) -> tuple[dict[str, Field], list[dict[str, Field]], str, list[Table]]:
     """Read a receipt from the words of all its pages: (fields, line items, text, the
     line-item tables under a header row; a till receipt's items have none)."""
-    found, items, text, aligned = invoice.extract(words, page_sizes, reread)
+    found, items, text, aligned = invoice.extract(words, page_sizes, reread, till_items)
     fields = {}
     for name, source in FIELDS.items():
         if source in found:

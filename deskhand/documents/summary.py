@@ -61,17 +61,80 @@ def reconcile(fields: dict[str, Field], reread: Reread) -> None:
             return
 
 
-def pick_total(candidates: list[Candidate], fields: dict[str, Field]) -> Candidate | None:
-    """The total: the one that adds up when there is a choice, else the lowest on the page."""
+def choose(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:
+    """The subtotal, tax and total among their labelled candidates: the ones that add up
+    (subtotal + tax = total, the tax possibly printed per rate and summed), else the lowest
+    total on the page and the nearest subtotal and tax above it."""
+    subs, taxes, totals = (found.get(name, []) for name in SUMMARY)
+    if not totals:
+        return {n: _nearest(found.get(n, []), None) for n in ("subtotal", "tax") if found.get(n)}
+    combos = []
+    for total in totals:
+        for sub in subs:
+            if sub.value == total.value and sub.words == total.words:
+                continue
+            if (
+                abs(sub.words[0].top - total.words[0].top) < 2
+                and _where(sub)[0] == _where(total)[0]
+            ):
+                continue  # net and gross on one line: a row of the tax rates' table
+            options = [(tax, tax.value) for tax in taxes] + [(None, ZERO)]
+            summed = _summed(taxes, sub, total)
+            if summed is not None:
+                options.append((summed, summed.value))
+            for tax, value in options:
+                if sub.value + value == total.value and (tax is not None or value == ZERO):
+                    if tax is None and sub.value == total.value and taxes:
+                        continue  # a tax is printed: subtotal = total is a coincidence
+                    combos.append((total, sub, tax))
+    if combos:
+        total, sub, tax = max(combos, key=lambda c: (c[2] is not None, _where(c[0]), c[0].size))
+        chosen = {"subtotal": sub, "total": total}
+        if tax is not None:
+            chosen["tax"] = tax
+        for candidate in chosen.values():
+            candidate.checked = True
+        return chosen
+    total = max(totals, key=_where)
+    chosen = {"total": total}
+    sub = _nearest(subs, total)
+    if sub is not None:
+        chosen["subtotal"] = sub
+    tax = _nearest(taxes, total, after=sub)
+    if tax is not None:
+        chosen["tax"] = tax
+    return chosen
+
+
+def _where(candidate: Candidate) -> tuple[int, float]:
+    return candidate.words[0].page, candidate.words[0].top
+
+
+def _nearest(
+    candidates: list[Candidate], total: Candidate | None, after: Candidate | None = None
+) -> Candidate | None:
+    """The candidate nearest above ``total`` (below ``after``), else the last one."""
     if not candidates:
         return None
-    subtotal = fields.get("subtotal")
-    if subtotal:
-        tax = fields["tax"].value if "tax" in fields else ZERO
-        adding_up = [c for c in candidates if c.value == subtotal.value + tax]
-        if adding_up:
-            candidates = adding_up
-    return max(candidates, key=lambda c: (c.words[0].page, c.words[0].top))
+    if total is not None:
+        above = [c for c in candidates if _where(c) <= _where(total)]
+        if after is not None:
+            above = [c for c in above if _where(c) >= _where(after)] or above
+        candidates = above or candidates
+    return max(candidates, key=_where)
+
+
+def _summed(taxes: list[Candidate], sub: Candidate, total: Candidate) -> Candidate | None:
+    """The tax printed per rate between the subtotal and the total, summed ('7 %: 11,12',
+    '19 %: 2,24' -> 13,36), when that sum is what the total adds to the subtotal."""
+    between = [t for t in taxes if _where(sub) <= _where(t) <= _where(total)]
+    if len(between) < 2:
+        return None
+    value = sum((t.value for t in between), ZERO)
+    if sub.value + value != total.value:
+        return None
+    words = [w for t in between for w in t.words]
+    return Candidate(value, words, "sum:taxes")
 
 
 def complete(fields: dict[str, Field], lines: list[Line]) -> None:

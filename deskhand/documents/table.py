@@ -135,17 +135,29 @@ def read_items(
 Parse = Callable[[list[Word]], object]
 
 
-def confirm(fields: list[tuple[Field, Parse]], reread: Reread) -> None:
-    """Raise unsure OCR fields' confidence where reading their box again gives the same value.
+def confirm(
+    fields: list[tuple[Field, Parse]], reread: Reread, every: frozenset[int] = frozenset()
+) -> set[int]:
+    """Raise unsure OCR fields' confidence where reading their box again gives the same value;
+    return the ids of the fields a second reading confirmed.
 
     Tesseract is often unsure of clean numbers in a page-wide pass ('11.411,00' at 0.41); a
-    second reading of the box alone that agrees is as sure as its own confidence says. All
-    the boxes are read in one tesseract run per page segmentation mode.
+    second reading of the box alone that agrees is as sure as its own confidence says. Fields
+    whose id is in ``every`` are read again however sure they look (a second, independent
+    reading is what confirms an OCR value). All the boxes are read in one tesseract run per
+    page segmentation mode.
     """
+    confirmed: set[int] = set()
     for options in ("--psm 7", "--psm 8"):
-        unsure = [(f, parse) for f, parse in fields if f.bbox and f.confidence < CONFIRM_BELOW]
+        unsure = [
+            (f, parse)
+            for f, parse in fields
+            if f.bbox
+            and id(f) not in confirmed
+            and (f.confidence < CONFIRM_BELOW or id(f) in every)
+        ]
         if not unsure:
-            return
+            break
         regions = []
         for field, _ in unsure:
             x0, top, x1, bottom = field.bbox
@@ -154,6 +166,8 @@ def confirm(fields: list[tuple[Field, Parse]], reread: Reread) -> None:
         for (field, parse), words in zip(unsure, reread.many(regions, options), strict=True):
             if words and parse(words) == field.value:
                 field.confidence = round(max(field.confidence, min(w.conf for w in words)), 3)
+                confirmed.add(id(field))
+    return confirmed
 
 
 def row_checks(items: list[dict[str, Field]]) -> list[tuple[Field, Parse]]:

@@ -26,6 +26,7 @@ class Candidate:
     repaired: bool = False
     size: int = 1
     currency: str | None = None
+    checked: bool = False  # agrees with the other fields (subtotal + tax = total)
 
     def to_field(self, name: str) -> Field:
         conf = min(w.conf for w in self.words) * (REPAIRED if self.repaired else 1.0)

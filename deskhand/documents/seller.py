@@ -1,0 +1,480 @@
+"""Who issued the document and who it is for: the seller and the billed customer.
+
+Nothing here knows a party. Every name-like phrase of page one is a candidate; the seller's is
+the one the page's cues point at, each cue one a seller prints about itself:
+
+- a legal form or a trade beside it (GmbH, Ltd, Inc, B.V., S.A., SDN BHD, Sp. z o.o., Pvt;
+  Restaurant, Trading, Store ...);
+- the sender line over an envelope window ('Muster GmbH | Hauptstr. 1 | 10115 Berlin'),
+  whose first part is the sender and whose next lines are the addressee;
+- a company registration, VAT or GST number on the next lines ('(867388-U)', 'GST No.');
+- its name in the page's e-mail or web addresses (info@muster.de), or printed again (the footer);
+- a "From" / "Seller" / "Lieferant" / "Sold by" label over it;
+- big type near the top of the page.
+
+Candidates in the customer's block (under "Bill to", "Attn", "Sold to", "Guest", "Kunde",
+after a salutation, or under the sender line) are the customer, never the seller.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .layout import Label, below, find_labels, phrase_starts, phrases, right_of
+from .model import Field, Line, Word, union
+from .parse import fold, tokens
+
+_SELLER_LABELS = (
+    "from|de|seller|vendor|supplier|lieferant|verkaufer|rechnungsersteller|fournisseur|"
+    "vendeur|emetteur|proveedor|vendedor|sprzedawca|sold by|issued by|bill from|billed by|"
+    "leverancier|verkoper"
+)
+_CUSTOMER_LABELS = (
+    "bill to|billed to|invoice to|sold to|customer|client|kunde|rechnung an|"
+    "rechnungsempfanger|rechnungsadresse|facture a|facturer a|factura a|destinataire|"
+    "adresse client|adresse du client|adresse de facturation|buyer|kaufer|acheteur|comprador|"
+    "nabywca|klant|afnemer|attn|attention|guest|guest name|customer name|messrs|m s|to|an|"
+    "pour|for|ship to|deliver to|lieferadresse|adresse de livraison|cliente|bill to party|"
+    "sold to party"
+)
+LABELS = {
+    "seller": [tokens(s) for s in _SELLER_LABELS.split("|")],
+    "customer": [tokens(s) for s in _CUSTOMER_LABELS.split("|")],
+}
+_DELIVERY = {"ship", "deliver", "lieferadresse", "livraison"}
+LEGAL = frozenset(
+    "gmbh ag kg ohg ug ltd limited inc incorporated llc llp lp plc sarl sa sas sasu eurl bv "
+    "nv ab oy as aps spa srl sl sdn bhd pvt pte pty corp corporation co company sp zoo "
+    "kft sro gbr ev".split()
+)
+_TRADES = frozenset(
+    "restaurant restoran trading enterprise enterprises store stores mart supermarket "
+    "hypermarket pharmacy hardware bakery bakeries cafe kitchen bistro hotel services "
+    "stationery bookstore bookstores marketing industries holdings group telecom bank "
+    "apotheke markt baumarkt drogerie tankstelle boulangerie pharmacie shop gmbh".split()
+)
+_SALUTATION = re.compile(r"^(herr|frau|mr|mrs|ms|miss|dr|m|mme|mlle|madame|monsieur|sr|sra)\.?$")
+_ADDRESS = re.compile(
+    r"(\w(strasse|str\.?|weg|allee|platz|gasse|straat|laan)\s*\d|^[a-z][a-z.-]+ \d{1,4}[a-z]?$|"
+    r"\b(street|st|road|rd|avenue|ave|lane|drive|blvd|suite|floor|flr|"
+    r"jalan|jln|lorong|lrg|"
+    r"taman|lot|no|strasse|str|weg|allee|platz|gasse|rue|chemin|boulevard|bd|avenida|calle|"
+    r"ulica|ul|straat|laan|plein|box|postfach|bp|cedex|building|bldg|plaza|mall|level|"
+    r"kawasan|bandar|seksyen|persiaran|adresse|address|anschrift|direccion|adres)\b)"
+)
+_POSTCODE = re.compile(r"\b(\d{4,6}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b")
+_REGISTRATION = re.compile(
+    r"(\(\s*\d{3,}[- ]?[a-z]\s*\)|\b(co\.? ?reg|company no|co\.? no|roc|ssm|gst|vat|ust|"
+    r"tva|siret|siren|hrb|hra|registergericht|steuer|tax id|abn|cin|gstin|nip|kvk|btw|"
+    r"business registration|reg\.? no)\b)"
+)
+_HEADING = re.compile(
+    r"\b(invoice|rechnung|facture|factura|factuur|faktura|receipt|quittung|beleg|bon|"
+    r"summary|statement|page|seite|thank|thanks|welcome|copy|original|duplicate|cashier|"
+    r"table|guest|member|terminal|counter|pos|check|tax|gst|total|subtotal|amount|date|"
+    r"time|tel|phone|fax|email|mail|web|www|hours|opening|account|customer|client|"
+    r"kunde|order|bill|pay|payment|due|balance|logo|qty|item|description|price|"
+    r"simplified|cash|change|sales|slip|delivery|lieferschein|kasse|datum|uhrzeit|buyer|"
+    r"kaufer|acheteur|comprador|nabywca|seller|vendeur|verkaufer)\b"
+)
+_SEPARATORS = re.compile(r"\s[•●·|–—]\s|\s-\s|\s\|\s|•|●|·|\|")
+_REGISTERED = re.compile(r"\(?(co\.? ?(reg\.?|no\.?) ?:?)?\d[\d-]{3,}[- ]?[A-Za-z]?\)?", re.I)
+SURE_OCR = 0.88  # an OCR name is sure only when its words were read at least this surely
+_WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have as well
+_DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
+
+
+@dataclass
+class Name:
+    """A name-like phrase and what the page says about it."""
+
+    words: list[Word]
+    score: float = 0.0
+    cues: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words).strip(" ,;:-|")
+
+
+def parties(
+    lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
+) -> tuple[Field | None, Field | None]:
+    """(issuer, customer) of the document, each None when the page does not say."""
+    page = [ln for ln in lines if ln.page == 1]
+    if not page:
+        return None, None
+    height = page_sizes[0][1] if page_sizes else 842.0
+    taken = {id(w) for lb in labels if lb.field != "_title_number" for w in lb.words}
+    own = [lb for lb in find_labels(page, LABELS) if _whole(lb)]
+    taken |= {id(w) for lb in own for w in lb.words}
+    customer_block, customer = _customer(page, own, taken)
+    sender = _sender_line(page)
+    if sender is not None and customer is None:
+        customer = _under(sender, page, taken)
+        if customer is not None:
+            customer.cues.append("under the sender line")
+    blocked = set(customer_block)
+    if customer is not None:
+        blocked |= {id(w) for w in customer.words}
+    domains = _domains(lines)
+    texts = [fold(ln.text) for ln in lines]
+    candidates = []
+    for index, line in enumerate(page):
+        for words in _segments(line):
+            if any(id(w) in taken or id(w) in blocked for w in words):
+                continue
+            if _legal_only(words) and index:
+                # '(M) SDN BHD' under 'POPULAR BOOK CO.': the name runs over two lines
+                above = [w for w in page[index - 1].words if id(w) not in taken | blocked]
+                near = [w for w in above if abs(w.xc - words[0].xc) < 12 * words[0].height]
+                if near:
+                    words = _phrase_at(page[index - 1], near[0]) + words
+            cut = _registration_at(words)
+            registered = 0 < cut < len(words)
+            if registered:  # '99 SPEED MART S/B (519537-X)': the name and its registration
+                words = words[:cut]
+            name = Name(words)
+            if registered:
+                name.cues.append("registration")
+            first = line is sender and words[0] is line.words[0]
+            if not _name_like(name.text, domain=first):
+                continue
+            _score(name, line, index, page, height, sender, domains, texts, own)
+            candidates.append(name)
+    if not candidates:
+        return None, _field("customer", customer)
+    best = max(candidates, key=lambda n: n.score)
+    if customer is None:
+        customer = _other_block(page, best, candidates, taken)
+    return _field("issuer", best), _field("customer", customer)
+
+
+def _whole(label: Label) -> bool:
+    """A party's label only when it ends in a colon or its phrase: 'Lieferant GmbH', 'Pay to
+    the order of' and 'period from' are not labels of a party."""
+    line = label.line
+    if len(tokens(label.text)) == 1 and label.start not in phrase_starts(line):
+        return False  # '1 an': a word after a number, not a label
+    if label.words[-1].text.endswith(":"):
+        return True
+    nxt = line.words[label.end] if label.end < len(line.words) else None
+    if nxt is not None and nxt.text.startswith(":"):
+        return True
+    return nxt is None or label.end in phrase_starts(line)
+
+
+def _field(name: str, found: Name | None) -> Field | None:
+    if found is None:
+        return None
+    cues = list(dict.fromkeys(found.cues))
+    labelled = [c for c in cues if c.startswith("label:")]
+    # Two cues of its own make a name sure: a legal form alone is as often the customer's.
+    strong = [c for c in cues if c not in _WEAK]
+    sure = len(strong) >= 2 or (len(strong) == 1 and len(cues) >= 2)
+    read = min(w.conf for w in found.words)
+    if found.words[0].ocr and read < SURE_OCR:
+        sure = False  # a name read unsurely is often a name misread
+    conf = read * (0.97 if sure else 0.55 if cues else 0.4)
+    rule = labelled[0] if labelled else "layout:" + (", ".join(cues) or "top of page")
+    return Field(
+        name, found.text, found.text, round(conf, 3), found.words[0].page, union(found.words), rule
+    )
+
+
+def _customer(page: list[Line], own: list[Label], taken: set[int]) -> tuple[set[int], Name | None]:
+    """The words of the customer's labelled blocks, and the customer's name (billing
+    labels before delivery ones)."""
+    block: set[int] = set()
+    found: list[tuple[bool, Name]] = []
+    for label in (lb for lb in own if lb.field == "customer"):
+        delivery = bool(set(tokens(label.text)) & _DELIVERY)
+        for words in (_same_phrase(label, own), _first_phrase(below(label, own, page), page)):
+            words = [w for w in words if w.text.strip(":") and id(w) not in taken]
+            if words and _SALUTATION.match(fold(words[0].text)) and len(words) == 1:
+                line = next(ln for ln in page if words[0] in ln.words)
+                words = _next_in_column(line, words[0], page)
+            name = Name(words)
+            if words and _name_like(name.text) and not _ADDRESS.search(fold(name.text)):
+                name.cues.append(f"label:{label.text}")
+                if _address_below(words, page):
+                    name.cues.append("address below")
+                found.append((delivery, name))
+                block |= {id(w) for w in words}
+                block |= _block_below(words, page)
+                break
+    if not found:
+        return block, None
+    return block, min(found, key=lambda f: f[0])[1]
+
+
+def _first_phrase(words: list[Word], page: list[Line]) -> list[Word]:
+    """The phrase the first of ``words`` begins (the next column is another block)."""
+    if not words:
+        return words
+    line = next(ln for ln in page if words[0] in ln.words)
+    return [w for w in _phrase_at(line, words[0]) if w in words]
+
+
+def _same_phrase(label: Label, own: list[Label]) -> list[Word]:
+    """The phrase right of a label ('Bill to:   Muster GmbH'), unless it lies so far away that
+    it is another column's."""
+    words = right_of(label, own)
+    if not words or words[0].x0 - label.x1 > 6 * label.line.height:
+        return []
+    starts = phrase_starts(label.line)
+    cut = next((i for i in sorted(starts) if i > label.end), len(label.line.words))
+    return words[: max(1, cut - label.end)]
+
+
+def _next_in_column(line: Line, word: Word, page: list[Line]) -> list[Word]:
+    after = [ln for ln in page if ln.top > line.bottom][:2]
+    for nxt in after:
+        words = [w for w in nxt.words if abs(w.x0 - word.x0) < 3 * word.height]
+        if words:
+            return _phrase_at(nxt, words[0])
+    return []
+
+
+def _phrase_at(line: Line, word: Word) -> list[Word]:
+    return next((p for p in phrases(line) if word in p), [word])
+
+
+def _block_below(words: list[Word], page: list[Line]) -> set[int]:
+    """The words of the (address) lines under ``words`` in their column, up to 5 lines."""
+    x0, bottom = words[0].x0, words[0].bottom
+    ids: set[int] = set()
+    for line in [ln for ln in page if ln.top > bottom][:5]:
+        near = [w for w in line.words if abs(w.x0 - x0) < 2 * words[0].height]
+        if not near:
+            break
+        ids |= {id(w) for w in _phrase_at(line, near[0])}
+    return ids
+
+
+def _sender_line(page: list[Line]) -> Line | None:
+    """A small line of the top half that strings the sender's name, street and town with
+    separators: 'Muster GmbH | Hauptstr. 1 | 10115 Berlin'."""
+    heights = sorted(ln.height for ln in page)
+    median = heights[len(heights) // 2]
+    for line in page[: max(8, len(page) // 3)]:
+        parts = [p for p in _SEPARATORS.split(line.text) if p and p.strip()]
+        if len(parts) >= 3 and line.height <= median * 1.05 and _POSTCODE.search(line.text):
+            if _name_like(parts[0].strip(), True) and not _ADDRESS.search(fold(parts[0])):
+                return line
+    return None
+
+
+def _under(sender: Line, page: list[Line], taken: set[int]) -> Name | None:
+    """The addressee: the first name under the sender line in its column."""
+    x0 = sender.words[0].x0
+    for line in [ln for ln in page if ln.top > sender.bottom][:4]:
+        near = [w for w in line.words if abs(w.x0 - x0) < 3 * line.height]
+        if not near:
+            continue
+        words = [w for w in _phrase_at(line, near[0]) if id(w) not in taken]
+        text = " ".join(w.text for w in words)
+        if not words or _SALUTATION.match(fold(words[0].text)) and len(words) == 1:
+            continue
+        if _name_like(text) and not _ADDRESS.search(fold(text)):
+            name = Name(words)
+            if _address_below(words, page):
+                name.cues.append("address below")
+            return name
+        return None
+    return None
+
+
+def _address_below(words: list[Word], page: list[Line]) -> bool:
+    """A postcode or a street in the name's column within the next four lines."""
+    x0, x1, bottom = words[0].x0, words[-1].x1, words[-1].bottom
+    for line in [ln for ln in page if ln.top > bottom][:4]:
+        # left-aligned under it, or centred under it
+        near = [w for w in line.words if abs(w.x0 - x0) < 3 * line.height] or [
+            w for w in line.words if x0 < w.xc < x1 and abs((x0 + x1) / 2 - w.x0) < (x1 - x0)
+        ]
+        if near:
+            text = " ".join(w.text for w in _phrase_at(line, near[0]))
+            if _POSTCODE.search(text) or _ADDRESS.search(fold(text)):
+                return True
+    return False
+
+
+def _segments(line: Line) -> list[list[Word]]:
+    """The line's phrases, each cut at separators ('•', '|', ' - ')."""
+    found = []
+    for phrase in phrases(line):
+        current: list[Word] = []
+        for word in phrase:
+            if word.text in ("•", "●", "·", "|", "-", "–", "—"):
+                if current:
+                    found.append(current)
+                current = []
+                continue
+            current.append(word)
+        if current:
+            found.append(current)
+    return found
+
+
+def _name_like(text: str, domain: bool = False) -> bool:
+    letters = sum(ch.isalpha() for ch in text)
+    digits = sum(ch.isdigit() for ch in text)
+    folded = fold(text)
+    if letters < 3 or digits * 3 > letters or "@" in text or len(text) > 60:
+        return False
+    if text.startswith("("):  # '(Co. No. 123)', '(M) SDN BHD': the tail of something
+        return False
+    if re.search(r"\w: ", text):  # 'Ihr Zeichen: AB-312': a label and its value
+        return False
+    if any(sum(c.isdigit() for c in w) >= 4 for w in text.split()):  # a reference number
+        return False
+    if re.search(r"www\.|https?:", folded) or (
+        not domain and re.search(r"\.(com|de|fr|net|org|io|eu|my)\b", folded)
+    ):
+        return False
+    words = tokens(text)
+    if not words or (len(words) == 1 and len(words[0]) < 3):
+        return False
+    if _HEADING.search(folded) and not set(words) & LEGAL:
+        return False
+    return not _SALUTATION.match(folded)
+
+
+def _score(
+    name: Name,
+    line: Line,
+    index: int,
+    page: list[Line],
+    height: float,
+    sender: Line | None,
+    domains: set[str],
+    texts: list[str],
+    own: list[Label],
+) -> None:
+    words = tokens(name.text)
+    folded = fold(name.text)
+    heights = sorted(ln.height for ln in page)
+    median = heights[len(heights) // 2] or 1.0
+    size = min(3.0, max(w.height for w in name.words) / median)
+    top = name.words[0].top
+    score = size + max(0.0, 1.5 * (1 - top / (height / 3)))
+    if index == 0 or index == 1:
+        score += 0.8 - 0.4 * index
+        if size >= 1.2 and top < height / 4:
+            name.cues.append("heading")  # the page's first line, in big type
+    side_by_side = sum(_name_like(" ".join(w.text for w in p)) for p in phrases(line)) > 1
+    if (
+        (index <= 2 or top < 0.15 * height)
+        and not side_by_side
+        and _address_below(name.words, page)
+    ):
+        name.cues.append("address under it")  # a letterhead: the name over its address
+    joined = f" {' '.join(words)} "
+    if _legal(name.words) or " s b " in joined or " sp z o o " in joined:
+        score += 2.5
+        name.cues.append("legal form")
+    elif set(words) & _TRADES:
+        score += 1.0
+        name.cues.append("trade")
+    if sender is not None and line is sender and name.words[0] is _first_word(sender):
+        score += 3.0
+        name.cues.append("sender line")
+    following = [fold(ln.text) for ln in page[index + 1 : index + 4]]
+    if top < height / 3 and any(_REGISTRATION.match(t) for t in following):
+        score += 1.0
+        name.cues.append("registration")
+    core = "".join(w for w in words if w not in LEGAL and len(w) > 1)
+    if len(core) >= 4 and any(core in d or (len(d) >= 4 and d in core) for d in domains):
+        score += 1.5
+        name.cues.append("own web address")
+    elif any(len(w) >= 5 and w not in LEGAL and any(w in d for d in domains) for w in words):
+        score += 1.0
+        name.cues.append("own web address")
+    if sum(folded in t for t in texts) >= 2 and len(words) >= 2 and not _ADDRESS.search(folded):
+        score += 1.0
+        name.cues.append("printed again")
+    for label in own:
+        if label.field == "seller" and label.line.page == 1:
+            if name.words[0] in right_of(label, own) or name.words[0] in below(label, own, page):
+                score += 3.0
+                name.cues.append(f"label:{label.text}")
+    if _ADDRESS.search(folded) or _POSTCODE.search(name.text):
+        score -= 2.5
+    name.score = score
+
+
+def _legal(words: list[Word]) -> bool:
+    """Whether ``words`` hold a legal form: two-letter ones ('AG', 'S.A.', 'Co.') only as
+    printed in capitals or with a dot, so 'ab' or 'as' in a sentence are not one."""
+    for word in words:
+        for token in tokens(word.text):
+            if token in LEGAL and (len(token) > 2 or "." in word.text or word.text[:1].isupper()):
+                if len(token) > 2 or word.text.strip(".,()").isupper() or "." in word.text:
+                    return True
+    joined = "".join(tokens(" ".join(w.text for w in words)))
+    return joined.endswith(("spzoo", "sdnbhd"))
+
+
+def _registration_at(words: list[Word]) -> int:
+    """Where a trailing registration number begins ('(519537-X)', '(139386 X)', 'Co. No.
+    123456-A'), else len(words)."""
+    if _REGISTERED.fullmatch(words[-1].text):
+        return len(words) - 1
+    for i in range(len(words) - 1, max(-1, len(words) - 4), -1):
+        if words[i].text.startswith("("):
+            tail = " ".join(w.text for w in words[i:])
+            if tail.endswith(")") and sum(ch.isdigit() for ch in tail) >= 4:
+                return i
+            break
+    return len(words)
+
+
+def _legal_only(words: list[Word]) -> bool:
+    """'(M) SDN BHD', 'GmbH & Co. KG': nothing but legal forms and bracketed bits."""
+    rest = [t for t in tokens(" ".join(w.text for w in words if not w.text.startswith("(")))]
+    return bool(rest) and all(t in LEGAL or len(t) == 1 for t in rest)
+
+
+def _first_word(line: Line) -> Word:
+    return line.words[0]
+
+
+def _domains(lines: list[Line]) -> set[str]:
+    """The names in the page's e-mail and web addresses: 'info@muster.de' -> 'muster'."""
+    found = set()
+    for line in lines:
+        for match in _DOMAIN.finditer(fold(line.text)):
+            parts = match[1].split(".")
+            for part in parts[:-1] if len(parts) > 1 else parts:
+                if part not in ("www", "mail", "info", "com", "co"):
+                    found.add(part.replace("-", ""))
+    return found
+
+
+def _other_block(
+    page: list[Line], issuer: Name, candidates: list[Name], taken: set[int]
+) -> Name | None:
+    """Without a label: the name heading another address block (a name line with a postcode
+    within the next three lines of its column) than the issuer's, in the top half."""
+    for name in sorted(candidates, key=lambda n: (n.words[0].top, n.words[0].x0)):
+        if name is issuer or fold(name.text) == fold(issuer.text):
+            continue
+        if (
+            name.words[0].top > issuer.words[0].top + 400
+            or "legal form" not in name.cues
+            and (_ADDRESS.search(fold(name.text)))
+        ):
+            continue
+        x0 = name.words[0].x0
+        below_lines = [ln for ln in page if ln.top > name.words[0].bottom][:3]
+        column = [
+            " ".join(w.text for w in ln.words if abs(w.x0 - x0) < 150 and w.x0 >= x0 - 5)
+            for ln in below_lines
+        ]
+        if any(_POSTCODE.search(t) for t in column) and abs(x0 - issuer.words[0].x0) > 0:
+            if name.score < issuer.score:
+                name.cues = ["address block"]
+                return name
+    return None
