@@ -7,7 +7,8 @@ Side by side on the same pages, medians over ``--repeat`` runs:
 - digital pages: deskhand.documents.extract (fields, tables, checks) against plain
   pdfplumber text extraction (``page.extract_words()``) of the same files; target <= 1.2 x;
 - scanned pages: extract against plain pytesseract (``image_to_data`` of the page rendered
-  at 300 dpi); target <= 1.1 x;
+  at 300 dpi, the resolution extract renders it at; an image file as it is); target
+  <= 1.5 x (the scanned pages may be read again prepared when the plain read is unsure);
 - a batch of scanned pages on one process and on one process per core
   (OMP_THREAD_LIMIT=1); target >= 1.7 x on 2 cores;
 - a second read of the same file (the content-hash cache);
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         s_ours, s_plain = side_by_side(scanned, ours, plain_tesseract, max(1, args.repeat - 1))
         print(
             f"scanned: {1 / s_ours:7.2f} pages/s extract, {1 / s_plain:7.2f} pages/s plain "
-            f"pytesseract: {s_ours / s_plain:.2f} x (target <= 1.1 x)"
+            f"pytesseract: {s_ours / s_plain:.2f} x (target <= 1.5 x)"
         )
 
         one = statistics.median(batch(scanned, 1) for _ in range(max(1, args.repeat - 1)))

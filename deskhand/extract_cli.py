@@ -45,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
             options = {"template": args.template} if args.template else {}
             doc = documents.extract(Path(name), kind=args.kind, password=password, **options)
             data = doc.to_dict()
-        except DeskhandError as exc:
+        except Exception as exc:  # noqa: BLE001 - one file's failure never stops the batch
             failed += 1
+            if not isinstance(exc, DeskhandError):
+                exc = DeskhandError(f"{name} could not be read ({type(exc).__name__}: {exc})")
             data = {
                 "file": name,
                 "kind": args.kind,

@@ -214,3 +214,39 @@ def test_cli_batch_goes_on_after_a_bad_file(tmp_path):
     assert read["errors"] == [] and read["fields"]["invoice_number"]["value"] == "BP-10233"
     assert len(read["fields"]["total"]["bbox"]) == 4 and read["fields"]["total"]["page"] == 1
     assert read["fields"]["total"]["value"] == 1570.0 and read["template"] is None
+
+
+# -- the documents cache belongs to its run ---------------------------------------------------
+
+
+def test_a_cache_scope_is_its_own_memory_and_folder(tmp_path):
+    from deskhand.documents import cache
+
+    path = tmp_path / "invoice.pdf"
+    path.write_bytes(_invoice_pdf())
+    with cache.scope(tmp_path / "run-1") as first:
+        documents.extract(path, templates_dir=NO_TEMPLATES)
+        assert len(first.memory) == 1
+        assert len(list((tmp_path / "run-1").glob("*.json"))) == 1
+        assert (tmp_path / "run-1").stat().st_mode & 0o777 == 0o700
+        assert next((tmp_path / "run-1").glob("*.json")).stat().st_mode & 0o777 == 0o600
+    with cache.scope(tmp_path / "run-2", disk=False) as second:
+        assert cache.current() is second and not second.memory  # nothing of run-1 is seen
+        documents.extract(path, templates_dir=NO_TEMPLATES)
+        assert len(second.memory) == 1 and not (tmp_path / "run-2").exists()
+    assert cache.current() is not first and cache.current() is not second
+    assert not any(key in cache.current().memory for key in first.memory)
+
+
+def test_a_thread_started_outside_a_scope_does_not_use_it(tmp_path):
+    import threading
+
+    from deskhand.documents import cache
+
+    seen = []
+    with cache.scope(tmp_path / "run") as mine:
+        worker = threading.Thread(target=lambda: seen.append(cache.current()))
+        worker.start()
+        worker.join()
+        assert cache.current() is mine
+    assert seen and seen[0] is not mine

@@ -10,7 +10,7 @@ import pytesseract
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from deskhand.documents import ocr, summary, values
+from deskhand.documents import engines, ocr, prepare, summary, values
 from deskhand.documents.layout import group_lines
 from deskhand.documents.model import Field, Word, union
 from deskhand.documents.parties import repair_address
@@ -183,7 +183,7 @@ def test_unsure_whole_words_are_kept_and_unsure_specks_dropped():
         "width": [40] * 5,
         "height": [12] * 5,
     }
-    words = ocr._words(data, 300, 1)
+    words = engines._words(data, 300, 1)
     assert [(w.text, w.conf) for w in words] == [
         ("Item", 0.11),
         ("Quantity", 0.95),
@@ -205,3 +205,117 @@ def test_amounts_cut_by_ocr_are_joined(texts, value):
         words.append(Word(text, x, 100, x + 6 * len(text), 108, 1, 0.6, ocr=True))
         x += 6 * len(text) + 7
     assert values.amount(words, strict=True).value == Decimal(value)
+
+
+# -- OCR that adapts to the page ------------------------------------------------------------
+
+
+def _low_resolution_invoice(tmp_path, dpi: int = 70):
+    """A demo invoice printed and scanned at ``dpi`` (the ~70 dpi scans the old fixed
+    preparation lost), as a PNG that says its resolution; with its truth."""
+    import pypdfium2
+
+    from demo import make_corpus
+
+    doc = make_corpus.Doc(2)
+    pdf = pypdfium2.PdfDocument(doc.render())
+    image = pdf[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    pdf.close()
+    path = tmp_path / "low-resolution.png"
+    image.save(path, dpi=(dpi, dpi))
+    return path, image, doc.truth()
+
+
+def _old_preparation(image: Image.Image, dpi: float) -> Image.Image:
+    """What deskhand did before (kept here as the reference the fix is measured against):
+    despeckle at the scan's own resolution, scale to 300 dpi, threshold."""
+    import cv2
+
+    gray = cv2.medianBlur(np.asarray(image.convert("L")), 3)
+    scale = 300 / dpi
+    gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    return ocr.binarize(Image.fromarray(gray))
+
+
+def test_a_70_dpi_scan_is_enlarged_and_read(tmp_path):
+    path, image, truth = _low_resolution_invoice(tmp_path)
+    page = ocr.read_page(image, 70, 1)
+    assert page.scale > 2.5 and page.dpi == pytest.approx(70 * page.scale)
+    texts = {w.text for w in page.words}
+    assert truth["invoice_number"] in texts
+    plain = pytesseract.image_to_string(image)
+    old = pytesseract.image_to_string(_old_preparation(image, 70), config="--psm 6")
+    ours = " ".join(w.text for w in page.words)
+    assert truth["invoice_number"] not in old  # the old preparation lost it
+    found = [t for t in texts if t.replace(",", "").replace(".", "").isdigit() and len(t) > 4]
+    assert len(found) >= sum(
+        t.replace(",", "").replace(".", "").isdigit() and len(t) > 4 for t in plain.split()
+    ), (ours, plain)  # at least every long number plain tesseract reads
+
+
+@pytest.mark.parametrize(
+    ("dpi", "fields"),
+    [
+        (70, ("issuer", "customer", "subtotal", "tax", "total")),
+        (100, ("issuer", "customer", "invoice_number", "invoice_date", "po_number", "total")),
+    ],
+)
+def test_a_low_resolution_scan_gives_the_invoice_fields(tmp_path, private_cache, dpi, fields):
+    from deskhand import documents
+
+    path, _, truth = _low_resolution_invoice(tmp_path, dpi)
+    doc = documents.extract(path, templates_dir=tmp_path / "no-templates")
+    for name in fields:
+        assert str(doc.fields[name].value) == str(truth[name]), name
+
+
+def test_a_clear_page_is_read_once_as_it_is(monkeypatch):
+    calls = []
+    real = engines._image_to_data
+    monkeypatch.setattr(engines, "_image_to_data", lambda *a: calls.append(1) or real(*a))
+    page = ocr.read_page(_page(), 300, 1)
+    assert page.variant == "plain" and page.scale == 1.0 and page.engine == "tesseract"
+    assert len(calls) == 1
+    assert {"RE-030030", "1,234.50"} <= {w.text for w in page.words}
+
+
+def test_a_prepared_variant_is_kept_only_when_it_reads_surer(monkeypatch):
+    """A faint, grainy page: plain is unsure, so the variants are read; the one kept is the
+    read with the highest mean confidence, and never one lower than plain's."""
+    rng = np.random.default_rng(3)
+    faint = np.asarray(_page()).astype(np.float64) * 0.25 + 150  # grey ink on grey paper
+    faint += rng.normal(0, 6, faint.shape)
+    image = Image.fromarray(np.clip(faint, 0, 255).astype(np.uint8))
+    reads = []
+    real = engines.tesseract
+    monkeypatch.setattr(engines, "tesseract", lambda *a: reads.append(real(*a)) or reads[-1])
+    monkeypatch.setattr(ocr, "UNSURE", 1.01)  # try every variant
+    page = ocr.read_page(image, 300, 1)
+    plain = engines.mean_confidence(reads[0])
+    assert len(reads) >= 3  # plain, threshold, contrast
+    assert any(page.words is words for words in reads)
+    mine = engines.mean_confidence(page.words)
+    assert mine >= plain
+    if page.variant != "plain":
+        assert mine > plain + ocr.GAIN
+    assert mine == max(
+        engines.mean_confidence(w) for w in reads[:3] if w is reads[0] or ocr._better(w, reads[0])
+    )
+
+
+def test_print_size_is_measured_whatever_the_file_says():
+    small = _page().resize((413, 585))  # the page at a third of its size: ~100 dpi
+    found = prepare.measure(np.asarray(small))
+    assert found.char_height is not None and found.char_height < prepare.SMALL_HEIGHT
+    assert prepare.scale_for(found, 300) > 1.8  # enlarged although the file says 300 dpi
+    normal = prepare.measure(np.asarray(_page()))
+    assert prepare.scale_for(normal, 300) == 1.0
+    assert prepare.scale_for(prepare.Measure(None, 0.0), 300) == 1.0  # a blank page
+
+
+def test_the_ocr_pixel_budget_bounds_enlarging():
+    from deskhand.documents import limits
+
+    assert limits.ocr_scale(1000, 1000, 3.0) == 3.0
+    wanted = limits.ocr_scale(3000, 4000, 3.0)
+    assert (3000 * wanted) * (4000 * wanted) <= limits.MAX_OCR_PIXELS * 1.0001

@@ -1,20 +1,30 @@
-"""Results cached by content: in memory for this process, on disk for the others.
+"""Results cached by content: in memory and on disk, for the run (or caller) that owns them.
 
 A read document (its fields, line items, tables and words) is kept under the sha256 of the
-file's bytes, the kind it was read as and the version of this package's code, in
-``<project root>/.deskhand/cache/documents/`` (git-ignored): a work item retried in another
-process, or the same invoice sent twice under two names, is not read again. A change to the
-reader's code changes the version, so stale results are never served.
+file's bytes, the kind and OCR engine it was read with and the version of this package's
+code, in ``<project root>/.deskhand/cache/documents/`` (git-ignored; folders 0700, files
+0600): a work item retried in another process, or the same invoice sent twice under two
+names, is not read again. A change to the reader's code changes the version, so stale
+results are never served.
+
+The cache belongs to whoever reads: ``with cache.scope(folder):`` gives the block (a run, a
+worker's item, a test) a cache of its own, memory and folder, that nothing outside it sees
+or fills; outside any scope, the process's default cache is used (the project's folder, or
+``DIRECTORY``). Scopes follow the context (contextvars), so threads and asyncio tasks
+started outside a scope do not share one by accident.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import hashlib
 import json
 import os
 import tempfile
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,7 +37,6 @@ MEMORY_SIZE = 256
 DIRECTORY: Path | None = None  # None: <project root>/.deskhand/cache/documents
 ENABLED = True  # False: neither read nor write the disk cache (the memory cache stays)
 
-_memory: OrderedDict[str, Entry] = OrderedDict()
 _version: str | None = None
 
 
@@ -49,7 +58,8 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def directory() -> Path:
-    return DIRECTORY or project_root() / ".deskhand" / "cache" / "documents"
+    """The folder of the cache in use."""
+    return current().directory()
 
 
 def key(data: bytes, kind: str, password: str | None) -> str:
@@ -70,37 +80,91 @@ def code_version() -> str:
     return _version
 
 
+class DocumentCache:
+    """Read documents by key: the last MEMORY_SIZE in memory, all on disk in ``folder``
+    (None: the module's DIRECTORY, else the project's .deskhand/cache/documents); ``disk``
+    False keeps them in memory only."""
+
+    def __init__(self, folder: Path | None = None, *, disk: bool | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else None
+        self._disk = disk  # None: follow the module's ENABLED (the process default)
+        self.memory: OrderedDict[str, Entry] = OrderedDict()
+
+    @property
+    def disk(self) -> bool:
+        return ENABLED if self._disk is None else self._disk
+
+    def directory(self) -> Path:
+        return self.folder or DIRECTORY or project_root() / ".deskhand" / "cache" / "documents"
+
+    def get(self, cache_key: str) -> Entry | None:
+        """The cached entry (a copy the caller may change), from memory or disk; None."""
+        entry = self.memory.get(cache_key)
+        if entry is None and self.disk:
+            entry = _load(self.directory() / f"{cache_key}.json")
+            if entry is not None:
+                self._remember(cache_key, entry)
+        if entry is None:
+            return None
+        self.memory.move_to_end(cache_key)
+        return Entry(copy.deepcopy(entry.document), entry.words)
+
+    def put(self, cache_key: str, entry: Entry) -> None:
+        self._remember(cache_key, Entry(copy.deepcopy(entry.document), entry.words))
+        if self.disk:
+            _save(self.directory() / f"{cache_key}.json", entry)
+
+    def clear(self, disk: bool = False) -> None:
+        """Forget every result held in memory (and, with ``disk``, on disk)."""
+        self.memory.clear()
+        folder = self.directory()
+        if disk and folder.is_dir():
+            for path in folder.glob("*.json"):
+                path.unlink(missing_ok=True)
+
+    def _remember(self, cache_key: str, entry: Entry) -> None:
+        self.memory[cache_key] = entry
+        while len(self.memory) > MEMORY_SIZE:
+            self.memory.popitem(last=False)
+
+
+_process = DocumentCache()  # outside any scope
+_memory = _process.memory  # (kept for callers that look at it)
+_scoped: contextvars.ContextVar[DocumentCache | None] = contextvars.ContextVar(
+    "deskhand_documents_cache", default=None
+)
+
+
+def current() -> DocumentCache:
+    """The cache of the innermost ``scope`` around the caller, else the process's."""
+    return _scoped.get() or _process
+
+
+@contextlib.contextmanager
+def scope(folder: str | Path | None = None, *, disk: bool = True) -> Iterator[DocumentCache]:
+    """A cache of its own for the with-block: fresh memory, results on disk in ``folder``
+    (None: the default folder; ``disk=False``: memory only). A run, a worker's item or a
+    test reads through it and shares nothing with the rest of the process."""
+    own = DocumentCache(Path(folder) if folder is not None else None, disk=disk)
+    token = _scoped.set(own)
+    try:
+        yield own
+    finally:
+        _scoped.reset(token)
+
+
 def get(cache_key: str) -> Entry | None:
-    """The cached entry (a copy the caller may change), from memory or disk; None if none."""
-    entry = _memory.get(cache_key)
-    if entry is None and ENABLED:
-        entry = _load(directory() / f"{cache_key}.json")
-        if entry is not None:
-            _remember(cache_key, entry)
-    if entry is None:
-        return None
-    _memory.move_to_end(cache_key)
-    return Entry(copy.deepcopy(entry.document), entry.words)
+    """The cached entry of the cache in use (a copy the caller may change); None if none."""
+    return current().get(cache_key)
 
 
 def put(cache_key: str, entry: Entry) -> None:
-    _remember(cache_key, Entry(copy.deepcopy(entry.document), entry.words))
-    if ENABLED:
-        _save(directory() / f"{cache_key}.json", entry)
+    current().put(cache_key, entry)
 
 
 def clear(disk: bool = False) -> None:
-    """Forget every result held in memory (and, with ``disk``, on disk)."""
-    _memory.clear()
-    if disk and directory().is_dir():
-        for path in directory().glob("*.json"):
-            path.unlink(missing_ok=True)
-
-
-def _remember(cache_key: str, entry: Entry) -> None:
-    _memory[cache_key] = entry
-    while len(_memory) > MEMORY_SIZE:
-        _memory.popitem(last=False)
+    """Forget every result the cache in use holds in memory (and, with ``disk``, on disk)."""
+    current().clear(disk)
 
 
 def _save(path: Path, entry: Entry) -> None:
@@ -118,8 +182,8 @@ def _save(path: Path, entry: Entry) -> None:
         ],
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # created 0600
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False)
         os.replace(tmp, path)  # atomic: a reader never sees half a file

@@ -15,6 +15,7 @@ from PIL import Image
 from deskhand.errors import DocumentError
 
 from .layout import group_lines
+from .limits import MAX_PIXELS
 from .model import BBox, Table, Word
 
 TEXT_CONFIDENCE = 0.99
@@ -64,6 +65,11 @@ def open_pdf(path: Path, password: str | None = None) -> Iterator[pdfplumber.PDF
 def _pdf_error(path: Path, exc: BaseException, password: str | None = None) -> DocumentError:
     cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
     kind = type(cause).__name__
+    if isinstance(cause, RecursionError) or isinstance(exc, RecursionError):
+        return DocumentError(
+            f"{path.name}: the PDF's structure is too deep to read (its page tree or objects "
+            "nest thousands of levels): a damaged or hostile file; ask the sender to re-export it"
+        )
     if "Password" in kind or "Encrypt" in kind or "password" in str(cause).lower():
         if password:
             return DocumentError(
@@ -202,6 +208,28 @@ def usable(words: list[Word]) -> bool:
 def page_sizes(pdf: pdfplumber.PDF) -> list[tuple[float, float]]:
     """Width and height of every page in points."""
     return [(float(p.width), float(p.height)) for p in pdf.pages]
+
+
+def check_images(path: Path, page: int, password: str | None = None) -> None:
+    """Refuse page ``page`` if an image embedded in it is larger than MAX_PIXELS: rendering
+    the page would decode it whole. The sizes come from the images' dictionaries; nothing is
+    decoded."""
+    try:
+        document = pypdfium2.PdfDocument(str(path), password=password)
+    except pypdfium2.PdfiumError as exc:
+        raise DocumentError(f"{path.name} cannot be rendered for OCR ({exc})") from exc
+    try:
+        images = document[page - 1].get_objects(filter=(pypdfium2.raw.FPDF_PAGEOBJ_IMAGE,))
+        for image in images:
+            width, height = image.get_px_size()
+            if width * height > MAX_PIXELS:
+                raise DocumentError(
+                    f"{path.name}: page {page} holds a {width} x {height} pixel image, over the "
+                    f"{MAX_PIXELS // 1_000_000} megapixel limit: a decompression bomb or a far "
+                    "too fine scan; re-scan it at 300 dpi"
+                )
+    finally:
+        document.close()
 
 
 def render(path: Path, page: int, dpi: float, password: str | None = None) -> Image.Image:

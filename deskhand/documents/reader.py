@@ -11,6 +11,7 @@ from deskhand.errors import ConfigError, DocumentError
 from . import cache, files, invoice, receipt, tables
 from . import template as templates
 from .cache import Entry
+from .engines import engine_name
 from .files import IMAGE_SUFFIXES, MAX_PAGES, MAX_PIXELS, PDF_SUFFIXES  # noqa: F401
 from .model import Document
 
@@ -40,6 +41,7 @@ def extract(
     templates_dir: str | Path | None = None,
     max_pages: int = MAX_PAGES,
     cache_results: bool = True,
+    ocr_engine: str | None = None,
 ) -> Document:
     """Read the document at ``path`` as ``kind`` ("invoice" or "receipt").
 
@@ -54,7 +56,8 @@ def extract(
     document is refused before any page is parsed). Results are cached by the file's
     content, in memory and in .deskhand/cache/ of the project, so reading the same document
     again (a retried work item, in any process) costs nothing; ``cache_results=False``
-    reads it afresh.
+    reads it afresh. ``ocr_engine`` reads scanned pages with "tesseract" (the default),
+    "rapidocr" or "auto" (default: $DESKHAND_OCR_ENGINE, else tesseract; see engines.py).
 
     Raises DocumentError (a BusinessError, one line) for a file that cannot be read as a
     document, ConfigError for an unknown kind or template or a broken template file.
@@ -70,10 +73,11 @@ def extract(
         )
     path = Path(path)
     data = files.read_bytes(path)
-    key = cache.key(data, kind, password)
+    engine = engine_name(ocr_engine)
+    key = cache.key(data, f"{kind}/{engine}", password)
     entry = cache.get(key) if cache_results else None
     if entry is None:
-        pages = files.read_pages(path, data, password, max_pages)
+        pages = files.read_pages(path, data, password, max_pages, engine)
         reread = files.Rereader(pages) if pages.readers else None
         fields, lines, text, aligned = KINDS[kind](pages.words, pages.sizes, reread)
         found = tables.merge(pages.tables, aligned)
