@@ -23,6 +23,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from . import masking
 from .errors import ConfigError, DeskhandError
 from .logs import mask
 
@@ -120,17 +121,18 @@ def main(argv: list[str] | None = None) -> int:
         pass  # commands that need a project say so themselves
     args = build_parser().parse_args(argv)
     logger.remove()  # the CLI prints its own lines; each run logs to its own folder
-    try:
-        return COMMANDS[args.command](args)
-    except ConfigError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except DeskhandError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    with masking.scope():  # the command knows the secrets its runs found, until it ends
+        try:
+            return COMMANDS[args.command](args)
+        except ConfigError as exc:
+            print(f"{PROG}: {mask(str(exc))}", file=sys.stderr)
+            return 2
+        except DeskhandError as exc:
+            print(f"{PROG}: {mask(str(exc))}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
 
 
 def _root() -> Path:

@@ -51,6 +51,7 @@ class RunResult:
     run_id: str
     dir: Path
     items: list[ItemResult]
+    secrets: Any = field(default=None, repr=False)  # the run's masking registry (alerts)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -204,7 +205,7 @@ def run_bot(
                         on_item(result, len(results), len(results) + _waiting(run))
         finally:
             run.close()
-            outcome = RunResult(bot.name, log.run_id, log.dir, results)
+            outcome = RunResult(bot.name, log.run_id, log.dir, results, log.secrets)
             log.event("run_end", counts=outcome.counts, total=len(results))
             store.close()
             render_report(log.dir)

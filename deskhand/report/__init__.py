@@ -1,7 +1,8 @@
 """The review report: one self-contained HTML page rendered from ``steps.jsonl`` alone.
 
 Everything that came from a document or a page is escaped (Jinja2 autoescape); screenshots
-are embedded, so the page can be mailed or archived as one file.
+are embedded, so the page can be mailed or archived as one file. The page is masked once
+more as a whole (deskhand.masking) and written owner-only (deskhand.private).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..logs import read_events
+from .. import private
+from ..logs import mask, read_events
 
 _env = Environment(
     loader=PackageLoader("deskhand", "report"),
@@ -175,6 +177,4 @@ def render_report(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     model = summarise(read_events(run_dir), run_dir)
     html = _env.get_template("report.html").render(**model)
-    target = run_dir / "report.html"
-    target.write_text(html, encoding="utf-8")
-    return target
+    return private.write_text(run_dir / "report.html", mask(html))
