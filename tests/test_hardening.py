@@ -362,3 +362,38 @@ def test_a_link_out_of_the_input_folder_fails_its_own_item(run, tmp_path):
     from deskhand import inputs
 
     assert "outside the input folder" in inputs.escape(inbox / "sub" / "up.txt", inbox)
+
+
+def test_the_console_masks_an_error_the_run_raised_after_it_ended(
+    tmp_path, monkeypatch, capsys, leaky_secret
+):
+    """The run's scope has closed when its error reaches the command line: the command's
+    own scope still knows the secret the run fetched."""
+    from deskhand.cli import main
+
+    root = make_project(
+        tmp_path,
+        "broken_setup",
+        """
+        from deskhand import Bot, ConfigError, vault
+        bot = Bot("broken_setup")
+
+        @bot.source
+        def items(ctx):
+            raise ConfigError(f"the API refused {vault.get('leaky')['password']}: fix it")
+
+        @bot.process
+        def process(item, ctx):
+            return ctx.done()
+        """,
+    )
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("DESKHAND_DB", f"sqlite:///{tmp_path / 'queue.db'}")
+    monkeypatch.setenv("DESKHAND_LOGS_DIR", str(tmp_path / "logs"))
+
+    assert main(["run", "broken_setup"]) == 2
+
+    err = capsys.readouterr().err
+    assert "the API refused ********: fix it" in err
+    assert found_in(err.encode(), PASSWORD) == []
+    assert masking.mask(PASSWORD) == PASSWORD  # and the command forgot it when it ended
