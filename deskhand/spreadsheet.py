@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from deskhand import ConfigError
+from deskhand.inputs import escape
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -39,6 +40,8 @@ def read_table(
         found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
         if len(found) != 1:
             raise ConfigError(f"{path} is a folder: pass one .csv or .xlsx file as --input")
+        if problem := escape(found[0], path):  # a link out of the folder is not read
+            raise ConfigError(problem)
         path = found[0]
     if not path.is_file():
         raise ConfigError(f"spreadsheet {path} not found: check the path")

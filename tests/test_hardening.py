@@ -397,3 +397,17 @@ def test_the_console_masks_an_error_the_run_raised_after_it_ended(
     assert "the API refused ********: fix it" in err
     assert found_in(err.encode(), PASSWORD) == []
     assert masking.mask(PASSWORD) == PASSWORD  # and the command forgot it when it ended
+
+
+def test_a_spreadsheet_folder_never_reads_through_a_link_out_of_it(tmp_path):
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("ref,note\nA1,private\n")
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    (folder / "rows.csv").symlink_to(elsewhere)
+    with pytest.raises(ConfigError, match="rows.csv is a link to .*outside the input folder"):
+        read_rows(folder)
+    (folder / "rows.csv").unlink()
+    (folder / "rows.csv").symlink_to(tmp_path / "gone.csv")
+    with pytest.raises(ConfigError, match=r"rows.csv is a broken link \(to .*gone.csv\)"):
+        read_rows(folder)
