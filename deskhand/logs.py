@@ -97,8 +97,6 @@ class RunLog:
         self.log = logger.bind(run_id=self.run_id)
 
     def __enter__(self) -> RunLog:
-        self._scope = masking.scope()
-        self.secrets = self._scope.__enter__()  # the run's secrets: masked, then forgotten
         private.make_dirs(self.screenshots)
         fd = private.open_file(self.dir / "steps.jsonl")
         self._jsonl = open(fd, "a", encoding="utf-8")  # noqa: SIM115
@@ -117,6 +115,8 @@ class RunLog:
                 encoding="utf-8",
             )
         )
+        self._scope = masking.scope()  # last: nothing below can fail and leave it open
+        self.secrets = self._scope.__enter__()  # the run's secrets: masked, then forgotten
         return self
 
     def __exit__(self, *exc: object) -> None:
