@@ -10,8 +10,7 @@ header carries it in base64. :func:`mask` replaces each of these forms with ``**
   hex character references), and two layers of these (JSON inside JSON, a URL-encoded body
   inside JSON, HTML inside JSON); each character may take any of these forms;
 - base64 (standard and URL-safe) of the UTF-8 bytes and of the form-encoded bytes, also
-  inside a longer base64 text (all three byte alignments; for secrets of 4 bytes or more,
-  shorter ones only where they start the base64 text).
+  inside a longer base64 text (all three byte alignments), for secrets of 5 bytes or more.
 
 Secrets belong to a run: :func:`scope` opens a registry (the runner opens one per run; the
 command line opens one per command), :func:`register` adds to the innermost one, and what a
@@ -34,6 +33,9 @@ from urllib.parse import quote, quote_plus
 
 MASK = "********"
 MIN_LENGTH = 3  # shorter values cannot be masked without masking ordinary text
+# Base64 of shorter secrets is a few letters that turn up by chance in any base64 blob (an
+# embedded screenshot): masking them would damage it, and they give little away.
+BASE64_MIN_BYTES = 5
 _NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\xa0": "&nbsp;"}
 
 
@@ -212,13 +214,15 @@ def _base64_forms(secret: str) -> set[str]:
     alignments it can have inside a longer base64 text."""
     found = set()
     for data in {secret.encode(), quote_plus(secret).encode()}:
+        if len(data) < BASE64_MIN_BYTES:
+            continue
         found.add(base64.b64encode(data).decode())
         for offset in range(3):
             encoded = base64.b64encode(b"\0" * offset + data + b"\0\0\0").decode()
             start = -(-8 * offset // 6)  # the first character made of the secret's bits only
             end = (8 * offset + 8 * len(data)) // 6
             core = encoded[start:end]
-            if len(core) >= 4:  # shorter ones would mask ordinary words
+            if len(core) >= 6:  # always, from BASE64_MIN_BYTES on
                 found.add(core)
                 found.add(core.replace("+", "-").replace("/", "_"))
     return found
