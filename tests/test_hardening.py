@@ -106,18 +106,17 @@ def cli(*argv: str, env: dict) -> str:
     return done.stdout
 
 
-def test_queue_rows_shows_and_exports_hold_no_secret(run, tmp_path, leaky_secret):
+def test_queue_rows_shows_and_exports_hold_no_secret(run, tmp_path, leaky_secret, queue_url):
     root = make_project(tmp_path, "leaky", LEAKY)
-    db = tmp_path / "queue.db"
 
-    result = run("leaky", root=root, db=f"sqlite:///{db}")
+    result = run("leaky", root=root, db=queue_url)
 
     assert {i.reference: i.status for i in result.items} == {
         "done": "done",
         "review": "needs_review",
         "failed": "failed",
     }
-    with open_store(f"sqlite:///{db}") as store:
+    with open_store(queue_url) as store:
         items = store.list("leaky")
         assert {i.status for i in items} == {"done", "needs_review", "failed"}
         assert all(i.checkpoint and i.checkpoint["outcome"] for i in items)
@@ -126,11 +125,13 @@ def test_queue_rows_shows_and_exports_hold_no_secret(run, tmp_path, leaky_secret
         by_ref = {i.reference: i for i in items}
         assert masking.MASK in by_ref["failed"].error_message
         assert masking.MASK in json.dumps(by_ref["done"].output)
-    files = [db, db.with_name("queue.db-wal")]
-    assert {p.name: found_in(p.read_bytes(), PASSWORD) for p in files if p.exists()} == {
-        p.name: [] for p in files if p.exists()
-    }
-    env = {"DESKHAND_DB": f"sqlite:///{db}"}
+    if queue_url.startswith("sqlite"):
+        db = Path(queue_url.removeprefix("sqlite:///"))
+        files = [p for p in (db, db.with_name("queue.db-wal")) if p.exists()]
+        assert {p.name: found_in(p.read_bytes(), PASSWORD) for p in files} == {
+            p.name: [] for p in files
+        }
+    env = {"DESKHAND_DB": queue_url}
     outputs = [cli("queue", "show", str(i.id), env=env) for i in items]
     for fmt in ("json", "csv"):
         outputs.append(cli("queue", "export", "leaky", "--format", fmt, env=env))
