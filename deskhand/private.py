@@ -55,8 +55,13 @@ def open_file(path: Path, flags: int = os.O_WRONLY | os.O_APPEND) -> int:
 
 
 def create(path: Path) -> Path:
-    """Make sure the file ``path`` exists; a new one is owner-only when enabled."""
-    os.close(open_file(path))
+    """Make sure the file ``path`` exists; a new one is owner-only when enabled. An existing
+    file is never opened: closing a descriptor of a SQLite database would drop the locks
+    this process holds on it through its other connections (POSIX advisory locks)."""
+    try:
+        os.close(open_file(path, os.O_WRONLY | os.O_EXCL))
+    except FileExistsError:
+        pass
     return path
 
 

@@ -412,3 +412,18 @@ def test_a_spreadsheet_folder_never_reads_through_a_link_out_of_it(tmp_path):
     (folder / "rows.csv").symlink_to(tmp_path / "gone.csv")
     with pytest.raises(ConfigError, match=r"rows.csv is a broken link \(to .*gone.csv\)"):
         read_rows(folder)
+
+
+def test_opening_the_queue_twice_in_one_process_keeps_sqlite_locks(tmp_path):
+    """Making the database file owner-only must not open and close it once it exists:
+    closing any descriptor of it drops every POSIX lock this process holds on it, and
+    another process would then rebuild the WAL index and miss the commits in the WAL."""
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    env = {"DESKHAND_DB": url}
+    with open_store(url) as first:
+        first.add("q", "one")
+        open_store(url).close()  # a second engine in this process (the scheduler's state)
+        cli("queue", "list", env=env)  # another process opens and closes the database
+        first.add("q", "two")
+        listed = cli("queue", "list", "q", env=env)
+    assert [line.split()[2] for line in listed.splitlines()[1:]] == ["one", "two"]
