@@ -30,8 +30,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from . import masking
 from .errors import ConfigError
-from .logs import mask
 
 ON = ("failed", "needs_review", "error")
 KEYS = {
@@ -108,13 +108,13 @@ def notify(bot: str, settings: Any, result: Any = None, *, error: str | None = N
             post_json(_webhook_url(config), alert, config["timeout"])
             sent.append("webhook")
         except Exception as exc:
-            _warn(f"alert: the webhook failed ({exc})")
+            _warn(_mask(f"alert: the webhook failed ({exc})", result))
     if config.get("email_to"):
         try:
-            send_email(config, alert)
+            send_email(config, alert, getattr(result, "secrets", None))
             sent.append("e-mail " + ", ".join(config["email_to"]))
         except Exception as exc:
-            _warn(f"alert: the e-mail to {config['smtp_host']} failed ({exc})")
+            _warn(_mask(f"alert: the e-mail to {config['smtp_host']} failed ({exc})", result))
     return sent
 
 
@@ -145,7 +145,16 @@ def build_alert(bot: str, result: Any, error: str | None, on: Any = ON) -> dict[
         "report": str(result.report) if result else None,
         "text": f"deskhand: {bot} on {socket.gethostname()}: {what}",
     }
-    return mask(alert)
+    return _mask(alert, result)
+
+
+def _mask(value: Any, result: Any = None) -> Any:
+    """``value`` masked with the run's secrets (``result.secrets``: the run's scope has
+    closed by the time an alert goes out) and the current scope's."""
+    run_secrets = getattr(result, "secrets", None)
+    if run_secrets is not None:
+        value = masking.mask(value, run_secrets)
+    return masking.mask(value)
 
 
 def _webhook_url(config: dict[str, Any]) -> str:
@@ -172,13 +181,13 @@ def post_json(url: str, payload: dict[str, Any], timeout: float) -> None:
         raise OSError(str(exc.reason)) from None
 
 
-def send_email(config: dict[str, Any], alert: dict[str, Any]) -> None:
+def send_email(config: dict[str, Any], alert: dict[str, Any], secrets: Any = None) -> None:
     """Send the alert as a plain-text e-mail through ``config``'s SMTP server."""
     message = EmailMessage()
     message["Subject"] = alert["text"]
     message["From"] = config.get("email_from") or f"deskhand@{socket.gethostname()}"
     message["To"] = ", ".join(config["email_to"])
-    message.set_content(email_body(alert))
+    message.set_content(email_body(alert, secrets))
     host, port, timeout = config["smtp_host"], config["smtp_port"], config["timeout"]
     security = config["smtp_security"]
     if security == "ssl":
@@ -196,7 +205,8 @@ def send_email(config: dict[str, Any], alert: dict[str, Any]) -> None:
         smtp.send_message(message)
 
 
-def email_body(alert: dict[str, Any]) -> str:
+def email_body(alert: dict[str, Any], secrets: Any = None) -> str:
+    """The plain-text body of the alert's e-mail (masked)."""
     lines = [alert["text"], ""]
     if alert["error"]:
         lines += [f"The run failed: {alert['error']}", ""]
@@ -208,8 +218,11 @@ def email_body(alert: dict[str, Any]) -> str:
         lines += ["", f"Report: {alert['report']}"]
     if alert["run_id"]:
         lines.append(f"Run: {alert['run_id']} on {alert['host']}")
-    return mask("\n".join(lines)) + "\n"
+    text = "\n".join(lines)
+    if secrets is not None:
+        text = masking.mask(text, secrets)
+    return masking.mask(text) + "\n"
 
 
 def _warn(text: str) -> None:
-    print(mask(text), file=sys.stderr, flush=True)
+    print(masking.mask(text), file=sys.stderr, flush=True)

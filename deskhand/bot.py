@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import BusinessError, ConfigError
 
 
 @dataclass
@@ -32,14 +32,18 @@ class WorkItem:
 
     @property
     def file(self) -> Path | None:
-        """The item's document, when it has one."""
+        """The item's document, when it has one; a BusinessError (the item goes to review)
+        when its source found it to be a link out of the input folder."""
+        if self.payload.get("input_error"):
+            raise BusinessError(self.payload["input_error"])
         value = self.payload.get("file")
         return Path(value) if value else None
 
     @property
     def label(self) -> str:
         """What a person calls this item: its name or file name, else its reference."""
-        name = self.payload.get("name") or (self.file.name if self.file else None)
+        value = self.payload.get("file")
+        name = self.payload.get("name") or (Path(value).name if value else None)
         return str(name or self.reference)
 
     def __getitem__(self, key: str) -> Any:

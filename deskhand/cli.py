@@ -25,6 +25,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from . import masking
 from .errors import ConfigError, DeskhandError
 from .logs import mask
 
@@ -130,23 +131,24 @@ def main(argv: list[str] | None = None) -> int:
         pass  # commands that need a project say so themselves
     args = build_parser().parse_args(argv)
     logger.remove()  # the CLI prints its own lines; each run logs to its own folder
-    try:
-        return COMMANDS[args.command](args)
-    except ConfigError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except DeskhandError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`queue list | head`): nothing more to say to anybody.
-        # Python's documented recipe: point stdout at devnull so the exit flush is quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
+    with masking.scope():  # the command knows the secrets its runs found, until it ends
+        try:
+            return COMMANDS[args.command](args)
+        except ConfigError as exc:
+            print(f"{PROG}: {mask(str(exc))}", file=sys.stderr)
+            return 2
+        except DeskhandError as exc:
+            print(f"{PROG}: {mask(str(exc))}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            # The reader went away (`queue list | head`): nothing more to say to anybody.
+            # Python's documented recipe: point stdout at devnull so the exit flush is quiet.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 141
 
 
 def _root() -> Path:

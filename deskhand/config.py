@@ -46,6 +46,7 @@ _ENV_SKIP = {
     "DESKHAND_OCR_LANG",
     "DESKHAND_VAULT_KEY",
     "DESKHAND_VAULT_FILE",
+    "DESKHAND_PRIVATE_FILES",
 }  # read where they are used
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import inputs
 from .bot import WorkItem
 from .errors import ConfigError, DeskhandError
 from .logs import slug
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 class WaitForKey(DeskhandError):
     """Another item of the queue with the same business key is still being worked on: this
     one goes back to the queue for a while instead of keying."""
+
+
+class _Refused(WorkItem):
+    """A source's item whose file must not be read: it is queued with its error, which
+    ``item.file`` raises when the item is processed."""
+
+    @property
+    def file(self) -> None:
+        return None
 
 
 class Context:
@@ -51,6 +61,10 @@ class Context:
             raise ConfigError(f"bot {self.run.bot.name} needs --input PATH")
         if not path.exists():
             raise ConfigError(f"input {path} does not exist: create it or pass --input PATH")
+        if not getattr(self.run, "_links_reported", False):  # once a run (deskhand.inputs)
+            self.run._links_reported = True
+            if broken := inputs.broken_links(path):
+                self.warning("broken links in the input folder, not read: " + ", ".join(broken))
         return path
 
     def rows(self, columns: list[str] | tuple[str, ...] = ()) -> list[dict[str, str]]:
@@ -74,7 +88,12 @@ class Context:
 
     # -- building blocks ----------------------------------------------------------------
     def item(self, reference: str, **payload: Any) -> WorkItem:
-        """Make a work item (used in a bot's source)."""
+        """Make a work item (used in a bot's source). A ``file`` that is a link out of the
+        input folder is refused by the item itself (``item.file``: deskhand.inputs)."""
+        folder = self.settings.resolve(self.settings.input)
+        if payload.get("file") and folder is not None and folder.is_dir():
+            if problem := inputs.escape(payload["file"], folder):
+                return _Refused(str(reference), payload | {"input_error": problem})
         return WorkItem(str(reference), payload)
 
     def key(self, *parts: Any) -> str:

@@ -3,7 +3,9 @@
 Every event of a run goes through one loguru logger, bound to the run. Two sinks per run
 receive it: ``steps.jsonl`` (one JSON object a line: the single source of truth that the
 report and every later view are rendered from) and ``bot.log`` (the same, for people).
-Secret values registered with :func:`register_secret` are masked before anything is written.
+A run is a masking scope: secret values registered while it runs (:func:`register_secret`,
+``vault.get``) are masked, in every encoding, before anything is written, and forgotten when
+it ends. The run folder is owner-only (see :mod:`deskhand.private`).
 """
 
 from __future__ import annotations
@@ -19,54 +21,32 @@ from typing import Any
 
 from loguru import logger
 
-MASK = "********"
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-_secret_pattern: re.Pattern[str] | None = None
+from . import masking, private
+from .masking import MASK
+
+__all__ = [
+    "MASK",
+    "RunLog",
+    "human_line",
+    "mask",
+    "new_run_id",
+    "read_events",
+    "register_secret",
+    "slug",
+    "to_json",
+]
 
 
 def register_secret(value: str) -> None:
-    """Never let ``value`` reach a log, a report or an exception message again."""
-    global _secret_pattern
-    if not isinstance(value, str) or len(value) < 3:
-        return  # too short to mask without masking ordinary text; vault refuses these anyway
-    with _secrets_lock:
-        if value in _secrets:
-            return
-        _secrets.add(value)
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+    """Never let ``value`` reach a log, a report or an exception message of the current run
+    (or command) again, in any encoding (see :mod:`deskhand.masking`)."""
+    masking.register(value)
 
 
 def mask(value: Any) -> Any:
-    """Return ``value`` with every registered secret replaced by ``********``.
-
-    Works through strings, dicts, lists and tuples; other values are returned as they are.
-    """
-    pattern = _secret_pattern
-    if pattern is None:
-        return value
-    if isinstance(value, str):
-        return pattern.sub(MASK, value)
-    if isinstance(value, dict):
-        return {k: mask(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [mask(v) for v in value]
-    return value
-
-
-def has_secrets() -> bool:
-    return _secret_pattern is not None
-
-
-def mask_in_json(text: str) -> str:
-    """Mask secrets in JSON (or HTML) text, also where JSON escaping changed their form."""
-    text = mask(text)
-    with _secrets_lock:
-        escaped = [json.dumps(s)[1:-1] for s in _secrets]
-    for form in escaped:
-        text = text.replace(form, MASK)
-    return text
+    """Return ``value`` with every registered secret, in every encoding, replaced by
+    ``********``. Works through strings, bytes, dicts, lists and tuples."""
+    return masking.mask(value)
 
 
 def to_json(value: Any) -> Any:
@@ -112,11 +92,15 @@ class RunLog:
         self._sink_ids: list[int] = []
         self._jsonl = None
         self._lock = threading.Lock()
+        self._scope: Any = None
+        self.secrets: masking.Secrets | None = None  # the run's masking registry
         self.log = logger.bind(run_id=self.run_id)
 
     def __enter__(self) -> RunLog:
-        self.screenshots.mkdir(parents=True, exist_ok=True)
-        self._jsonl = open(self.dir / "steps.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        private.make_dirs(self.screenshots)
+        fd = private.open_file(self.dir / "steps.jsonl")
+        self._jsonl = open(fd, "a", encoding="utf-8")  # noqa: SIM115
+        private.create(self.dir / "bot.log")
         mine = self.run_id
 
         def only_this_run(record: dict) -> bool:
@@ -131,15 +115,23 @@ class RunLog:
                 encoding="utf-8",
             )
         )
+        self._scope = masking.scope()  # last: nothing below can fail and leave it open
+        self.secrets = self._scope.__enter__()  # the run's secrets: masked, then forgotten
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for sink_id in self._sink_ids:
-            logger.remove(sink_id)
-        self._sink_ids.clear()
-        if self._jsonl:
-            self._jsonl.close()
-            self._jsonl = None
+        try:
+            for sink_id in self._sink_ids:
+                logger.remove(sink_id)
+            self._sink_ids.clear()
+            if self._jsonl:
+                self._jsonl.close()
+                self._jsonl = None
+            private.lock_down(self.dir)
+        finally:
+            if self._scope is not None:
+                self._scope.__exit__(None, None, None)
+                self._scope = None
 
     def event(self, kind: str, level: str = "INFO", /, **fields: Any) -> dict:
         """Write one event (masked) to steps.jsonl and a readable line to bot.log."""
@@ -150,7 +142,7 @@ class RunLog:
             "bot": self.bot,
         }
         record.update({k: v for k, v in fields.items() if v is not None})
-        record = mask(to_json(record))
+        record = masking.mask(to_json(record), self.secrets)
         line = json.dumps(record, ensure_ascii=False)
         with self._lock:
             if self._jsonl:

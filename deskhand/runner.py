@@ -58,6 +58,7 @@ class RunResult:
     items: list[ItemResult]
     already: dict[str, int] = field(default_factory=dict)  # what the queue held before, by status
     stopped: bool = False  # a stop (SIGTERM, time limit) ended the run early
+    secrets: Any = field(default=None, repr=False)  # the run's masking registry (alerts)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -244,7 +245,9 @@ def run_bot(
                     break
         finally:
             run.close()
-            outcome = RunResult(bot.name, log.run_id, log.dir, results, already, stop.is_set())
+            outcome = RunResult(
+                bot.name, log.run_id, log.dir, results, already, stop.is_set(), log.secrets
+            )
             log.event("run_end", counts=outcome.counts, total=len(results), stopped=outcome.stopped)
             store.close()
             render_report(log.dir)

@@ -4,16 +4,21 @@ Bots read their --input rows with ``ctx.rows(columns)`` (:func:`read_rows`); the
 recorder reads --data with it to match what was typed to the columns. Every value is text,
 as a person would key it: a number cell ``12.5`` is ``"12.5"``, a whole number ``3.0`` is
 ``"3"``, a date cell is ``YYYY-MM-DD`` (keep dates as text in the sheet when the application
-wants another format).
+wants another format). A text cell is kept exactly, leading blanks and tabs included (a
+cell ``"\t=1+1"`` must not become the formula ``=1+1``). An XLSX formula whose value was
+never computed (the file was written by a program, not saved by Excel or LibreOffice) is
+an error naming the cell, never an empty value.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date, datetime
 from pathlib import Path
 
 from deskhand import ConfigError
+from deskhand.inputs import escape
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -35,6 +40,8 @@ def read_table(
         found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
         if len(found) != 1:
             raise ConfigError(f"{path} is a folder: pass one .csv or .xlsx file as --input")
+        if problem := escape(found[0], path):  # a link out of the folder is not read
+            raise ConfigError(problem)
         path = found[0]
     if not path.is_file():
         raise ConfigError(f"spreadsheet {path} not found: check the path")
@@ -54,22 +61,43 @@ def read_table(
     rows = []
     for values in body:
         cells = [_text(v) for v in values]
-        if any(cells):
+        if any(c.strip() for c in cells):
             cells += [""] * (len(header) - len(cells))
             rows.append({name: cells[i] for i, name in enumerate(header) if name})
     return [name for name in header if name], rows
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    text = path.read_text(encoding="utf-8-sig")
+    text = path.read_bytes().decode("utf-8-sig")  # no newline translation: CR stays
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
     except csv.Error:
         dialect = csv.excel
-    lines = list(csv.reader(text.splitlines(), dialect))
+    lines = list(csv.reader(io.StringIO(text, newline=""), dialect))  # CR/LF in cells kept
     if not lines:
         return [], []
     return [h.strip() for h in lines[0]], lines[1:]
+
+
+def _uncomputed(path: Path, values_book) -> None:
+    """A ConfigError naming the first formula cell that has no saved value."""
+    from openpyxl import load_workbook
+
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = formulas.worksheets[0]
+        rows = zip(values_book.worksheets[0].iter_rows(), sheet.iter_rows(), strict=False)
+        for computed, written in rows:
+            for value, cell in zip(computed, written, strict=False):
+                if getattr(cell, "data_type", None) == "f" and value.value is None:
+                    formula = str(getattr(cell.value, "text", cell.value))[:60]
+                    raise ConfigError(
+                        f"{path.name}: cell {sheet.title}!{cell.coordinate} holds a formula "
+                        f"({formula!r}) with no saved value: open and save the file in Excel "
+                        "or LibreOffice so that it is computed, or type the value instead"
+                    )
+    finally:
+        formulas.close()
 
 
 def _read_xlsx(path: Path) -> tuple[list[str], list[list[object]]]:
@@ -83,11 +111,13 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[object]]]:
         raise ConfigError(f"{path.name} is not a readable .xlsx file: {exc}") from None
     try:
         lines = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        if any(v is None for row in lines for v in row):  # an empty cell, or uncomputed?
+            _uncomputed(path, book)
     finally:
         book.close()
     if not lines:
         return [], []
-    return [_text(h) for h in lines[0]], lines[1:]
+    return [_text(h).strip() for h in lines[0]], lines[1:]
 
 
 def _text(value: object) -> str:
@@ -99,7 +129,7 @@ def _text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return str(value)  # as the cell has it: leading whitespace is part of the value
 
 
 YES = ("yes", "y", "true", "1", "x", "ja", "oui", "on", "checked")

@@ -1,5 +1,6 @@
-"""Secrets by name. Every secret value handed out is registered for masking, so it never
-reaches steps.jsonl, bot.log, the report, an alert or an exception message.
+"""Secrets by name. Every secret value handed out is registered for masking in the current
+run (see :mod:`deskhand.masking`), so it never reaches steps.jsonl, bot.log, the report, a
+trace, the queue, an alert or an exception message, in any encoding.
 
 ``vault.get("legacy_ap")`` looks in three places; the first that has the name wins:
 
@@ -27,8 +28,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from . import private
 from .errors import ConfigError
-from .logs import MASK, register_secret
+from .masking import MASK, register
 
 _IDENTITY_KEYS = {"username", "user", "login", "email"}
 KEY_VAR = "DESKHAND_VAULT_KEY"
@@ -90,7 +92,7 @@ def get(name: str) -> Secret:
     source, data = found
     for key, value in data.items():
         if key not in _IDENTITY_KEYS:
-            register_secret(value)
+            register(value)  # into the current run's registry (see deskhand.masking)
     return Secret(name, data, source)
 
 
@@ -181,7 +183,7 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
 
 def _write_file(path: Path, secrets: dict[str, dict[str, str]]) -> None:
     token = _fernet().encrypt(json.dumps({"secrets": secrets}).encode())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private.make_dirs(path.parent)
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:

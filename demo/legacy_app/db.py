@@ -96,7 +96,10 @@ def init_db(db_path: str) -> str:
 
 def check_user(conn: sqlite3.Connection, username: str, password: str) -> bool:
     row = conn.execute("SELECT password FROM users WHERE username = ?", (username,)).fetchone()
-    return row is not None and secrets.compare_digest(row["password"], password)
+    # bytes: compare_digest refuses str with non-ASCII characters (a 500 on "Pä55")
+    return row is not None and secrets.compare_digest(
+        row["password"].encode("utf-8"), password.encode("utf-8")
+    )
 
 
 def vendors(conn: sqlite3.Connection, q: str = "") -> list[sqlite3.Row]:

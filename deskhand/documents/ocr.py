@@ -167,7 +167,9 @@ class OcrPage:
         if todo:
             images = [image for image, _, _ in todo.values()]
             for (key, (_, dx, dy)), words in zip(
-                todo.items(), engines.tesseract_many(images, self.dpi, self.page, options), strict=True
+                todo.items(),
+                engines.tesseract_many(images, self.dpi, self.page, options),
+                strict=True,
             ):
                 self._again[key] = [
                     dataclasses.replace(

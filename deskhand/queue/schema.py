@@ -28,7 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from .. import private
 from ..errors import ConfigError
+from ..masking import mask
 
 # How long a writer waits for SQLite's write lock before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -53,6 +55,22 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class Masked(TypeDecorator):
+    """JSON or text with the current run's secrets masked (every encoding) on the way in:
+    errors, outputs, checkpoints and history never hold a password (deskhand.masking)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return mask(value)
+
+
+class MaskedText(Masked):
+    impl = Text
+    cache_ok = True
+
+
 metadata = MetaData()
 
 items = Table(
@@ -70,10 +88,10 @@ items = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("lease_owner", Text),
     Column("lease_expires", UTCDateTime),
-    Column("output", JSON),
+    Column("output", Masked),
     Column("error_kind", Text),
-    Column("error_message", Text),
-    Column("checkpoint", JSON),
+    Column("error_message", MaskedText),
+    Column("checkpoint", Masked),
     Column("lease_token", Integer, default=0),  # +1 on every claim: fences a stale runner
     Column("business_key", Text),  # what the item keys (issuer + number), unique per queue
     Column("created_at", UTCDateTime, nullable=False),
@@ -102,7 +120,7 @@ history = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("event", String(40), nullable=False),
     Column("runner", Text),
-    Column("detail", JSON, nullable=False),
+    Column("detail", Masked, nullable=False),
 )
 Index("ix_deskhand_history_item", history.c.item_id, history.c.id)
 
@@ -186,7 +204,9 @@ def _add_new_columns(engine: Engine) -> None:
 def _sqlite_engine(parsed) -> Engine:
     database = parsed.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        private.make_dirs(path.parent)
+        private.create(path)  # owner-only; SQLite gives -wal and -shm the same mode
     engine = create_engine(parsed)
 
     @event.listens_for(engine, "connect")

@@ -1,19 +1,22 @@
 """The review report: one self-contained HTML page rendered from ``steps.jsonl`` alone.
 
 Everything that came from a document or a page is escaped (Jinja2 autoescape); screenshots
-are embedded, so the page can be mailed or archived as one file.
+are embedded, so the page can be mailed or archived as one file. The page is masked once
+more as a whole (deskhand.masking) and written owner-only (deskhand.private).
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..logs import read_events
+from .. import private
+from ..logs import mask, read_events
 
 _env = Environment(
     loader=PackageLoader("deskhand", "report"),
@@ -175,6 +178,14 @@ def render_report(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     model = summarise(read_events(run_dir), run_dir)
     html = _env.get_template("report.html").render(**model)
-    target = run_dir / "report.html"
-    target.write_text(html, encoding="utf-8")
-    return target
+    return private.write_text(run_dir / "report.html", _masked(html))
+
+
+_PICTURE = re.compile(r"(data:image/png;base64,[A-Za-z0-9+/=]*)")
+
+
+def _masked(html: str) -> str:
+    """The page masked once more as a whole, except its embedded pictures (a short secret
+    could turn up in their base64 by chance, and masking it there would break them)."""
+    parts = _PICTURE.split(html)
+    return "".join(part if n % 2 else mask(part) for n, part in enumerate(parts))

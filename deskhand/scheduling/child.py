@@ -38,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     _stop_on_signals(stop)
     _stop_when_orphaned(stop, os.getppid())
-    return _run(root, args.bot, json.loads(args.settings), args.source, stop)
+    from ..masking import scope
+
+    with scope():  # the run's secrets stay masked in its summary and alerts
+        return _run(root, args.bot, json.loads(args.settings), args.source, stop)
 
 
 def _run(root: Path, name: str, job_settings: dict, source: bool, stop: threading.Event) -> int:

@@ -11,8 +11,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from .. import masking, private
 from ..errors import ApplicationError, ConfigError
-from ..logs import has_secrets, mask_in_json
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 INSTALL_HINT = "apt-get install chromium (or set DESKHAND_BROWSER=/path/to/chromium)"
@@ -102,22 +102,28 @@ def close_context(context, trace_path: Path | None = None) -> None:
         context.close()
 
 
-def mask_trace(path: Path) -> None:
-    """Rewrite a trace.zip with every registered secret masked in its text members.
+# Members that are pictures (screencast frames, screenshots, images the pages loaded): a
+# password field renders as dots, and rewriting their bytes could only damage them.
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF")
 
-    Playwright records the values a page was filled with (action parameters, DOM
-    snapshots); a password must not survive in the trace any more than in the log.
+
+def mask_trace(path: Path, secrets: masking.Secrets | None = None) -> None:
+    """Rewrite a trace.zip with every registered secret masked, in every encoding, in
+    every member: the recorded request bodies (``resources/*.dat``: form-encoded),
+    ``trace.network`` (post data as JSON), ``trace.trace`` (action parameters and DOM
+    snapshots, JSON with raw UTF-8). The file is left owner-only (see deskhand.private).
     """
-    if not has_secrets():
-        return
-    masked = path.with_name(path.name + ".masking")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(masked, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in source.infolist():
-            data = source.read(info)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:  # images: password fields render as dots
+    secrets = masking.current() if secrets is None else secrets
+    if secrets.pattern() is not None:
+        masked = path.with_name(path.name + ".masking")
+        with (
+            zipfile.ZipFile(path) as source,
+            zipfile.ZipFile(masked, "w", zipfile.ZIP_DEFLATED) as out,
+        ):
+            for info in source.infolist():
+                data = source.read(info)
+                if not data.startswith(_IMAGE_MAGIC):
+                    data = secrets.mask(data)
                 out.writestr(info, data)
-                continue
-            out.writestr(info, mask_in_json(text).encode("utf-8"))
-    masked.replace(path)
+        masked.replace(path)
+    private.lock_down(path)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from ..errors import ApplicationError, SelectorNotFound
-from ..logs import slug
+from ..logs import mask, slug
 from ..selectors import (
     ElementSpec,
     SelectorRepository,
@@ -193,7 +193,7 @@ class WebPage:
             try:
                 name = "page" if index == 0 else slug(frame.name or f"frame{index}")
                 target = folder / f"{stem}.{name}.html"
-                target.write_text(frame.content(), encoding="utf-8")
+                target.write_text(mask(frame.content()), encoding="utf-8")
                 html_files.append(f"screenshots/{target.name}")
             except Exception:
                 continue
