@@ -200,11 +200,14 @@ def run_bot(
     forever: bool = False,
     stop: threading.Event | None = None,
     on_note: Callable[[str], None] | None = None,
+    trigger: str | None = None,
 ) -> RunResult:
     """Queue the bot's work (``from_source``), process every claimable item of its queue,
     and render the report. ``forever``: keep polling for new items until ``stop`` is set.
     ``browser`` (a started :class:`deskhand.web.Browser`) is shared instead of started.
     ``on_note`` gets what a person watching should know (waiting for a lease).
+    ``trigger`` (recorded in run_start): "schedule" from the scheduler; by default "on
+    demand" for a run that reads its source and "worker" for one that only works the queue.
     A ConfigError (the set-up is wrong) stops the run and propagates."""
     from .queue import open_store
     from .report import render_report
@@ -222,7 +225,13 @@ def run_bot(
     already: dict[str, int] = {}
     told: set[int] = set()  # leased items the person was told about already
     with log:
-        log.event("run_start", settings=describe(settings, bot), queue=bot.queue, db=store.url)
+        log.event(
+            "run_start",
+            settings=describe(settings, bot),
+            queue=bot.queue,
+            db=store.url,
+            trigger=trigger or ("on demand" if from_source else "worker"),
+        )
         try:
             if from_source:
                 already = enqueue(run)

@@ -450,6 +450,14 @@ webhook = "{hook.url}"
         assert a.status == "done"
         assert (b.status, b.error_kind, b.attempts) == ("new", "RunnerDied", 1)
         assert "died (exit code 7) while working on this item" in b.error_message
+    # The run says it was started by the schedule (the console's trigger column).
+    starts = [
+        json.loads(line)
+        for steps in (tmp_path / "logs" / "sched_worker").glob("*/steps.jsonl")
+        for line in steps.read_text().splitlines()
+        if '"run_start"' in line
+    ]
+    assert starts and {s["trigger"] for s in starts} == {"schedule"}
 
 
 def test_a_hung_run_is_stopped_then_killed_at_its_time_limit(project, tmp_path, monkeypatch):

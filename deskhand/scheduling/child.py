@@ -59,7 +59,9 @@ def _run(root: Path, name: str, job_settings: dict, source: bool, stop: threadin
         settings = load_settings(root, bot.settings, job_settings)
         if settings.target:
             check_reachable(settings.target)
-        result = run_bot(bot, settings, on_item=_line, from_source=source, stop=stop)
+        result = run_bot(
+            bot, settings, on_item=_line, from_source=source, stop=stop, trigger="schedule"
+        )
     except KeyboardInterrupt:
         print(f"{name}: interrupted: the item in progress went back to the queue", flush=True)
         return 130
