@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -43,16 +42,13 @@ def _invoice_pdf(encrypt: str | None = None) -> bytes:
 
 def _refused(path: Path, *fragments: str, **options) -> str:
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(DocumentError) as caught:
             documents.extract(path, templates_dir=NO_TEMPLATES, **options)
-        elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     message = str(caught.value)
-    assert elapsed < 10, f"took {elapsed:.1f} s"
     assert peak < 300 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"
     assert "\n" not in message and path.name in message, message
     for fragment in fragments:
