@@ -90,6 +90,7 @@ def declare_key(run: Run, ctx: Context, key: str) -> None:
     queued = ctx.queued
     if queued is None:
         return
+    check_lease(run, ctx)
     holder = run.store.claim_key(queued.id, run.owner, key, token=queued.lease_token)
     if holder is None:
         ctx.emit("key", key=key)

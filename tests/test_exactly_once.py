@@ -68,6 +68,14 @@ def key_invoice(item, ctx):
             raise ApplicationError("the target timed out before the save")
         if fault(ctx, "sigterm_before"):
             os.kill(os.getpid(), signal.SIGTERM)
+        if fault(ctx, "stolen"):  # another runner takes the item over (its clock runs ahead),
+            from datetime import UTC, datetime, timedelta  # then dies at once
+            from deskhand.queue import open_store
+            with open_store(ctx.settings.db) as store:
+                ahead = datetime.now(UTC) + timedelta(seconds=1)
+                store.claim("ledger", "thief", lease_seconds=0.5, now=ahead)
+            while not ctx.beat.lost:  # this runner's heartbeat notices
+                time.sleep(0.02)
     ctx.key(item["vendor"], item["invoice"])
     with ctx.step("save", point_of_no_return=True, invoice=item["invoice"]) as step:
         if fault(ctx, "freeze"):  # the test freezes this runner (SIGSTOP) here
@@ -232,6 +240,24 @@ def test_without_a_reconcile_a_failure_after_the_save_goes_to_review_with_its_re
     end = [e for e in read_events(result.dir) if e["event"] == "item_end"][-1]
     assert end["output"]["record"] == "L-1"  # the report shows the record too
     assert "L-1" in result.report.read_text()
+
+
+def test_a_lease_the_heartbeat_lost_stops_the_item_before_it_keys(
+    project, tmp_path, queue_url, monkeypatch
+):
+    invoices(project, ("a", "V", "1"))
+    monkeypatch.setenv("LEDGER_FAULT", "stolen")
+    result = run_in_process(project, "ledger", tmp_path, queue_url, lease_seconds=0.3)
+
+    lost, taken_over = result.items  # the run waited for the thief's lease, then took over
+    assert lost.status == "lease_lost" and "another runner took it" in lost.error["message"]
+    assert (taken_over.status, taken_over.attempts) == ("done", 3)
+    assert records(tmp_path) == [("V", "1")]
+    assert result.counts == {"done": 1, "needs_review": 0, "failed": 0, "lease_lost": 1}
+    said = history(queue_url, "a")
+    # The stale runner declared no key and recorded no intent: its writes were fenced off.
+    assert said == ["added", "claimed", "lease_expired", "claimed", "lease_expired", "claimed",
+                    "key", "intent", "outcome", "completed"]  # fmt: skip
 
 
 def test_without_a_reconcile_a_save_that_may_have_happened_goes_to_review(
