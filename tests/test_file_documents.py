@@ -16,6 +16,7 @@ import pdfplumber
 import pytest
 
 from demo import make_filing
+from tests.test_reconcile_balances import finish_queue
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,7 +125,7 @@ def test_killed_while_filing_files_each_document_once(inbox, tmp_path):
         proc.wait()
         kills += 1
     assert kills >= 2
-    final = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    final = finish_queue(args, env, "filing")
     assert final.returncode in (0, 1), final.stderr[-1500:]
     filed = [json.loads(x) for x in (archive / "index.jsonl").read_text().splitlines()]
     filed = [e for e in filed if e["status"] == "filed"]

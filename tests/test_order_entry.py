@@ -18,6 +18,7 @@ from demo import make_orders
 from demo.orders_data import SHIPPER
 from deskhand.cli import demo_app
 from tests import test_mail
+from tests.test_reconcile_balances import finish_queue
 
 smtp_server = test_mail.smtp_server  # the real servers' fixtures, shared with test_mail.py
 imap_server = test_mail.imap_server
@@ -174,7 +175,7 @@ def test_killed_at_a_point_of_no_return_keys_and_sends_nothing_twice(moment, smt
         proc.wait(timeout=300)
         assert proc.returncode == -signal.SIGKILL
         smtp_server.on_data = None
-        final = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        final = finish_queue(args, env, "orders")
     assert _count(db, "orders") == 1
     subjects = [m["Subject"] for m in smtp_server.messages()]
     assert len(subjects) == len(set(subjects)), subjects  # nothing sent twice
