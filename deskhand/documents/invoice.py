@@ -127,10 +127,10 @@ def _value(
             line = label.line
             yield reread(line.page, (label.x1 + 1, line.top - 2, 1e4, line.bottom + 2), "--psm 7")
 
-    for words in places():
+    for place, words in enumerate(places()):
         value = _typed(label.field, words, day_first)
         if value:
-            value.rule, value.size = rule, label.size
+            value.rule, value.size, value.below = rule, label.size, place == 1
             return value
     return None
 
