@@ -93,7 +93,9 @@ def extract(
             for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY)
             if name in fields
         ]
-        every = frozenset(id(f) for f, _ in checks)
+        # read again also the fields too sure to be re-read for their own sake but not sure
+        # enough to be keyed unconfirmed (see confidence.py)
+        every = frozenset(id(f) for f, _ in checks if f.confidence < confidence.CONFIRMED_OCR)
         reread_ok = table.confirm(checks + table.row_checks(items), reread, every)
         confirmed = {name for name, f in fields.items() if id(f) in reread_ok}
     currency = _currency(found.get("currency", []), total, words)
