@@ -47,12 +47,12 @@ def day_first(text: str) -> bool:
 
 def order_known(text: str) -> bool:
     """Whether the page says which order its all-number dates are in: a date that can only be
-    read one way, or a country cue (currency, legal form, tax name, language)."""
+    read one way, or country cues (currency, legal form, tax name, language) that agree."""
     pairs = [(int(m[1]), int(m[2])) for m in _NUMERIC.finditer(text)]
     if any((first > 12) != (second > 12) for first, second in pairs):
         return True
     folded = fold(text)
-    return bool(_DAY_FIRST.search(folded) or _MONTH_FIRST.search(folded))
+    return bool(_DAY_FIRST.search(folded)) != bool(_MONTH_FIRST.search(folded))  # one way
 
 
 def unlabelled(lines: list[Line], day_first_order: bool) -> Candidate | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import confidence, dates, parties, seller, summary, table, tables
 from .labels import LABELS, qualified
-from .layout import Label, below, find_labels, group_lines, right_of
+from .layout import Label, below, find_labels, group_lines, match_phrase, right_of
 from .model import Field, Line, Reread, Table, Word
 from .parse import (
     CURRENCY_CODES,
@@ -52,6 +52,7 @@ def extract(
     day_first = dates.day_first(text)
     headers = table.find_headers(lines)
     labels = [_qualified(label) for label in find_labels(lines, LABELS, skip=set(headers))]
+    labels += _rated_taxes(lines, labels, set(headers))
     items, bodies = table.read_items(lines, headers, labels, reread)
 
     found: dict[str, list[Candidate]] = {}
@@ -92,7 +93,9 @@ def extract(
             for name in ("invoice_number", "invoice_date", "due_date", "po_number", *SUMMARY)
             if name in fields
         ]
-        every = frozenset(id(f) for f, _ in checks)
+        # read again also the fields too sure to be re-read for their own sake but not sure
+        # enough to be keyed unconfirmed (see confidence.py)
+        every = frozenset(id(f) for f, _ in checks if f.confidence < confidence.CONFIRMED_OCR)
         reread_ok = table.confirm(checks + table.row_checks(items), reread, every)
         confirmed = {name for name, f in fields.items() if id(f) in reread_ok}
     currency = _currency(found.get("currency", []), total, words)
@@ -126,10 +129,10 @@ def _value(
             line = label.line
             yield reread(line.page, (label.x1 + 1, line.top - 2, 1e4, line.bottom + 2), "--psm 7")
 
-    for words in places():
+    for place, words in enumerate(places()):
         value = _typed(label.field, words, day_first)
         if value:
-            value.rule, value.size = rule, label.size
+            value.rule, value.size, value.below = rule, label.size, place == 1
             return value
     return None
 
@@ -148,6 +151,13 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
         ids = [i for i, w in enumerate(words) if _identifier_like(w.text)]
         words = words[: ids[0]] if ids else words
         found = amount(words, strict=True)
+        if found and field == "tax" and words[-1] not in found.words:
+            # 'MwSt 19 % auf 804,35 € 152,83 €': the base first, the tax last
+            rest = words[words.index(found.words[-1]) + 1 :]
+            later = amount(rest, strict=True)
+            while later is not None:
+                found, rest = later, rest[rest.index(later.words[-1]) + 1 :]
+                later = amount(rest, strict=True) if rest else None
         if found and field == "total" and words[-1] not in found.words:
             rest = words[words.index(found.words[-1]) + 1 :]
             if amount(rest, strict=True):  # 'TOTAL : 52.00 3.12': a tax summary's row
@@ -161,6 +171,28 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
         code = CURRENCY_SIGNS.get(code, code)
         return Candidate(code, words[:1], "") if code in CURRENCY_CODES else None
     return None
+
+
+_TAX_ONLY = {"tax": LABELS["tax"]}
+
+
+def _rated_taxes(lines: list[Line], labels: list[Label], headers: set[int]) -> list[Label]:
+    """Tax labels inside a line, before a rate: 'Steuerbasisbetrag USt. 19 % 198,00 37,62'
+    (a label elsewhere must begin a phrase)."""
+    summary = {id(lb.line) for lb in labels if lb.field in (*SUMMARY, "_other")}
+    found = []
+    for index, line in enumerate(lines):
+        if index in headers or id(line) in summary or "%" not in line.text:
+            continue
+        for i in range(1, len(line.words)):
+            match = match_phrase(line, _TAX_ONLY, i)
+            if match:
+                end = match[1]
+                after = " ".join(w.text for w in line.words[end : end + 2])
+                if "%" in after:
+                    found.append(Label("tax", line, i, end, match[2]))
+                    break
+    return found
 
 
 def _qualified(label: Label) -> Label:

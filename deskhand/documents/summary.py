@@ -95,7 +95,9 @@ def choose(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:
         for candidate in chosen.values():
             candidate.checked = True
         return chosen
-    total = max(totals, key=_where)
+    # Unchecked: the lowest total beside its label ('zu zahlen 15,69') before one under a
+    # column's header (a tax table's 'Brutto' column)
+    total = max(totals, key=lambda c: (not c.below, _where(c)))
     chosen = {"total": total}
     sub = _nearest(subs, total)
     if sub is not None:

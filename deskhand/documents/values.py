@@ -27,6 +27,7 @@ class Candidate:
     size: int = 1
     currency: str | None = None
     checked: bool = False  # agrees with the other fields (subtotal + tax = total)
+    below: bool = False  # read under its label (a column's header), not beside it
 
     def to_field(self, name: str) -> Field:
         conf = min(w.conf for w in self.words) * (REPAIRED if self.repaired else 1.0)
