@@ -94,6 +94,8 @@ class OcrPage:
         self.engine = "tesseract"
         if _unsure(self.words):
             for name, candidate in prepare.variants(plain, found):
+                if name == "contrast" and not _poor(self.words):
+                    break  # a third read only for a page still poor: each read costs a pass
                 words = self._read(candidate)
                 if _better(words, self.words):
                     self.words, self.variant = words, name
