@@ -118,8 +118,13 @@ def plain_words(path: Path) -> tuple[str, float]:
     words = [
         Word(t.strip(), left, top, left + w, top + h, 1)
         for t, c, left, top, w, h in zip(
-            data["text"], data["conf"], data["left"], data["top"], data["width"],
-            data["height"], strict=True,
+            data["text"],
+            data["conf"],
+            data["left"],
+            data["top"],
+            data["width"],
+            data["height"],
+            strict=True,
         )
         if t.strip() and float(c) >= 0
     ]

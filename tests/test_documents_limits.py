@@ -151,8 +151,10 @@ def _invoice_pdf(path: Path) -> None:
 
 
 def _within_bound(result: dict) -> None:
-    print(f"peak {result['peak'] / 2**20:.0f} MB ({result['self_kb'] // 1024} MB reader, "
-          f"{result['children_kb'] // 1024} MB largest child)")  # shown with pytest -s
+    print(
+        f"peak {result['peak'] / 2**20:.0f} MB ({result['self_kb'] // 1024} MB reader, "
+        f"{result['children_kb'] // 1024} MB largest child)"
+    )  # shown with pytest -s
     assert result["peak"] < limits.MEMORY_BOUND, f"peak {result['peak'] / 2**20:.0f} MB"
 
 

@@ -168,9 +168,8 @@ class OcrPage:
                     todo[key] = crop
         if todo:
             images = [image for image, _, _ in todo.values()]
-            for (key, (_, dx, dy)), words in zip(
-                todo.items(), engines.tesseract_many(images, self.dpi, self.page, options), strict=True
-            ):
+            read = engines.tesseract_many(images, self.dpi, self.page, options)
+            for (key, (_, dx, dy)), words in zip(todo.items(), read, strict=True):
                 self._again[key] = [
                     dataclasses.replace(
                         w,
