@@ -137,9 +137,16 @@ HOW: dict[str, str] = {}  # how deskhand read the last page, by engine setting
 def deskhand_words(path: Path, engine: str) -> tuple[str, float]:
     start = time.perf_counter()
     with Image.open(path) as image:
-        page = ocr.read_page(ocr.open_image(image), ocr.image_dpi(image), 1, engine=engine)
+        dpi = ocr.image_dpi(image)
+        page = ocr.read_page(ocr.open_image(image), dpi, 1, engine=engine)
+    elapsed = time.perf_counter() - start
     HOW[engine] = f"{page.engine}/{page.variant} x{page.scale:.1f}"
-    return words_text(page.words), time.perf_counter() - start
+    to_px = dpi / 72  # back to the image's pixels, as the other readers' words and the truth
+    words = [
+        Word(w.text, w.x0 * to_px, w.top * to_px, w.x1 * to_px, w.bottom * to_px, 1)
+        for w in page.words
+    ]
+    return words_text(words), elapsed
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -292,15 +292,14 @@ def test_a_prepared_variant_is_kept_only_when_it_reads_surer(monkeypatch):
     monkeypatch.setattr(ocr, "UNSURE", 1.01)  # try every variant
     page = ocr.read_page(image, 300, 1)
     plain = engines.mean_confidence(reads[0])
-    assert len(reads) >= 3  # plain, threshold, contrast
+    assert len(reads) >= 2  # plain, threshold (and contrast for a page still poor)
     assert any(page.words is words for words in reads)
     mine = engines.mean_confidence(page.words)
     assert mine >= plain
     if page.variant != "plain":
         assert mine > plain + ocr.GAIN
-    assert mine == max(
-        engines.mean_confidence(w) for w in reads[:3] if w is reads[0] or ocr._better(w, reads[0])
-    )
+    tried = reads[1:3]  # the variants (a later read is the page turned upright)
+    assert all(not ocr._better(w, page.words) for w in tried if w is not page.words)
 
 
 def test_print_size_is_measured_whatever_the_file_says():

@@ -31,7 +31,7 @@ from .prepare import binarize, grayscale, skew_angle, without_rules  # noqa: E40
 OCR_DPI = 300
 PAGE_OPTIONS = "--psm 6"  # one block: tesseract keeps more of the small lone numbers
 UNSURE = 0.85  # a plain read with a lower mean word confidence tries the prepared variants
-ESCALATE = 0.70  # ocr_engine="auto": a tesseract read under this goes to RapidOCR
+ESCALATE = 0.85  # ocr_engine="auto": a plain tesseract read under this goes to RapidOCR
 GAIN = 0.01  # a variant must raise the mean confidence by this much to be kept
 KEEP_TEXT = 0.85  # ... and keep this share of the plain read's characters
 _checked = False  # kept for callers that reset it: engines.check_tesseract remembers
@@ -94,6 +94,8 @@ class OcrPage:
         self.engine = "tesseract"
         if _unsure(self.words):
             for name, candidate in prepare.variants(plain, found):
+                if name == "contrast" and not _poor(self.words):
+                    break  # a third read only for a page still poor: each read costs a pass
                 words = self._read(candidate)
                 if _better(words, self.words):
                     self.words, self.variant = words, name
@@ -166,11 +168,8 @@ class OcrPage:
                     todo[key] = crop
         if todo:
             images = [image for image, _, _ in todo.values()]
-            for (key, (_, dx, dy)), words in zip(
-                todo.items(),
-                engines.tesseract_many(images, self.dpi, self.page, options),
-                strict=True,
-            ):
+            read = engines.tesseract_many(images, self.dpi, self.page, options)
+            for (key, (_, dx, dy)), words in zip(todo.items(), read, strict=True):
                 self._again[key] = [
                     dataclasses.replace(
                         w,
