@@ -8,7 +8,6 @@ place after each Submit and checks every submitted value, so a side that keys wr
 
 from __future__ import annotations
 
-import itertools
 import random
 import statistics
 import sys
@@ -115,10 +114,8 @@ def page_ms(text: str) -> float:
     return float(text.split()[2]) / 1000
 
 
-def plain(context, batched: bool) -> float:
-    """One challenge with bare Playwright; the page timer's seconds."""
-    page = context.new_page()
-    serve(page)
+def plain(page, batched: bool) -> float:
+    """One challenge with bare Playwright calls on ``page``; the page timer's seconds."""
     page.goto(URL)
     page.click("#start")
     for row in ROWS:
@@ -128,90 +125,81 @@ def plain(context, batched: bool) -> float:
             for key, value in row.items():
                 page.get_by_label(LABELS[key], exact=True).fill(value)
         page.click("#form input[type=submit]")
-    seconds = page_ms(page.locator("#result").inner_text())
-    page.close()
-    return seconds
+    return page_ms(page.locator("#result").inner_text())
 
 
-bot = Bot("input_forms_bench", max_attempts=1)
-_plan: list[tuple[str, bool]] = []  # (reference, batched) of this run's items
-_timings: list[float] = []
-_repo: list[SelectorRepository] = []
-_references = itertools.count(1)
-
-
-@bot.source
-def _items(ctx):
-    for reference, batched in _plan:
-        yield ctx.item(reference=reference, batched=batched)
-
-
-@bot.process
-def _challenge(item, ctx):
-    page = ctx.run.new_page()
-    serve(page)
-    app = WebPage(page, ctx, _repo[0], URL)
-    ctx.pages.append(app)
+def ours(app: WebPage, batched: bool) -> float:
+    """One challenge through deskhand: named elements, a logged step per round."""
+    ctx = app.ctx
     with ctx.step("open"):
         app.goto(URL)
         app["start"].click()
     for n, row in enumerate(ROWS, 1):
         with ctx.step("fill round", round=n):
-            if item.payload["batched"]:
+            if batched:
                 app.fill_form(row)
             else:
                 for key, value in row.items():
                     app[key].fill(value)
             app["submit"].click()
-    _timings.append(page_ms(app["result"].text()))
+    return page_ms(app["result"].text())
+
+
+SIDES = ("plain", "ours", "evaluate", "batch")
+bot = Bot("input_forms_bench", max_attempts=1)
+_plan: list[str] = []  # this run's item references
+_samples: dict[str, list[float]] = {side: [] for side in SIDES}
+_repo: list[SelectorRepository] = []
+
+
+@bot.source
+def _items(ctx):
+    for reference in _plan:
+        yield ctx.item(reference=reference)
+
+
+@bot.process
+def _challenge(item, ctx):
+    """Each item runs all four sides, in an order rotated per item, each on a new page of
+    the run's browser context: the same browser, process and moment for all of them."""
+    k = _plan.index(item.reference)
+    for side in SIDES[k % 4 :] + SIDES[: k % 4]:
+        page = ctx.run.new_page()
+        serve(page)
+        if side in ("plain", "evaluate"):
+            seconds = plain(page, batched=side == "evaluate")
+        else:
+            app = WebPage(page, ctx, _repo[0], URL)
+            seconds = ours(app, batched=side == "batch")
+        page.close()
+        if k:  # the first item warms everything up
+            _samples[side].append(seconds)
     return ctx.done()
 
 
-def deskhand(browser, tmp: Path, batched: bool) -> float:
-    """One challenge by the deskhand bot (full logging, its own queue); page seconds."""
-    _plan[:] = [(f"forms-{next(_references)}", batched)]
-    settings = load_settings(
-        ROOT, {}, {"logs_dir": tmp / "logs", "db": f"sqlite:///{tmp / 'forms-queue.db'}"}
-    )
-    run_started = len(_timings)
-    result = run_bot(bot, settings, browser=browser)
-    assert all(i.status == "done" for i in result.items), result.items
-    assert len(_timings) == run_started + 1, "the deskhand challenge did not finish"
-    return _timings[-1]
-
-
 def bench(rounds: int, browser, tmp: Path, ratio_line) -> dict[str, float]:
-    """Alternate the four sides ``rounds`` times; print and return the two ratios."""
+    """Run the four sides ``rounds`` times (plus a warm-up) in one deskhand run with full
+    logging and its own queue; print and return the two ratios."""
     path = tmp / "input_forms.yaml"
     path.write_text(REPOSITORY, encoding="utf-8")
     _repo[:] = [SelectorRepository.load(path)]
-    context = browser.new_context()
-    samples: dict[str, list[float]] = {k: [] for k in ("plain", "ours", "evaluate", "batch")}
-    try:
-        for n in range(rounds + 1):  # the first is a warm-up, not counted
-            taken = {
-                "plain": plain(context, batched=False),
-                "ours": deskhand(browser, tmp, batched=False),
-                "evaluate": plain(context, batched=True),
-                "batch": deskhand(browser, tmp, batched=True),
-            }
-            if n:
-                for key, value in taken.items():
-                    samples[key].append(value)
-                print(
-                    f"forms round {n}: "
-                    + ", ".join(f"{k} {statistics.median(v) * 1000:.1f} ms" for k, v in samples.items()),
-                    flush=True,
-                )
-    finally:
-        context.close()
+    _plan[:] = [f"forms-{tmp.name}-{n}" for n in range(rounds + 1)]
+    settings = load_settings(
+        ROOT, {}, {"logs_dir": tmp / "logs", "db": f"sqlite:///{tmp / 'forms-queue.db'}"}
+    )
+    result = run_bot(bot, settings, browser=browser)
+    assert all(i.status == "done" for i in result.items), result.items
+    medians = (f"{k} {statistics.median(v) * 1000:.1f} ms" for k, v in _samples.items())
+    print("input forms: " + ", ".join(medians), flush=True)
+    for side, values in _samples.items():
+        print(f"  {side:8} " + " ".join(f"{v * 1000:7.1f}" for v in values))
     return {
         "input forms": ratio_line(
             "input forms, 10 rounds x 7 fields by label (page timer)",
-            "plain Playwright", samples["plain"], "deskhand bot (logged)", samples["ours"], 1.05,
+            "plain Playwright", _samples["plain"], "deskhand (logged)", _samples["ours"], 1.05,
         ),
         "fill_form": ratio_line(
             "batched fill, 10 rounds x 7 fields (page timer)",
-            "page.evaluate", samples["evaluate"], "fill_form (logged)", samples["batch"], 1.5,
+            "page.evaluate", _samples["evaluate"], "fill_form (logged)", _samples["batch"], 1.5,
         ),
     }
