@@ -291,3 +291,43 @@ def test_fill_form_sets_fires_events_reads_back_and_logs(session, legacy_app):
     with pytest.raises(ApplicationError, match="has no option"):
         app.frame("content").goto("invoices/new")
         app.fill_form({"currency": "XXX"})
+
+
+def test_trace_command_serves_the_viewer_with_the_runs_trace(tmp_path, browser, legacy_app):
+    import subprocess
+    import sys
+
+    from deskhand.web import close_context
+
+    run_dir = tmp_path / "logs" / "bot" / "run-1"
+    run_dir.mkdir(parents=True)
+    context = browser.new_context(trace=True)
+    page = context.new_page()
+    page.goto(legacy_app.url + "login")
+    page.fill("#username", DEMO_USER)
+    close_context(context, run_dir / "trace.zip")
+
+    command = [sys.executable, str(ROOT / "run_bot.py"), "trace", str(run_dir), "--no-browser"]
+    viewer = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        first = viewer.stdout.readline()
+        assert first.startswith("trace viewer: http://127.0.0.1:"), first
+        context = browser.new_context()
+        try:
+            shown = context.new_page()
+            shown.goto(first.split(": ", 1)[1].strip())
+            action = shown.get_by_text('locator("#username")')
+            action.first.wait_for()  # the viewer lists the trace's fill
+            assert "Fill" in shown.locator("body").inner_text()
+        finally:
+            context.close()
+    finally:
+        viewer.terminate()
+        viewer.wait(timeout=10)
+    assert viewer.returncode is not None  # no server left behind
+
+
+def test_trace_command_says_how_to_record_one(tmp_path):
+    from deskhand.cli import main
+
+    assert main(["trace", str(tmp_path)]) == 2
