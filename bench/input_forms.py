@@ -72,7 +72,8 @@ function submitRound() {
     var key = i.getAttribute('data-key');
     if (i.value !== ROWS[round][key] || !i.getAttribute('data-typed')) wrong.push(key);
   });
-  if (wrong.length) { document.getElementById('result').textContent = 'wrong: ' + wrong; return false; }
+  var result = document.getElementById('result');
+  if (wrong.length) { result.textContent = 'wrong: ' + wrong; return false; }
   round += 1;
   if (round === ROWS.length) {
     document.getElementById('result').textContent = 'done in ' +
@@ -83,9 +84,11 @@ function submitRound() {
 }
 document.getElementById('start').onclick = function () { started = performance.now(); render(); };
 </script></body></html>"""
-REPOSITORY = "input_forms:\n" + "".join(
-    f'  {key}: ["label={label}"]\n' for key, label in LABELS.items()
-) + '  start: ["#start"]\n  submit: ["#form input[type=submit]"]\n  result: ["#result"]\n'
+REPOSITORY = (
+    "input_forms:\n"
+    + "".join(f'  {key}: ["label={label}"]\n' for key, label in LABELS.items())
+    + '  start: ["#start"]\n  submit: ["#form input[type=submit]"]\n  result: ["#result"]\n'
+)
 EVALUATE = """(values) => {
   const out = {};
   for (const label of document.querySelectorAll('#form label')) {
@@ -196,10 +199,18 @@ def bench(rounds: int, browser, tmp: Path, ratio_line) -> dict[str, float]:
     return {
         "input forms": ratio_line(
             "input forms, 10 rounds x 7 fields by label (page timer)",
-            "plain Playwright", _samples["plain"], "deskhand (logged)", _samples["ours"], 1.05,
+            "plain Playwright",
+            _samples["plain"],
+            "deskhand (logged)",
+            _samples["ours"],
+            1.05,
         ),
         "fill_form": ratio_line(
             "batched fill, 10 rounds x 7 fields (page timer)",
-            "page.evaluate", _samples["evaluate"], "fill_form (logged)", _samples["batch"], 1.5,
+            "page.evaluate",
+            _samples["evaluate"],
+            "fill_form (logged)",
+            _samples["batch"],
+            1.5,
         ),
     }

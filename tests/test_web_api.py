@@ -214,7 +214,7 @@ def test_placeholders_are_escaped_and_any_name_works(session, tmp_path):
     app.element("line_amount", n=1).fill("12.00")
     assert app.element("line_amount", n=1).value() == "12.00"
     # a vendor name with quotes cannot break out of the selector's quoted string
-    spec = app.selectors["vendor_select"].with_values({"vendor": "O'Brien \"&\" Sons"})
+    spec = app.selectors["vendor_select"].with_values({"vendor": 'O\'Brien "&" Sons'})
     assert spec.candidates[0] == "a.select-vendor[data-name='O\\'Brien \\\"&\\\" Sons']"
     app.selectors.elements["by_name"] = app.selectors["username"].__class__(
         "by_name", "invoice_form", ("[name='{name}']",), ("content",)
@@ -273,7 +273,9 @@ def test_fill_form_sets_fires_events_reads_back_and_logs(session, legacy_app):
     assert read["vendor"] == "3" and read["currency"] == "USD"
     assert app["vendor_name_display"].text() == VENDOR  # the page's onchange ran
     assert app.wait_for_text("vendor_address") == ADDRESS
-    logged = {a["element"]: a["data"]["value"] for a in actions(log, "fill") if a["data"].get("batch")}
+    logged = {
+        a["element"]: a["data"]["value"] for a in actions(log, "fill") if a["data"].get("batch")
+    }
     assert logged["notes"] == "batched <b>fill</b>" and len(logged) == len(values)
     app.element("terms", code="NET30").check()
     line = {f: app.element(f"line_{f}", n=1) for f in ("description", "quantity", "amount")}

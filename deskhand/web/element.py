@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 ROW_MARK = "data-deskhand-rows"  # set on the rows read, to see when the next page replaced them
 _READ_ROWS = """(rows, [cells, mark]) => rows.map(row => {
-  row.setAttribute('%s', mark);
+  row.setAttribute('MARK', mark);
   const out = {};
   for (const [name, selectors] of cells) {
     out[name] = null;
@@ -37,7 +37,7 @@ _READ_ROWS = """(rows, [cells, mark]) => rows.map(row => {
     }
   }
   return out;
-})""" % ROW_MARK
+})""".replace("MARK", ROW_MARK)
 
 
 class Option(NamedTuple):

@@ -33,7 +33,8 @@ _SCRIPT = """(fields) => {
     if (/^[a-z_-]+=/i.test(sel) || sel.includes('>>')) return null;
     try { return [...document.querySelectorAll(sel)]; } catch (e) { return null; }
   };
-  const read = el => (el.type === 'checkbox' || el.type === 'radio') ? String(el.checked) : el.value;
+  const box = el => el.type === 'checkbox' || el.type === 'radio';
+  const read = el => box(el) ? String(el.checked) : el.value;
   const set = (el, v) => {
     if (el.disabled || el.readOnly) return 'is not editable';
     if (el.tagName === 'SELECT') {

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from ..errors import ApplicationError, SelectorNotFound
+from ..errors import ApplicationError
 from ..logs import slug
 from ..selectors import ElementSpec, SelectorRepository, frame_css, playwright_selector
 from .element import ROW_MARK, Element, Option, Row, read_rows
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Frame, Locator, Page
 
     from ..context import Context
+    from .frames import FramePage
 
 
 class WebPage:
@@ -196,7 +197,9 @@ class WebPage:
         try:
             modal.locator.wait_for(state="visible", **wait)
         except Exception:
-            raise ApplicationError(f"expected the confirmation '{name}', but it did not appear")
+            raise ApplicationError(
+                f"expected the confirmation '{name}', but it did not appear"
+            ) from None
         seen.append(modal.text())
         expected = expect is None or expect in seen[0]
         if expected:
@@ -342,7 +345,6 @@ class WebPage:
 
 class _Holder:
     value: WebPage
-
 
 
 def _either(root: Any, candidates: tuple[str, ...]) -> Any:

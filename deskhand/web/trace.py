@@ -43,9 +43,7 @@ def find_trace(run_dir: Path) -> Path:
         raise ConfigError(f"{run_dir} is not a folder: pass a run folder logs/<bot>/<run-id>")
     trace = run_dir / "trace.zip"
     if not trace.is_file():
-        raise ConfigError(
-            f"{run_dir} has no trace.zip: run the bot with --trace to record one"
-        )
+        raise ConfigError(f"{run_dir} has no trace.zip: run the bot with --trace to record one")
     return trace
 
 
