@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 
 import pytest
@@ -326,7 +327,9 @@ def test_trace_command_serves_the_viewer_with_the_runs_trace(tmp_path, browser, 
     finally:
         viewer.terminate()
         viewer.wait(timeout=10)
-    assert viewer.returncode is not None  # no server left behind
+    port = int(first.split("127.0.0.1:", 1)[1].split("/", 1)[0])
+    with pytest.raises(ConnectionRefusedError):  # no server left behind
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 def test_trace_command_says_how_to_record_one(tmp_path):
