@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .selectors import add_arguments as add_selectors_arguments
 
     add_selectors_arguments(sub)
+    from .web import trace as web_trace  # run_bot.py trace RUN_DIR
+
+    web_trace.add_arguments(sub)
+    COMMANDS.setdefault("trace", web_trace.run_command)
 
     for recorder in _recorders():
         recorder.add_arguments(sub)

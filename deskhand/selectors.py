@@ -7,6 +7,11 @@ A repository is a YAML file ``selectors/<app>.yaml``, grouped by page::
         frame: content                 # optional: iframe name (or a list, outermost first)
         candidates: ["#invoice_number", "[name=invoice_number]", "label=Invoice number:"]
       save_button: ["#save-button", 'role=button[name="Save"]']   # short form
+      results:                         # a list: every match is a row (``page.rows``)
+        candidates: ["#results tr.result"]
+        cells: {vendor: [".vendor", "td:nth-child(2)"], amount: ".amount"}   # CSS in a row
+        next: results_next             # the element that shows the next page of rows
+      terms_group: {candidates: ["input[name=terms]"], many: true}   # a list, no cells
 
 Bots refer to elements by name (``page["invoice_number"]``); names are unique across the
 file's pages. Candidates are Playwright selectors, plus ``label=TEXT`` (the form field whose
@@ -14,6 +19,10 @@ label reads exactly TEXT). They are tried in rank order; the first one that matc
 one element wins. When a later candidate wins, the run proposes a new ranking in
 ``selectors/<app>.proposed.yaml`` (see :func:`write_proposal`) and never edits the
 repository itself. An element may carry a ``note`` (ignored when resolving).
+
+A candidate may hold placeholders, ``{n}``, filled by ``page.element("line_amount", n=2)``;
+a value is escaped for the quoted CSS string it usually lands in (quotes and backslashes),
+and taken as it is after ``label=`` / ``text=`` (whose text Playwright quotes itself).
 
 The repository is data, never Python: ``selectors`` is also a standard-library module name,
 so the folder must never become a package.
@@ -23,8 +32,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import string
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +61,26 @@ class ElementSpec:
     page: str
     candidates: tuple[str, ...]
     frames: tuple[str, ...] = ()
+    cells: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a list's named cells (CSS in a row)
+    next: str | None = None  # a list's "next page" element
+    many: bool = False  # a list: every match counts (rows, a radio group)
+
+    def placeholders(self) -> list[str]:
+        """The names of the placeholders (``{n}``) in the candidates, in order."""
+        found: list[str] = []
+        for candidate in self.candidates:
+            for _, field_name, _, _ in string.Formatter().parse(candidate):
+                if field_name and field_name not in found:
+                    found.append(field_name)
+        return found
+
+    def with_values(self, params: dict[str, Any]) -> ElementSpec:
+        """This element with its placeholders filled in (values escaped, see the module)."""
+        missing = [p for p in self.placeholders() if p not in params]
+        if missing:
+            wanted = ", ".join(f"{p}=..." for p in missing)
+            raise ConfigError(f"element '{self.name}' needs values for its selectors: {wanted}")
+        return _replace_candidates(self, tuple(_fill(c, params) for c in self.candidates))
 
 
 @dataclass
@@ -105,23 +136,63 @@ class SelectorRepository:
         if name in self.elements:
             raise ConfigError(f"{path}: element '{name}' is defined twice")
         frames: object = ()
+        extra: dict[str, Any] = {}
         if isinstance(spec, str):
             candidates: object = [spec]
         elif isinstance(spec, list):
             candidates = spec
         elif isinstance(spec, dict):
-            unknown = set(spec) - {"candidates", "frame", "note"}
+            unknown = set(spec) - {"candidates", "frame", "note", "cells", "next", "many"}
             if unknown:
                 raise ConfigError(f"{path}: element '{name}' has unknown keys {sorted(unknown)}")
             candidates = spec.get("candidates", [])
             frames = spec.get("frame", ())
+            if "cells" in spec:
+                extra["cells"] = _cells(path, name, spec["cells"])
+            if spec.get("next") is not None:
+                extra["next"] = str(spec["next"])
+            extra["many"] = bool(spec.get("many") or spec.get("cells") or spec.get("next"))
         else:
             candidates = None
         if not candidates or not all(isinstance(c, str) for c in candidates):
             raise ConfigError(f"{path}: element '{name}' needs a list of selector strings")
         if isinstance(frames, str):
             frames = (frames,)
-        self.elements[name] = ElementSpec(name, page, tuple(candidates), tuple(frames))
+        self.elements[name] = ElementSpec(name, page, tuple(candidates), tuple(frames), **extra)
+
+
+def _replace_candidates(spec: ElementSpec, candidates: tuple[str, ...]) -> ElementSpec:
+    return replace(spec, candidates=candidates)
+
+
+def _fill(candidate: str, params: dict[str, Any]) -> str:
+    raw = candidate.startswith(("label=", "text="))
+    out = []
+    for literal, field_name, _spec, _conv in string.Formatter().parse(candidate):
+        out.append(literal)
+        if field_name is not None:
+            value = str(params[field_name])
+            out.append(value if raw else re.sub(r"([\\'\"])", r"\\\1", value))
+    return "".join(out)
+
+
+def _cells(path: Path, name: str, cells: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(cells, dict):
+        raise ConfigError(f"{path}: element '{name}': cells must map cell names to CSS selectors")
+    result = []
+    for cell, selectors in cells.items():
+        selectors = [selectors] if isinstance(selectors, str) else selectors
+        if not selectors or not all(isinstance(c, str) and _is_css(c) for c in selectors):
+            raise ConfigError(
+                f"{path}: element '{name}', cell '{cell}': give a list of CSS selectors "
+                "(relative to the row; no text=, label=, role= or >>)"
+            )
+        result.append((str(cell), tuple(selectors)))
+    return tuple(result)
+
+
+def _is_css(selector: str) -> bool:
+    return ">>" not in selector and not re.match(r"^[a-z_:-]+=", selector)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -258,7 +329,11 @@ def _check_element(page: Any, spec: ElementSpec) -> ElementCheck:
         result.matches = [root.locator(playwright_selector(c)).count() for c in spec.candidates]
     except Exception:  # a frame without a document yet, a selector Playwright rejects
         result.matches = [0] * len(spec.candidates)
-    if 1 in result.matches:
+    if spec.many and any(result.matches):
+        index = next(i for i, n in enumerate(result.matches) if n)
+        result.winner = spec.candidates[index]
+        result.status = "ok" if index == 0 else "fallback"
+    elif 1 in result.matches:
         index = result.matches.index(1)
         result.winner = spec.candidates[index]
         result.status = "ok" if index == 0 else "fallback"

@@ -133,3 +133,36 @@ def test_selectors_check_command_prints_each_element_and_fails_on_fallbacks(
     assert "  not found         login_errors" in out  # reported, not a failure
     with pytest.raises(ConfigError, match="selector repository .*nope.yaml not found"):
         run_check(Namespace(name="nope", url=url, timeout=1.0), root, browser=browser)
+
+
+def test_lists_with_cells_and_next_and_radio_groups(tmp_path):
+    path = tmp_path / "ap.yaml"
+    path.write_text(
+        "search:\n"
+        "  results:\n"
+        "    candidates: ['#results tr']\n"
+        "    cells: {vendor: ['.vendor', 'td:nth-child(2)'], amount: '.amount'}\n"
+        "    next: results_next\n"
+        "  results_next: ['#next']\n"
+        "  terms_group: {candidates: ['input[name=terms]'], many: true}\n"
+    )
+    repo = SelectorRepository.load(path)
+    results = repo["results"]
+    assert results.many and results.next == "results_next"
+    assert dict(results.cells) == {"vendor": (".vendor", "td:nth-child(2)"), "amount": (".amount",)}
+    assert repo["terms_group"].many and not repo["results_next"].many
+    path.write_text("search:\n  results: {candidates: ['tr'], cells: {vendor: ['text=Acme']}}\n")
+    with pytest.raises(ConfigError, match="cell 'vendor': give a list of CSS selectors"):
+        SelectorRepository.load(path)
+
+
+def test_placeholders_are_escaped_and_missing_ones_named(repo_path):
+    repo = SelectorRepository.load(repo_path)
+    spec = repo["line_amount"]
+    assert spec.placeholders() == ["n"]
+    assert spec.with_values({"n": 2}).candidates == ("#line_amount_2",)
+    with pytest.raises(ConfigError, match=r"element 'line_amount' needs values .*: n=\.\.\."):
+        spec.with_values({})
+    quoted = type(spec)("v", "p", ("a[data-name='{name}']", "label={name}"))
+    filled = quoted.with_values({"name": "O'Brien\\"})
+    assert filled.candidates == ("a[data-name='O\\'Brien\\\\']", "label=O'Brien\\")

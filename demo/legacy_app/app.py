@@ -177,7 +177,13 @@ def create_app(
     @app.get("/invoices/search")
     def search():
         q = request.args.get("q", "").strip()
-        return render("search.html", q=q, results=db.search_invoices(conn(), q))
+        results = db.search_invoices(conn(), q)
+        # ?per=N&page=P pages the results, N per page (default: all on one page)
+        per = request.args.get("per", type=int) or len(results) or 1
+        page = max(request.args.get("page", 1, type=int), 1)
+        shown = results[(page - 1) * per : page * per]
+        more = page * per < len(results)
+        return render("search.html", q=q, results=shown, page=page, per=per, more=more)
 
     @app.route("/invoices/new", methods=["GET", "POST"])
     def new_invoice():
@@ -230,6 +236,15 @@ def create_app(
         if invoice is None:
             abort(404)
         return render_template("view.html", invoice=invoice, lines=lines)
+
+    @app.get("/vendors/<int:vendor_id>/address")
+    def vendor_address(vendor_id: int):
+        """The vendor's address as JSON, for the form's AJAX field (answered after a pause)."""
+        time.sleep(0.3)
+        found = [v for v in db.vendors(conn()) if v["id"] == vendor_id]
+        if not found:
+            abort(404)
+        return jsonify({"address": found[0]["address"]})
 
     @app.get("/vendors/lookup")
     def vendor_lookup():

@@ -2,33 +2,33 @@
 
 ``page["invoice_number"].fill("4711")`` resolves the element through its ranked selectors
 (in its frame), performs the action with Playwright's auto-waiting, and writes an ``action``
-event to the step log. ``page.raw`` is the plain Playwright page for anything else.
+event to the step log. Rows (``page.rows``), overlays, modal confirms, frames and batched
+form filling are here too; ``page.raw`` is the plain Playwright page, a last resort.
+
+Waiting for navigation has one way: ``with page.expect_navigation(frame="content"): ...``
+(``page.frame("content").expect_navigation()`` is the same call).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from ..errors import ApplicationError, SelectorNotFound
+from ..errors import ApplicationError
 from ..logs import mask, slug
-from ..selectors import (
-    ElementSpec,
-    SelectorRepository,
-    frame_css,
-    playwright_selector,
-    proposed_ranking,
-    write_proposal,
-)
+from ..selectors import ElementSpec, SelectorRepository, frame_css, playwright_selector
+from .element import ROW_MARK, Element, Option, Row, read_rows
 
 if TYPE_CHECKING:
     from playwright.sync_api import Frame, Locator, Page
 
     from ..context import Context
+    from .frames import FramePage
 
 
 class WebPage:
@@ -47,6 +47,14 @@ class WebPage:
         self.base_url = base_url
         # element name -> index of the candidate that resolved, shared by the whole run
         self._resolved: dict[str, int] = ctx.run.resolved_selectors
+        self._kept: dict[str, Any] = {}  # evidence taken before a popup closed
+        self.is_popup = False
+
+    def _root_for(self, spec: ElementSpec) -> Any:
+        root: Any = self.raw
+        for frame in spec.frames:
+            root = root.frame_locator(frame_css(frame))
+        return root
 
     # -- navigation -------------------------------------------------------------------
     @property
@@ -67,22 +75,141 @@ class WebPage:
     def __getitem__(self, name: str) -> Element:
         return self.element(name)
 
-    def element(self, name: str, **params: Any) -> Element:
+    def element(self, _name: str, /, **params: Any) -> Element:
         """The named element; ``params`` fill placeholders such as ``{n}`` in its selectors
-        (``page.element("line_amount", n=2)`` for the second line's amount)."""
+        (``page.element("line_amount", n=2)`` for the second line's amount); values are
+        escaped, and any name works as a placeholder (``element("by_name", name="x")``)."""
         if self.selectors is None:
             raise ApplicationError("this page has no selector repository: use page.locator(css)")
-        template = spec = self.selectors[name]
-        if params:
-            spec = replace(spec, candidates=tuple(c.format(**params) for c in spec.candidates))
+        template = spec = self.selectors[_name]
+        if params or "{" in "".join(spec.candidates):
+            spec = spec.with_values(params)
         return Element(self, spec, template)
 
-    def frame(self, name: str) -> Frame:
-        """The Playwright frame (iframe) called ``name``, for waiting on its navigation."""
-        frame = self.raw.frame(name=name)
-        if frame is None:
-            raise ApplicationError(f"no frame '{name}' on {self.url}")
-        return frame
+    def frame(self, name: str) -> FramePage:
+        """The page inside the iframe called ``name``, logged like this one: its elements are
+        looked up inside it, ``goto`` loads the frame, ``expect_navigation`` waits for it."""
+        from .frames import FramePage
+
+        return FramePage(self, name)
+
+    # -- reading --------------------------------------------------------------------------
+    def wait_for_text(
+        self, name: str, pattern: str | re.Pattern[str] | None = None, timeout: float | None = None
+    ) -> str:
+        """Wait until element ``name`` shows ``pattern`` (or, with none, any text: an
+        AJAX-filled field); see :meth:`Element.wait_for_text`."""
+        return self.element(name).wait_for_text(pattern, timeout)
+
+    def rows(
+        self, name: str, until: Callable[[Row], bool] | None = None, max_pages: int = 100
+    ) -> list[Row]:
+        """The rows of list element ``name`` (``cells`` in the repository), following its
+        ``next`` element page by page until ``until(row)`` is true (that row is the last
+        returned) or the rows run out: ``app.rows("results")``."""
+        element = self.element(name)
+        found: list[Row] = []
+        for page_no in itertools.count(1):
+            mark = f"{id(found)}-{page_no}"
+            for row in read_rows(element, mark, len(found)):
+                found.append(row)
+                if until is not None and until(row):
+                    self.ctx.action("rows", element=name, data={"rows": len(found), "found": True})
+                    return found
+            nxt = self.element(element.spec.next) if element.spec.next else None
+            if nxt is None or page_no >= max_pages or not nxt.exists():
+                break
+            if nxt.attribute("disabled") is not None:
+                break
+            nxt.click()
+            fresh = element.locator.and_(element._root().locator(f":not([{ROW_MARK}='{mark}'])"))
+            try:
+                fresh.first.wait_for(state="attached")
+            except Exception:
+                raise ApplicationError(
+                    f"'{element.spec.next}' did not show a next page of '{name}' in time"
+                ) from None
+        self.ctx.action("rows", element=name, data={"rows": len(found), "pages": page_no})
+        return found
+
+    def find_row(
+        self, name: str, where: Callable[[Row], bool] | None = None, **cells: str
+    ) -> Row | None:
+        """The first row of list ``name`` whose cells equal ``cells`` (and for which
+        ``where(row)`` is true), paging as needed; None when no row matches:
+        ``app.find_row("results", invoice_number="4711", vendor="Acme")``."""
+
+        def match(row: Row) -> bool:
+            same = all(row.cells.get(k) == str(v) for k, v in cells.items())
+            return same and (where is None or where(row))
+
+        rows = self.rows(name, until=match)
+        return rows[-1] if rows and match(rows[-1]) else None
+
+    def fill_form(self, values: dict[str, Any]) -> dict[str, str]:
+        """Set many fields in one round trip per frame (input and change events fired, as
+        a person's typing does), read them back in the same trip and log every field:
+        ``app.fill_form({"invoice_number": "4711", "currency": "USD", "recurring": True})``.
+        Returns what each field holds afterwards (a select: its value)."""
+        from .forms import fill_form
+
+        return fill_form(self, values)
+
+    # -- overlays and modal confirms ------------------------------------------------------
+    def on_overlay(self, name: str, close: str) -> None:
+        """Whenever overlay ``name`` covers the page (or one of its frames) while an action
+        waits, click its ``close`` element and go on (logged each time):
+        ``app.on_overlay("maintenance", close="maintenance_close")``."""
+        overlay, closer = self.element(name).spec, self.element(close).spec
+        frames = {()} | {s.frames for s in self.selectors.elements.values()}
+        for path in sorted(frames):
+            root: Any = self.raw
+            for frame in path:
+                root = root.frame_locator(frame_css(frame))
+            self.raw.add_locator_handler(
+                _either(root, overlay.candidates), self._closer(root, name, closer, path)
+            )
+
+    def _closer(self, root: Any, name: str, closer: ElementSpec, path: tuple) -> Callable:
+        def close(_overlay: Any) -> None:
+            self.ctx.action("overlay", element=name, data={"frame": list(path) or None})
+            _either(root, closer.candidates).first.click()
+
+        return close
+
+    @contextmanager
+    def confirm_modal(
+        self,
+        name: str,
+        ok: str,
+        expect: str | None = None,
+        cancel: str | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[list[str]]:
+        """A page's own modal confirm, handled like a JavaScript dialog: after the block,
+        wait for modal ``name``; if its text contains ``expect``, click ``ok``; else click
+        ``cancel`` (when given) and raise ApplicationError. No modal: ApplicationError.
+        ``with app.confirm_modal("confirm_modal", ok="confirm_ok", expect="Clear"): ...``"""
+        seen: list[str] = []
+        yield seen
+        modal = self.element(name)
+        wait = {} if timeout is None else {"timeout": timeout * 1000}
+        try:
+            modal.locator.wait_for(state="visible", **wait)
+        except Exception:
+            raise ApplicationError(
+                f"expected the confirmation '{name}', but it did not appear"
+            ) from None
+        seen.append(modal.text())
+        expected = expect is None or expect in seen[0]
+        if expected:
+            self.element(ok).click()
+        elif cancel is not None:
+            self.element(cancel).click()
+        self.ctx.action("dialog", element=name, data={"message": seen[0], "accepted": expected})
+        if not expected:
+            raise ApplicationError(f"unexpected confirmation '{seen[0]}' (wanted '{expect}')")
+        modal.locator.wait_for(state="hidden", **wait)
 
     def locator(self, selector: str, frame: str | None = None) -> Locator:
         """A plain Playwright locator, optionally inside the iframe named ``frame``."""
@@ -111,15 +238,28 @@ class WebPage:
 
     @contextmanager
     def expect_close(self) -> Iterator[None]:
-        """Wait, after the block, until this page (a popup) has closed itself."""
+        """Wait, after the block, until this page (a popup) has closed itself; a block that
+        fails keeps the popup's screenshot and HTML first."""
         with self.raw.expect_event("close"):
-            yield
+            try:
+                yield
+            except BaseException:
+                self.keep_evidence("expect_close")
+                raise
         self.ctx.action("close", data={"url": self.raw.url})
 
     def close(self) -> None:
         """Close this page (a popup the application leaves open)."""
         self.ctx.action("close", data={"url": self.raw.url})
         self.raw.close()
+
+    def keep_evidence(self, name: str) -> None:
+        """Save this popup's screenshot and HTML now, for the failing step to report after
+        the popup has closed (the main page's evidence is taken by the step itself)."""
+        if not self.is_popup or self._kept or self.raw.is_closed():
+            return
+        self.ctx.last_page = self
+        self._kept = self.ctx.capture(f"popup-{name}")
 
     # -- popups and dialogs -----------------------------------------------------------
     @contextmanager
@@ -132,6 +272,7 @@ class WebPage:
         popup.wait_for_load_state("domcontentloaded")
         self.ctx.action("popup", data={"url": popup.url})
         holder.value = WebPage(popup, self.ctx, self.selectors, self.base_url)
+        holder.value.is_popup = True
         self.ctx.pages.append(holder.value)
 
     @contextmanager
@@ -180,7 +321,7 @@ class WebPage:
         saved: dict[str, Any] = {}
         page = self.raw
         if page.is_closed():
-            return saved
+            return dict(self._kept)
         try:
             masks = [f.locator("input[type=password]") for f in page.frames]
             shot = folder / f"{stem}.png"
@@ -206,143 +347,12 @@ class _Holder:
     value: WebPage
 
 
-class Element:
-    """A named element on a WebPage; each action is logged."""
+def _either(root: Any, candidates: tuple[str, ...]) -> Any:
+    """A locator matching any of ``candidates`` under ``root``."""
+    either = root.locator(playwright_selector(candidates[0]))
+    for other in candidates[1:]:
+        either = either.or_(root.locator(playwright_selector(other)))
+    return either
 
-    def __init__(self, page: WebPage, spec: ElementSpec, template: ElementSpec | None = None):
-        self.page = page
-        self.spec = spec
-        self.template = template or spec  # as the repository has it ({n} not filled in)
 
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    def _root(self) -> Any:
-        root: Any = self.page.raw
-        for frame in self.spec.frames:
-            root = root.frame_locator(frame_css(frame))
-        return root
-
-    @property
-    def locator(self) -> Locator:
-        """The Playwright locator of the best candidate that matches exactly one element."""
-        root = self._root()
-        selectors = [playwright_selector(c) for c in self.spec.candidates]
-        cached = self.page._resolved.get(self.name)
-        if cached is not None:
-            return root.locator(selectors[cached])
-        candidates = [root.locator(c) for c in selectors]
-        either = candidates[0]
-        for other in candidates[1:]:
-            either = either.or_(other)
-        try:
-            either.first.wait_for(state="attached")
-        except Exception:
-            tried = ", ".join(self.spec.candidates)
-            raise SelectorNotFound(
-                f"element '{self.name}' not found on {self.page.url} (tried {tried}): "
-                f"check selectors/{self.page.selectors.name}.yaml"
-            ) from None
-        matches: list[int] = []
-        for index, candidate in enumerate(candidates):
-            matches.append(candidate.count())
-            if matches[-1] == 1:
-                if index > 0:
-                    self._heal(index, matches + [c.count() for c in candidates[index + 1 :]])
-                self.page._resolved[self.name] = index
-                return candidate
-        raise SelectorNotFound(
-            f"element '{self.name}' is ambiguous on {self.page.url}: no selector matches exactly "
-            f"one element; make its selectors in selectors/{self.page.selectors.name}.yaml unique"
-        )
-
-    def _heal(self, index: int, matches: list[int]) -> None:
-        """A fallback won: warn, and propose the new ranking (never edit the repository)."""
-        ctx, repo = self.page.ctx, self.page.selectors
-        spec, template = self.spec, self.template
-        ctx.warning(
-            f"element '{self.name}' found by fallback selector '{spec.candidates[index]}' "
-            f"(first choice '{spec.candidates[0]}' failed)",
-            element=self.name,
-        )
-        ranking = proposed_ranking(template.candidates, matches)
-        failed = "; ".join(f"{c} matched {n}" for c, n in zip(template.candidates[:index], matches))
-        run = ctx.run.log.run_id
-        note = f"run {run}: {failed}; {template.candidates[index]} matched 1"
-        proposal = None
-        if repo.path is not None:
-            proposal = write_proposal(repo, template, ranking, note, run)
-        ctx.emit(
-            "healing",
-            "WARNING",
-            element=self.name,
-            page=template.page,
-            frame=list(template.frames),
-            repository=repo.name,
-            candidates=[{"selector": c, "matches": n} for c, n in zip(spec.candidates, matches)],
-            proposed=ranking,
-            proposal=str(proposal) if proposal else None,
-        )
-
-    def _act(self, action: str, **data: Any) -> None:
-        self.page.ctx.action(action, element=self.name, data=data or None)
-        self.page.ctx.last_page = self.page
-
-    def fill(self, value: Any) -> Element:
-        text = "" if value is None else str(value)
-        self._act("fill", value=text)
-        self.locator.fill(text)
-        return self
-
-    def click(self) -> Element:
-        self._act("click")
-        self.locator.click()
-        return self
-
-    def select(self, *, label: str | None = None, value: str | None = None) -> Element:
-        """Choose an option of a <select> by its visible label or its value."""
-        self._act("select", label=label, value=value)
-        if label is not None:
-            self.locator.select_option(label=label)
-        else:
-            self.locator.select_option(value=value)
-        return self
-
-    def check(self, checked: bool = True) -> Element:
-        self._act("check" if checked else "uncheck")
-        self.locator.set_checked(checked)
-        return self
-
-    def press(self, key: str) -> Element:
-        """Press a key in the element, e.g. ``press("Enter")`` to submit its form."""
-        self._act("press", key=key)
-        self.locator.press(key)
-        return self
-
-    def upload(self, *paths: str | Path) -> Element:
-        """Choose files in a file input (``<input type=file>``)."""
-        self._act("upload", files=[str(p) for p in paths])
-        self.locator.set_input_files([str(p) for p in paths])
-        return self
-
-    def text(self) -> str:
-        """The element's visible text, stripped."""
-        return self.locator.inner_text().strip()
-
-    def value(self) -> str:
-        """The current value of an input, select or textarea."""
-        return self.locator.input_value()
-
-    def selected_label(self) -> str:
-        """The visible text of a <select>'s chosen option ('' when none is chosen)."""
-        script = "e => e.selectedIndex < 0 ? '' : e.options[e.selectedIndex].text"
-        return self.locator.evaluate(script).strip()
-
-    def is_checked(self) -> bool:
-        return self.locator.is_checked()
-
-    def exists(self) -> bool:
-        """True when any candidate matches right now (no waiting)."""
-        root = self._root()
-        return any(root.locator(playwright_selector(c)).count() > 0 for c in self.spec.candidates)
+__all__ = ["Element", "Option", "Row", "WebPage"]
