@@ -77,12 +77,12 @@ LEAKY = """
         shown = " | ".join([p, quote(p), quote_plus(p), json.dumps(p), html.escape(p),
                             json.dumps(p, ensure_ascii=False),
                             base64.b64encode(p.encode()).decode()])
+        if item.reference == "failed":  # before the point of no return: retried, then failed
+            raise ApplicationError(f"the app is down: {shown}")
         with ctx.step("save", point_of_no_return=True, sent=shown) as step:
             step.set(echo=shown)
         if item.reference == "review":
             raise BusinessError(f"the app refused {shown}")
-        if item.reference == "failed":
-            raise ApplicationError(f"the app is down: {shown}")
         return ctx.done(record=shown, nested={shown: [shown]})
 """
 
@@ -119,7 +119,7 @@ def test_queue_rows_shows_and_exports_hold_no_secret(run, tmp_path, leaky_secret
     with open_store(queue_url) as store:
         items = store.list("leaky")
         assert {i.status for i in items} == {"done", "needs_review", "failed"}
-        assert all(i.checkpoint and i.checkpoint["outcome"] for i in items)
+        assert all(i.checkpoint["outcome"] for i in items if i.reference != "failed")
         history = [e for i in items for e in store.history(i.id)]
         assert {"intent", "outcome", "retry_scheduled", "failed"} <= {e.event for e in history}
         by_ref = {i.reference: i for i in items}

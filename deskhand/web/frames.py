@@ -85,11 +85,13 @@ class FramePage(WebPage):
         return self
 
     @contextmanager
-    def expect_navigation(self, frame: str | None = None) -> Iterator[None]:
-        """Wait, after the block, until this frame (or its iframe ``frame``) has loaded."""
+    def expect_navigation(self, frame: str | None = None) -> Iterator[Any]:
+        """Wait, after the block, until this frame (or its iframe ``frame``) has loaded.
+        ``with content.expect_navigation() as nav: ...``: ``nav.value`` is the response
+        (its ``status`` tells an error page from an answer)."""
         target = self.frame(frame) if frame else self
-        with target.frame_object.expect_navigation(wait_until="load"):
-            yield
+        with target.frame_object.expect_navigation(wait_until="load") as info:
+            yield info
         self.ctx.action("navigated", data={"frame": "/".join(target.path), "url": target.url})
 
     def wait_for_url(self, pattern: str, timeout: float | None = None) -> None:

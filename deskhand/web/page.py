@@ -217,13 +217,14 @@ class WebPage:
         return root.locator(selector)
 
     @contextmanager
-    def expect_navigation(self, frame: str | None = None) -> Iterator[None]:
+    def expect_navigation(self, frame: str | None = None) -> Iterator[Any]:
         """Wait, after the block, until the page (or its iframe called ``frame``) has loaded
         the document that the block's action navigated to:
-        ``with page.expect_navigation(frame="content"): page["save_button"].click()``."""
+        ``with page.expect_navigation(frame="content"): page["save_button"].click()``.
+        ``as nav``: ``nav.value`` is the response (its ``status`` tells an error page)."""
         target = self.raw.main_frame if frame is None else self._wait_for_frame(frame)
-        with target.expect_navigation(wait_until="load"):
-            yield
+        with target.expect_navigation(wait_until="load") as info:
+            yield info
         self.ctx.action("navigated", data={"frame": frame, "url": target.url})
 
     def _wait_for_frame(self, name: str) -> Frame:
