@@ -157,10 +157,13 @@ class Context:
     def values(self, kind: str, mapping: dict[str, Any]) -> None:
         """Record field values for the report's comparison table.
 
-        ``kind`` is one of ``extracted``, ``keyed``, ``read_back``.
+        ``kind`` is one of ``extracted``, ``reviewed`` (a person's corrections),
+        ``keyed``, ``read_back``.
         """
-        if kind not in ("extracted", "keyed", "read_back"):
-            raise ValueError(f"values kind must be extracted, keyed or read_back, not {kind!r}")
+        if kind not in ("extracted", "reviewed", "keyed", "read_back"):
+            raise ValueError(
+                f"values kind must be extracted, reviewed, keyed or read_back, not {kind!r}"
+            )
         self.emit("values", kind=kind, data=mapping)
 
     def capture(self, name: str) -> dict[str, Any]:

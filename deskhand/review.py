@@ -189,4 +189,5 @@ def apply(document: Document, item: Any, ctx: Any = None) -> Document:
         for name, change in reviewed.items()
     }
     with ctx.step("apply review", reviewed=shown):
+        ctx.values("reviewed", shown)  # the report shows it beside each corrected field
         return corrected(document, reviewed)

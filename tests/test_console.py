@@ -152,7 +152,11 @@ def test_reviewer_corrects_the_total_and_the_bot_keys_it(
     assert [i.status for i in second.items] == ["done"]
     (keyed,) = legacy_app.invoices()
     assert keyed["invoice_number"] == "UNS-0001" and keyed["amount"] == "1580.94"
-    assert "1580.94 (was 1670.94), reviewed by rita" in second.report.read_text()
+    report = second.report.read_text()
+    assert "1580.94 (was 1670.94), reviewed by rita" in report
+    # ... beside the corrected field in the item's values table, not only in the step list
+    row = re.search(r"<tr[^>]*><td>total</td>.*?</tr>", report, re.S)
+    assert row and '<td class="reviewed">1580.94 (was 1670.94), reviewed by rita</td>' in row[0]
 
     page.goto(f"{console.url}/items/{item.id}")
     approval = page.locator("#history tr[data-event=approved]")

@@ -158,15 +158,17 @@ def _healing(found: dict[tuple, dict[str, Any]], e: dict) -> None:
 
 
 def _comparison(values: dict[str, dict]) -> list[dict[str, Any]]:
-    """Rows of field / extracted / keyed / read back, with a mismatch flag."""
+    """Rows of field / extracted / reviewed / keyed / read back, with a mismatch flag
+    (``reviewed``: a person's correction in the console, "… reviewed by X")."""
+    kinds = ("extracted", "reviewed", "keyed", "read_back")
     names: list[str] = []
-    for kind in ("extracted", "keyed", "read_back"):
+    for kind in kinds:
         for name in values.get(kind, {}):
             if name not in names:
                 names.append(name)
     rows = []
     for name in names:
-        cells = {k: values.get(k, {}).get(name) for k in ("extracted", "keyed", "read_back")}
+        cells = {k: values.get(k, {}).get(name) for k in kinds}
         keyed, back = cells["keyed"], cells["read_back"]
         mismatch = "keyed" in values and "read_back" in values and str(keyed) != str(back)
         rows.append({"field": name, **cells, "mismatch": mismatch})
