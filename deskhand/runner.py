@@ -209,6 +209,7 @@ def run_bot(
     ``trigger`` (recorded in run_start): "schedule" from the scheduler; by default "on
     demand" for a run that reads its source and "worker" for one that only works the queue.
     A ConfigError (the set-up is wrong) stops the run and propagates."""
+    from .documents import cache as documents_cache
     from .queue import open_store
     from .report import render_report
 
@@ -224,7 +225,9 @@ def run_bot(
     results: list[ItemResult] = []
     already: dict[str, int] = {}
     told: set[int] = set()  # leased items the person was told about already
-    with log:
+    # The run reads documents through a cache of its own (fresh memory; results on disk in
+    # the default folder): a long-lived worker or the next run shares no memory with it.
+    with log, documents_cache.scope():
         log.event(
             "run_start",
             settings=describe(settings, bot),

@@ -427,3 +427,36 @@ def test_opening_the_queue_twice_in_one_process_keeps_sqlite_locks(tmp_path):
         first.add("q", "two")
         listed = cli("queue", "list", "q", env=env)
     assert [line.split()[2] for line in listed.splitlines()[1:]] == ["one", "two"]
+
+
+# -- process-wide state: the documents cache belongs to the run ----------------------------
+
+SCOPED = """
+    from deskhand import Bot
+    from deskhand.documents import cache
+
+    bot = Bot("scoped")
+
+    @bot.source
+    def items(ctx):
+        yield ctx.item(reference="one")
+
+    @bot.process
+    def process(item, ctx):
+        memory = cache.current().memory
+        seen = "probe" in memory  # left there by an earlier run?
+        memory["probe"] = None
+        return ctx.done(own=cache.current() is not cache._process, seen=seen)
+"""
+
+
+def test_each_run_reads_documents_through_a_cache_of_its_own(run, tmp_path):
+    from deskhand.documents import cache
+
+    root = make_project(tmp_path, "scoped", SCOPED)
+    first = run("scoped", root=root)
+    second = run("scoped", root=root, db=f"sqlite:///{tmp_path / 'second.db'}")
+    outputs = [result.items[0].output for result in (first, second)]
+    assert [o["own"] for o in outputs] == [True, True]  # never the process-wide cache
+    assert [o["seen"] for o in outputs] == [False, False]  # nor the other run's
+    assert cache.current() is cache._process and "probe" not in cache._process.memory
