@@ -47,6 +47,7 @@ _ENV_SKIP = {
     "DESKHAND_VAULT_KEY",
     "DESKHAND_VAULT_FILE",
     "DESKHAND_PRIVATE_FILES",
+    "DESKHAND_OCR_ENGINE",
 }  # read where they are used
 
 

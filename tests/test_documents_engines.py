@@ -104,3 +104,13 @@ def test_the_engine_setting_reaches_extract_from_the_environment(tmp_path, monke
     assert used == [1]
     with pytest.raises(ConfigError, match="unknown OCR engine"):
         documents.extract(path, ocr_engine="paddle")
+
+
+def test_a_bot_run_accepts_the_engine_variable(monkeypatch):
+    from deskhand.config import find_root, load_settings
+
+    monkeypatch.setenv("DESKHAND_OCR_ENGINE", "auto")
+    load_settings(find_root(), {}, {})  # read by the documents layer, not refused
+    monkeypatch.setenv("DESKHAND_OCR_ENGIN", "auto")  # a misspelt one still is
+    with pytest.raises(ConfigError, match="DESKHAND_OCR_ENGIN"):
+        load_settings(find_root(), {}, {})
