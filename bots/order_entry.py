@@ -20,7 +20,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from bots._legacy_app import job_settings, open_app
-from deskhand import ApplicationError, Bot, BusinessError, mail, vault
+from deskhand import RESUME, ApplicationError, Bot, BusinessError, mail, vault
 from deskhand.spreadsheet import read_rows
 
 bot = Bot("order_entry", queue="orders", selectors="legacy_ap", max_attempts=3)
@@ -127,8 +127,9 @@ def enter_order(item, ctx):
 
 @bot.reconcile
 def saved_or_sent(item, ctx, checkpoint):
-    """The app holds the order and the outbox both mails: done. Otherwise process again; it
-    finds the order instead of keying it and skips what the outbox says went out."""
+    """The app holds the order and the outbox both mails: done. The order but not both
+    mails: RESUME, the process runs again; it finds the order instead of keying it and skips
+    what the outbox says went out. No order: None (not saved yet, or lost: see the runner)."""
     order = read_order(item, ctx)
     app = open_app(ctx)
     with ctx.step("look for the order", reference=order["reference"]):
@@ -143,7 +144,7 @@ def saved_or_sent(item, ctx, checkpoint):
             already_entered=True,
             **{f"{p}_message_id": s["message_id"] for p, s in states.items()},
         )
-    return None
+    return RESUME
 
 
 def smtp(conf: dict) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 from bots._legacy_app import job_settings, open_app
 from bots._matching import Plan, Review, digit_runs, match, name_key, read_statement, referenced
 from bots._reconciliation_report import write_report
-from deskhand import ApplicationError, Bot, BusinessError
+from deskhand import RESUME, ApplicationError, Bot, BusinessError
 from deskhand.spreadsheet import read_rows
 
 bot = Bot("reconcile_balances", queue="payments", selectors="legacy_ap", max_attempts=3)
@@ -69,10 +69,11 @@ def reconcile(item, ctx):
 
 @bot.reconcile
 def keyed_before(item, ctx, checkpoint):
-    """An attempt stopped while saving: done if the account shows every planned entry."""
+    """An attempt stopped while saving: done if the account shows every planned entry; else
+    RESUME: the process runs again and keys only what the account does not show yet."""
     if item.get("report"):
         return None
-    return settle(item, ctx, key=False)
+    return settle(item, ctx, key=False) or RESUME
 
 
 def settle(item, ctx, key: bool) -> dict | None:

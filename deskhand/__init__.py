@@ -24,7 +24,7 @@ Run it with ``python run_bot.py run invoice_entry --input DOCS --target URL``.
 import importlib
 from typing import Any
 
-from .bot import Bot, WorkItem
+from .bot import RESUME, Bot, WorkItem
 from .context import Context
 from .errors import (
     ApplicationError,
@@ -36,6 +36,7 @@ from .errors import (
 from .runner import RunResult, run_bot
 
 __all__ = [
+    "RESUME",
     "ApplicationError",
     "Bot",
     "BusinessError",

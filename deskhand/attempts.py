@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .bot import Bot, WorkItem
+from .bot import RESUME, Bot, WorkItem
 from .context import Context, WaitForKey
 from .errors import ApplicationError, BusinessError, ConfigError, DeskhandError, Stopped
 from .queue import LeaseLost
@@ -211,11 +211,17 @@ def _after_point_of_no_return(latest: Any, error: dict) -> dict:
     the record it created, so that nobody keys it again by hand."""
     entries = checkpoint_entries(latest.checkpoint)
     done = [e for e in entries if e.get("outcome") is not None]
-    if done:
-        entry = done[0]
-        what = f"'{entry['step']}' created {_record_note(entry['outcome'])}"
-        what += f" (attempt {entry.get('attempt') or '?'})"
-        todo = "check that record; do not key it again"
+    if done:  # every record the item created, so that none of them is keyed again by hand
+        what = ", ".join(
+            f"'{e['step']}' created {_record_note(e['outcome'])} "
+            f"(attempt {e.get('attempt') or '?'})"
+            for e in done
+        )
+        todo = (
+            "check that record; do not key it again"
+            if len(done) == 1
+            else ("check those records; do not key them again")
+        )
     else:
         entry = entries[-1]
         what = f"'{entry['step']}' may have happened (intent recorded, no outcome)"
@@ -256,8 +262,10 @@ def _attempt(
                 f"'{step}' recorded {note} on attempt {entry.get('attempt') or '?'} but the "
                 "reconcile does not find it in the target: check it by hand, do not key again"
             )
-        return {**outcome, **found, "reconciled": True}
-    if queued.intent_pending:
+        if found is not RESUME:
+            return {**outcome, **found, "reconciled": True}
+        ctx.info(f"'{step}' is in the target ({note}); the process resumes for the rest")
+    elif queued.intent_pending:
         step = queued.checkpoint.get("step")
         if bot._reconcile is None:
             raise BusinessError(
@@ -266,7 +274,7 @@ def _attempt(
             )
         with ctx.step("reconcile", after=step, intent=queued.checkpoint.get("data")):
             found = bot._reconcile(item, ctx, queued.checkpoint)
-        if found is not None:
+        if found is not None and found is not RESUME:
             ctx.info(f"'{step}' had already happened: completed without keying again")
             return {**found, "reconciled": True}
     if not may_process:

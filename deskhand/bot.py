@@ -23,6 +23,19 @@ from typing import Any
 from .errors import BusinessError, ConfigError
 
 
+class _Resume:
+    """What a reconcile returns when the target holds some of an item's records but not all
+    (a bot with several points of no return: an order saved, its mails not yet sent)."""
+
+    def __repr__(self) -> str:
+        return "RESUME"
+
+
+RESUME = _Resume()
+"""``return RESUME`` from a ``@bot.reconcile``: the records found so far are confirmed and the
+process runs again to do the rest (its steps look in the target before acting)."""
+
+
 @dataclass
 class WorkItem:
     """One unit of work: a reference unique within the bot's queue, and its payload."""
@@ -93,7 +106,9 @@ class Bot:
         when it did not (then the item is processed again).
 
         It also confirms an outcome an earlier attempt recorded (``checkpoint["outcome"]``)
-        before the item is completed with it; None then sends the item to review."""
+        before the item is completed with it; None then sends the item to review. A bot with
+        several points of no return returns ``deskhand.RESUME`` when the target holds some of
+        the item's records but not all: the process runs again and does the rest."""
         self._reconcile = fn
         return fn
 

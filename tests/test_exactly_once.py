@@ -446,3 +446,76 @@ def test_the_same_invoice_as_two_files_on_two_workers_is_keyed_once(project, tmp
     assert "record L-1" in dup.error_message
     with open_store(queue_url) as store:
         assert not any(e.event == "intent" for e in store.history(dup.id))
+
+
+# -- several points of no return: the reconcile confirms what exists, the process resumes ----
+
+TWO_STEPS = '''
+"""Test bot: an order saved in the ledger, then a notice sent (a second point of no return)."""
+import os, sqlite3
+
+from deskhand import RESUME, ApplicationError, Bot
+
+bot = Bot("orders", queue="ledger", max_attempts=3, requires=("input",))
+
+
+def ledger():
+    conn = sqlite3.connect(os.environ["LEDGER_DB"], timeout=30)
+    conn.execute("CREATE TABLE IF NOT EXISTS records "
+                 "(id INTEGER PRIMARY KEY, vendor TEXT, invoice TEXT, item TEXT)")
+    return conn
+
+
+def find(kind, item):
+    with ledger() as conn:
+        row = conn.execute("SELECT id FROM records WHERE vendor = ? AND invoice = ?",
+                           (kind, item["invoice"])).fetchone()
+    return None if row is None else f"L-{row[0]}"
+
+
+def insert(kind, item):
+    with ledger() as conn:
+        cursor = conn.execute("INSERT INTO records (vendor, invoice, item) VALUES (?, ?, ?)",
+                              (kind, item["invoice"], item.reference))
+    return f"L-{cursor.lastrowid}"
+
+
+@bot.source
+def orders(ctx):
+    for spec in __import__("json").loads(ctx.input.read_text()):
+        yield ctx.item(**spec)
+
+
+@bot.process
+def key_order(item, ctx):
+    ctx.key(item["vendor"], item["invoice"])
+    with ctx.step("save order", point_of_no_return=True) as step:
+        order = find("order", item) or insert("order", item)  # looks before it keys
+        step.set(record=order)
+    with ctx.step("send notice", point_of_no_return=True) as step:
+        if ctx.attempt == 1:
+            raise ApplicationError("the mail server is down")
+        step.set(notice=find("notice", item) or insert("notice", item))
+    return ctx.done(record=order)
+
+
+@bot.reconcile
+def found(item, ctx, checkpoint):
+    order, notice = find("order", item), find("notice", item)
+    if order and notice:
+        return ctx.done(record=order)
+    return RESUME if order else None
+'''
+
+
+def test_a_bot_with_two_points_of_no_return_resumes_after_the_second_fails(
+    project, tmp_path, queue_url
+):
+    (project / "bots" / "orders.py").write_text(TWO_STEPS)
+    invoices(project, ("o-1", "Acme", "ORD-1"))
+    result = run_in_process(project, "orders", tmp_path, queue_url)
+    assert [(i.status, i.attempts) for i in result.items] == [("done", 2)]
+    # one order and one notice: the order saved on attempt 1 was not keyed again
+    assert records(tmp_path) == [("order", "ORD-1"), ("notice", "ORD-1")]
+    events = history(queue_url, "o-1")
+    assert events.count("outcome") == 3 and events[-1] == "completed"  # order, order, notice
