@@ -326,7 +326,7 @@ def test_trace_command_serves_the_viewer_with_the_runs_trace(tmp_path, browser, 
             context.close()
     finally:
         viewer.terminate()
-        viewer.wait(timeout=10)
+        viewer.wait(timeout=60)  # a guard against a hang, not a measure
     port = int(first.split("127.0.0.1:", 1)[1].split("/", 1)[0])
     with pytest.raises(ConnectionRefusedError):  # no server left behind
         socket.create_connection(("127.0.0.1", port), timeout=5).close()

@@ -70,6 +70,7 @@ def serve_trace(trace: Path, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
         _Handler, directory=str(viewer_folder()), trace=Path(trace).resolve()
     )
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.block_on_close = False  # closing never waits for a browser's kept-alive connection
     threading.Thread(target=server.serve_forever, daemon=True, name="trace-viewer").start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     return server, f"{base}/index.html?trace={quote(base + '/trace.zip', safe='')}"
