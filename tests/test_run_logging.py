@@ -43,6 +43,10 @@ CHATTY = """
             with ctx.step("confirm"):
                 logger.debug("loguru confirm {}", item.reference)
             std.info("logging save %s", item.reference)
+            try:
+                raise ValueError(f"refused {password}")
+            except ValueError:
+                std.exception("save of %s failed", item.reference)
         return ctx.done(saved=True)
 """
 
@@ -90,6 +94,9 @@ def test_loguru_and_logging_land_with_item_and_step_secret_masked(project, tmp_p
     )
     assert logs["loguru confirm inv-1"]["step"] == "confirm"  # the innermost step
     assert logs["logging save inv-2"]["step"] == "save"  # back out of the nested one
+    failed = logs["save of inv-1 failed"]
+    assert failed["level"] == "ERROR" and failed["step"] == "save"
+    assert f"ValueError: refused {masking.MASK}" in failed["traceback"]
     before = logs["before any step of inv-1"]
     assert before["item"] == "inv-1" and "step" not in before
 
