@@ -162,21 +162,16 @@ def log_in(app, secret) -> None:
     app.goto("login")
     app["username"].fill(secret["username"])
     app["password"].fill(secret["password"])
-    with app.raw.expect_navigation():
+    with app.expect_navigation():
         app["login_button"].click()
     if app["login_errors"].exists():
         raise BusinessError(f"the legacy app refused the log-in: {app['login_errors'].text()}")
-    app["nav_search"].locator.wait_for()
+    app.wait_for_text("nav_search")  # the app's frames are there: logged in
 
 
 def close_maintenance_notices(app) -> None:
     """The app now and then lays a maintenance notice over the page: close it and go on."""
-    page = app.raw
-    for root in (page, page.frame_locator("iframe[name='content']")):
-        page.add_locator_handler(
-            root.locator("#maintenance-notice"),
-            lambda notice: notice.locator("#maintenance-close").click(),
-        )
+    app.on_overlay("maintenance", close="maintenance_close")
 
 
 def answered(response, page_ok: bool, what: str) -> None:
@@ -192,19 +187,14 @@ def find_invoice(app, vendor: str, invoice_number: str) -> str | None:
     """The record number of this vendor's invoice, if the system already has it. Only a
     results page that loaded says "not there": an error page raises ApplicationError."""
     app["nav_search"].click()
-    content = app.frame("content")
-    content.wait_for_url("**/invoices/search*")
+    app.frame("content").wait_for_url("**/invoices/search*")
     app["search_query"].fill(invoice_number)
-    with content.expect_navigation() as navigation:
+    with app.expect_navigation(frame="content") as nav:
         app["search_button"].click()
-    rows = content.locator("#results tr.result").all()
-    page_ok = bool(rows) or app["search_empty"].exists()  # a table, or "No invoices found"
-    answered(navigation.value, page_ok, f"the search for invoice {invoice_number}")
-    for row in rows:
-        same_number = row.locator(".invoice-number").inner_text().strip() == invoice_number
-        if same_number and row.locator(".vendor").inner_text().strip() == vendor:
-            return row.locator(".record-no").inner_text().strip()
-    return None
+    page_ok = app["results"].exists() or app["search_empty"].exists()  # "No invoices found"
+    answered(nav.value, page_ok, f"the search for invoice {invoice_number}")
+    row = app.find_row("results", invoice_number=invoice_number, vendor=vendor)
+    return row["record_no"] if row else None
 
 
 def choose_vendor(app, vendor: str) -> None:
@@ -212,25 +202,21 @@ def choose_vendor(app, vendor: str) -> None:
         app["vendor_lookup"].click()
     lookup = popup.value
     lookup["vendor_search_query"].fill(vendor)
-    with lookup.raw.expect_navigation() as navigation:
+    with lookup.expect_navigation() as nav:
         lookup["vendor_search_button"].click()
     # Only the lookup page itself (its search form again) can say "not in the list".
     try:
         page_ok = lookup["vendor_search_query"].exists()
-        answered(navigation.value, page_ok, f"the vendor lookup for '{vendor}'")
+        answered(nav.value, page_ok, f"the vendor lookup for '{vendor}'")
     except ApplicationError:
-        lookup.raw.close()
+        lookup.close()
         raise
-    matches = [
-        link
-        for link in lookup.raw.locator("a.select-vendor").all()
-        if link.get_attribute("data-name") == vendor
-    ]
+    matches = [row for row in lookup.rows("vendor_rows") if row.cells.get("name") == vendor]
     if len(matches) != 1:
-        lookup.raw.close()
+        lookup.close()
         raise BusinessError(f"vendor '{vendor}' is not in the legacy app's vendor list")
-    with lookup.raw.expect_event("close"):
-        matches[0].click()
+    with lookup.expect_close():
+        matches[0].click("select")
     shown = app["vendor_name_display"].text()
     if shown != vendor:
         raise BusinessError(f"the vendor lookup chose '{shown}', not '{vendor}'")
@@ -255,23 +241,23 @@ def fill_lines(app, lines: list[dict]) -> None:
 
 def save(app, invoice_number: str) -> str:
     """Accept the confirmation, submit, and return the new record number."""
-    content = app.frame("content")
-    with content.expect_navigation():
+    with app.expect_navigation(frame="content"):
         with app.accept_dialog(expect=f"Save invoice {invoice_number}"):
             app["save_button"].click()
     if app["form_errors"].exists():
-        problems = content.locator("#errors li").all_inner_texts()
-        raise BusinessError("the legacy app refused the invoice: " + " ".join(problems))
+        problems = [line.strip() for line in app["form_errors"].text().splitlines()]
+        raise BusinessError(
+            "the legacy app refused the invoice: " + " ".join(filter(None, problems))
+        )
     if not app["record_number"].exists():  # an error page: the save may or may not have happened
-        title = content.locator("h1").first.inner_text() if content.locator("h1").count() else ""
+        title = app["page_heading"].text() if app["page_heading"].exists() else ""
         raise ApplicationError(f"no confirmation after Save ({title or 'blank page'})")
     return app["record_number"].text()
 
 
 def read_record(app, record: str) -> dict:
     """The saved record as the app shows it, in the same shape as what was keyed."""
-    content = app.frame("content")
-    content.goto(app.base_url.rstrip("/") + f"/invoices/{record}")
+    app.frame("content").goto(app.base_url.rstrip("/") + f"/invoices/{record}")
     values = {
         name: app[f"view_{name}"].text()
         for name in (
@@ -289,11 +275,8 @@ def read_record(app, record: str) -> dict:
     }
     values = {"vendor": app["view_vendor"].text(), **values}
     values["lines"] = [
-        {
-            name: row.locator(f".{name}").inner_text().strip()
-            for name in ("description", "quantity", "unit_price", "amount")
-        }
-        for row in content.locator("#view-lines tr.line").all()
+        {name: row[name] for name in ("description", "quantity", "unit_price", "amount")}
+        for row in app.rows("view_lines")
     ]
     return values
 

@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 from loguru import logger
@@ -114,6 +114,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-attempts", type=int, help="attempts per item for system errors")
     p.add_argument("--retry-delay", type=float, help="seconds before the first retry")
     p.add_argument("--db", help="queue database URL (default: sqlite .deskhand/queue.db)")
+    p.add_argument("--log-json", action="store_true", help="events to stdout as JSON lines")
 
 
 def _recorders() -> list:
@@ -185,6 +186,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     bot = load_bot(args.bot, root)
     options = ("input", "target", "headed", "trace", "max_attempts", "retry_delay", "db")
     settings = load_settings(root, bot.settings, {k: getattr(args, k) for k in options})
+    if args.log_json:  # stdout carries only the events (JSON lines); people's lines: stderr
+        from .logs import ship_events
+
+        with ship_events(sys.stdout), redirect_stdout(sys.stderr):
+            return _execute(bot, settings, args.command == "run", getattr(args, "forever", False))
     if args.command == "worker":
         return _execute(bot, settings, from_source=False, forever=args.forever)
     return _execute(bot, settings)

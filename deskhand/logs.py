@@ -3,6 +3,11 @@
 Every event of a run goes through one loguru logger, bound to the run. Two sinks per run
 receive it: ``steps.jsonl`` (one JSON object a line: the single source of truth that the
 report and every later view are rendered from) and ``bot.log`` (the same, for people).
+A bot's own ``loguru.logger`` calls and the standard :mod:`logging` module (routed into
+loguru by :class:`InterceptHandler`, installed for the run and removed after; the root
+logger passes INFO and up while a run runs) become ``log`` events of the item and step they
+were made in. :func:`ship_events` copies every event, as a JSON line, to a stream too
+(``--log-json``: stdout, for log shipping).
 A run is a masking scope: secret values registered while it runs (:func:`register_secret`,
 ``vault.get``) are masked, in every encoding, before anything is written, and forgotten when
 it ends. The run folder is owner-only (see :mod:`deskhand.private`).
@@ -10,14 +15,17 @@ it ends. The run folder is owner-only (see :mod:`deskhand.private`).
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import json
+import logging
 import re
 import secrets as _random
 import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from loguru import logger
 
@@ -26,12 +34,14 @@ from .masking import MASK
 
 __all__ = [
     "MASK",
+    "InterceptHandler",
     "RunLog",
     "human_line",
     "mask",
     "new_run_id",
     "read_events",
     "register_secret",
+    "ship_events",
     "slug",
     "to_json",
 ]
@@ -78,6 +88,60 @@ def slug(text: str, limit: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:limit] or "x"
 
 
+_streams: list[IO[str]] = []  # where ship_events copies every event to
+_runs: list[RunLog] = []  # the runs logging now, newest last
+_local = threading.local()  # per thread: the run, the item and the steps it is in
+
+
+@contextlib.contextmanager
+def ship_events(stream: IO[str]) -> Any:
+    """While open, every run's events (masked) are also written to ``stream``, one JSON
+    object a line: ``with ship_events(sys.stdout): ...`` (``run --log-json``)."""
+    _streams.append(stream)
+    try:
+        yield stream
+    finally:
+        _streams.remove(stream)
+
+
+class InterceptHandler(logging.Handler):
+    """Hand standard :mod:`logging` records to loguru (loguru's documented recipe), the
+    logger's name kept as ``extra["stdlib"]``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        frame, depth = inspect.currentframe(), 0
+        while frame and (depth == 0 or frame.f_code.co_filename == logging.__file__):
+            frame = frame.f_back
+            depth += 1
+        logger.bind(stdlib=record.name).opt(depth=depth, exception=record.exc_info).log(
+            level, record.getMessage()
+        )
+
+
+def _place() -> dict:
+    """The item, attempt and steps the current thread is in (tracked from its events)."""
+    place = getattr(_local, "place", None)
+    if place is None:
+        place = _local.place = {"item": None, "attempt": None, "steps": []}
+    return place
+
+
+def _track(record: dict) -> None:
+    place, kind = _place(), record["event"]
+    if kind == "item_start":
+        place.update(item=record.get("item"), attempt=record.get("attempt"), steps=[])
+    elif kind == "item_end":
+        place.update(item=None, attempt=None, steps=[])
+    elif kind == "step_start":
+        place["steps"].append(record.get("step"))
+    elif kind == "step_end" and record.get("step") in place["steps"]:
+        del place["steps"][place["steps"].index(record.get("step")) :]
+
+
 class RunLog:
     """The run folder ``logs/<bot>/<run-id>/`` and its two log sinks.
 
@@ -115,15 +179,61 @@ class RunLog:
                 encoding="utf-8",
             )
         )
+        self._sink_ids.append(
+            logger.add(self._foreign, level="TRACE", filter=self._is_foreign, format="{message}")
+        )
+        self._intercept = InterceptHandler()
+        root = logging.getLogger()
+        self._root_level = root.level
+        root.addHandler(self._intercept)
+        root.setLevel(min(root.level or logging.WARNING, logging.INFO))
+        _runs.append(self)
+        self._outer, _local.run = getattr(_local, "run", None), self
+        self._outer_place, _local.place = getattr(_local, "place", None), None
         self._scope = masking.scope()  # last: nothing below can fail and leave it open
         self.secrets = self._scope.__enter__()  # the run's secrets: masked, then forgotten
         return self
+
+    def _is_foreign(self, record: dict) -> bool:
+        """A record of the bot's own (loguru or logging), not a deskhand event: it goes to
+        the run this thread works for (else the newest run)."""
+        if "run_id" in record["extra"]:
+            return False
+        mine = getattr(_local, "run", None) or (_runs[-1] if _runs else None)
+        return mine is self
+
+    def _foreign(self, message: Any) -> None:
+        """A bot's own log record as a ``log`` event of the item and step it was made in."""
+        rec = message.record
+        place = _place()
+        stdlib = rec["extra"].get("stdlib")
+        try:
+            level: Any = logger.level(rec["level"].name).name
+        except ValueError:  # a stdlib level loguru has no name for
+            level = rec["level"].no
+        self.event(
+            "log",
+            level,
+            message=rec["message"],
+            level=rec["level"].name,
+            source="logging" if stdlib else "loguru",
+            logger=stdlib or rec["name"],
+            item=place["item"],
+            attempt=place["attempt"],
+            step=place["steps"][-1] if place["steps"] else None,
+            traceback=_traceback(rec["exception"]),
+        )
 
     def __exit__(self, *exc: object) -> None:
         try:
             for sink_id in self._sink_ids:
                 logger.remove(sink_id)
             self._sink_ids.clear()
+            if self in _runs:
+                _runs.remove(self)
+                logging.getLogger().removeHandler(self._intercept)
+                logging.getLogger().setLevel(self._root_level)
+                _local.run, _local.place = self._outer, self._outer_place
             if self._jsonl:
                 self._jsonl.close()
                 self._jsonl = None
@@ -144,10 +254,14 @@ class RunLog:
         record.update({k: v for k, v in fields.items() if v is not None})
         record = masking.mask(to_json(record), self.secrets)
         line = json.dumps(record, ensure_ascii=False)
+        _track(record)
         with self._lock:
             if self._jsonl:
                 self._jsonl.write(line + "\n")
                 self._jsonl.flush()
+            for stream in _streams:
+                stream.write(line + "\n")
+                stream.flush()
         self.log.log(level, human_line(record))
         return record
 
@@ -173,7 +287,38 @@ def human_line(e: dict) -> str:
         return f"run {e['run_id']} of {e['bot']} started"
     if kind == "run_end":
         return f"run {e['run_id']} ended: {e.get('counts')}"
+    if kind == "log":
+        step = f"({e['step']}) " if e.get("step") else ""
+        origin = f"{e.get('source')}:{e.get('logger')}" if e.get("source") else "log"
+        text = f"{where}{step}{origin}: {e.get('message', '')}{_data(e.get('data'))}"
+        return text + (f"\n{e['traceback']}" if e.get("traceback") else "")
+    if kind == "source":
+        earlier = e.get("already_queued") or {}
+        held = ", ".join(f"{n} {status}" for status, n in sorted(earlier.items()))
+        return f"source: {e.get('total')} item(s) read, {e.get('added')} queued" + (
+            f"; already in the queue: {held}" if held else ""
+        )
+    if kind == "values":
+        return f"{where}values {e.get('kind')}{_data(e.get('data'))}"
+    if kind == "healing":
+        tried = ", ".join(
+            f"{c['selector']} matched {c['matches']}" for c in e.get("candidates") or []
+        )
+        proposal = f"; proposal {e['proposal']}" if e.get("proposal") else ""
+        return (
+            f"{where}healing {e.get('element')} (selectors/{e.get('repository')}.yaml): "
+            f"{tried}{proposal}"
+        )
     return f"{where}{kind}: {e.get('message', '')}{_data(e.get('data'))}"
+
+
+def _traceback(exception: Any) -> str | None:
+    if not exception or exception.type is None:
+        return None
+    import traceback
+
+    lines = traceback.format_exception(exception.type, exception.value, exception.traceback)
+    return "".join(lines).rstrip()
 
 
 def _data(data: Any) -> str:
