@@ -91,10 +91,12 @@ def _pages_path(data: bytes) -> Path:
     return PAGES_CACHE / f"{hashlib.sha256(data).hexdigest()[:24]}-{_ocr_version()}.pickle"
 
 
-def _cached_read_pages(path, data, password, max_pages):
+def _cached_read_pages(path, data, password, max_pages, *engine):
     """files.read_pages, answered from the bench's page cache when the same file was read
-    by the same OCR code before."""
+    by the same OCR code (and engine) before."""
     cached = _pages_path(data)
+    if engine:
+        cached = cached.with_name(f"{cached.stem}-{engine[0]}{cached.suffix}")
     if cached.exists():
         try:
             pages = pickle.loads(cached.read_bytes())
@@ -102,7 +104,7 @@ def _cached_read_pages(path, data, password, max_pages):
             return pages
         except Exception:  # noqa: BLE001 - a broken cache file is read afresh
             cached.unlink(missing_ok=True)
-    pages = _read_pages(path, data, password, max_pages)
+    pages = _read_pages(path, data, password, max_pages, *engine)
     _last_pages.append((cached, pages, False))
     return pages
 
