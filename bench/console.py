@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             if backend == "sqlite":
                 url = f"sqlite:///{workdir / 'queue.db'}"
             else:
-                from deskhand.queue.testing import PostgresCluster
+                from tests.pg_cluster import PostgresCluster
 
                 cluster = stack.enter_context(PostgresCluster())
                 url = cluster.create_database()

@@ -32,7 +32,7 @@ import tempfile  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
 
 from deskhand.queue import open_store  # noqa: E402
-from deskhand.queue.testing import PostgresCluster, run_workers  # noqa: E402
+from tests.pg_cluster import PostgresCluster, run_workers  # noqa: E402
 
 
 def machine_load() -> str:

@@ -1,10 +1,15 @@
-"""Shared fixtures: one Chromium per test session, a fresh legacy app (and database) per test,
-and a helper that runs a bot the way the CLI does, into a temporary logs folder."""
+"""Shared fixtures: one Chromium and one legacy app per test process (a fresh database for
+each test), one PostgreSQL cluster per session (shared by the xdist workers), and a helper
+that runs a bot the way the CLI does, into a temporary logs folder. Nothing is written into
+the checkout: documents are cached in the session's temporary folder."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +17,6 @@ import pytest
 
 from demo.data import DEMO_PASSWORD, DEMO_USER
 from deskhand.bot import load_bot
-from deskhand.cli import demo_app
 from deskhand.config import load_settings
 from deskhand.runner import run_bot
 from deskhand.vault import env_name
@@ -65,11 +69,32 @@ class LegacyApp:
         return result
 
 
+@pytest.fixture(scope="session")
+def legacy_server(tmp_path_factory):
+    """The legacy app served from this process (a thread) for the whole session: tests
+    switch it to a fresh database instead of starting a server each."""
+    from werkzeug.serving import make_server
+
+    from demo.legacy_app.app import create_app
+
+    app = create_app(str(tmp_path_factory.mktemp("legacy-app") / "first.db"))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="legacy-app", daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    thread.join(10)
+
+
 @pytest.fixture
-def legacy_app(tmp_path) -> LegacyApp:
+def legacy_app(legacy_server, tmp_path) -> LegacyApp:
+    """The legacy app on a fresh database (tmp_path/legacy.db), the session's server."""
+    from demo.legacy_app.app import use_database
+
+    app, url = legacy_server
     db = tmp_path / "legacy.db"
-    with demo_app(ROOT, db) as url:
-        yield LegacyApp(url, db)
+    use_database(app, str(db))
+    return LegacyApp(url, db)
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +116,19 @@ def run(tmp_path, browser):
         return run_bot(bot, settings, browser=browser)
 
     return _run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def documents_cache_outside_the_checkout(tmp_path_factory):
+    """Read documents are cached in this session's temporary folder, never the project's
+    .deskhand/ (results are keyed by content and code version, so tests may share them;
+    a test about the cache itself takes ``private_cache``)."""
+    from deskhand.documents import cache
+
+    before = cache.DIRECTORY
+    cache.DIRECTORY = tmp_path_factory.mktemp("documents-cache")
+    yield cache.DIRECTORY
+    cache.DIRECTORY = before
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -126,13 +164,48 @@ def batch(tmp_path):
     return _batch
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """A throwaway PostgreSQL cluster for the test session (initdb/pg_ctl in a temp dir)."""
-    from deskhand.queue.testing import PostgresCluster
+# -- PostgreSQL: one cluster for the session, whatever the number of xdist workers ---------
 
-    cluster = PostgresCluster()
-    cluster.start()
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist's controller: tell every worker the folder where the shared cluster lives."""
+    node.workerinput["pg_shared"] = _shared_folder(node.config)
+
+
+def _shared_folder(config) -> str:
+    if not hasattr(config, "_deskhand_pg_shared"):
+        config._deskhand_pg_shared = tempfile.mkdtemp(prefix="deskhand-pg-shared-")
+    return config._deskhand_pg_shared
+
+
+def pytest_unconfigure(config):
+    """The process that made the shared folder stops the cluster the workers started."""
+    folder = getattr(config, "_deskhand_pg_shared", None)
+    if folder:
+        from pg_cluster import stop_shared
+
+        stop_shared(Path(folder))
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request):
+    """The session's throwaway PostgreSQL cluster (tests/pg_cluster.py): under xdist the
+    first worker to need it starts it and the others attach; each worker has databases of
+    its own."""
+    from pg_cluster import PostgresCluster, shared_cluster
+
+    from deskhand.errors import ConfigError
+
+    worker = getattr(request.config, "workerinput", {})
+    try:
+        if "pg_shared" in worker:
+            cluster = shared_cluster(Path(worker["pg_shared"]), prefix=worker["workerid"])
+        else:
+            cluster = PostgresCluster().start()
+    except ConfigError as exc:  # not installed: a failure that says what to do, not a skip
+        pytest.fail(f"cannot start PostgreSQL for the tests: {exc}", pytrace=False)
     yield cluster
     cluster.stop()
 

@@ -13,14 +13,15 @@ import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pg_cluster as testing
 import pytest
+from pg_cluster import PostgresCluster, run_workers
 from sqlalchemy import event
 
 from deskhand.errors import ApplicationError, ConfigError
-from deskhand.queue import DatabaseUnavailable, LeaseLost, QueueError, open_store, schema, testing
+from deskhand.queue import DatabaseUnavailable, LeaseLost, QueueError, open_store, schema
 from deskhand.queue.cli import add_arguments
 from deskhand.queue.cli import run as run_cli
-from deskhand.queue.testing import PostgresCluster, run_workers
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -30,17 +31,9 @@ def at(seconds: float) -> datetime:
 
 
 @pytest.fixture(scope="session")
-def postgres():
-    try:
-        cluster = PostgresCluster().start()
-    except ConfigError as exc:  # not installed: a failure that says what to do, not a skip
-        problem = str(exc)
-    else:
-        problem = None
-    if problem:
-        pytest.fail(f"cannot start PostgreSQL for the queue tests: {problem}", pytrace=False)
-    yield cluster
-    cluster.stop()
+def postgres(pg_cluster):
+    """The session's one PostgreSQL cluster (tests/conftest.py)."""
+    return pg_cluster
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -254,6 +254,15 @@ def create_app(
     return app
 
 
+def use_database(app: Flask, db_path: str) -> None:
+    """Serve the database at db_path from now on (created and seeded if new) under its own
+    session key: a fresh database for each test from one long-lived app."""
+    from demo.legacy_app.modules_common import init_tables
+
+    app.config.update(SECRET_KEY=db.init_db(db_path), DB_PATH=db_path)
+    init_tables(db_path)
+
+
 def serve(
     port: int,
     db_path: str,

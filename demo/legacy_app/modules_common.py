@@ -35,13 +35,20 @@ def maybe_lost():
     return None
 
 
-def register(app: Flask) -> None:
-    """Create the modules' tables (seeded once) and mount their pages."""
-    from demo.legacy_app import accounts, accounts_db, orders, orders_db
+def init_tables(db_path: str) -> None:
+    """Create the modules' tables in the database at ``db_path`` (seeded once)."""
+    from demo.legacy_app import accounts_db, orders_db
 
-    with db.connect(app.config["DB_PATH"]) as connection:
+    with db.connect(db_path) as connection:
         accounts_db.init(connection)
         orders_db.init(connection)
     connection.close()
+
+
+def register(app: Flask) -> None:
+    """Create the modules' tables (seeded once) and mount their pages."""
+    from demo.legacy_app import accounts, orders
+
+    init_tables(app.config["DB_PATH"])
     app.register_blueprint(accounts.bp)
     app.register_blueprint(orders.bp)

@@ -1,10 +1,13 @@
-"""For tests and benchmarks: a throwaway PostgreSQL cluster, and claim loops in worker
-processes.
+"""For tests and benchmarks (test infrastructure, not part of the package): a throwaway
+PostgreSQL cluster, and claim loops in worker processes.
 
     with PostgresCluster() as pg:              # initdb + pg_ctl start into a temp folder
         url = pg.create_database()             # postgresql+psycopg://postgres@127.0.0.1:…/…
         url = pg.empty_database()              # one database, emptied on each call (tests)
         reports = run_workers(url, "q", workers=4)
+
+    pg = shared_cluster(folder, prefix="gw0")  # pytest-xdist: the first worker starts it,
+                                               # the others attach; stop_shared() ends it
 
 The cluster uses Debian's binaries (/usr/lib/postgresql/<version>/bin). initdb refuses to
 run as root, so as root the server runs as the ``postgres`` user through ``runuser``.
@@ -13,7 +16,9 @@ run as root, so as root the server runs as the ``postgres`` user through ``runus
 from __future__ import annotations
 
 import atexit
+import fcntl
 import glob
+import json
 import multiprocessing
 import os
 import queue as queue_module
@@ -26,7 +31,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
+from deskhand.errors import ConfigError
 
 PG_USER = "postgres"
 
@@ -52,14 +57,17 @@ def _free_port() -> int:
 class PostgresCluster:
     """A PostgreSQL server in a temporary folder on a free port of 127.0.0.1, trust auth.
 
-    ``durable=False`` (tests) turns fsync off; benchmarks keep the defaults.
+    ``durable=False`` (tests) turns fsync off; benchmarks keep the defaults. ``prefix``
+    names the databases this object makes (processes sharing a cluster use their own).
     """
 
-    def __init__(self, durable: bool = False) -> None:
+    def __init__(self, durable: bool = False, prefix: str = "deskhand") -> None:
         self.durable = durable
+        self.prefix = prefix
         self.bin = find_pg_bin()
         self.dir: Path | None = None
         self.port: int | None = None
+        self.owner = True  # False: attached to a server another process stops
         self._count = 0
         self._databases: set[str] = set()
         self._admin = None
@@ -106,12 +114,13 @@ class PostgresCluster:
                     raise
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown) and remove its folder."""
+        """Stop the server (fast shutdown) and remove its folder; an attached cluster only
+        closes its own connection."""
         atexit.unregister(self.stop)
         if self._admin is not None:
             self._admin.close()
             self._admin = None
-        if self.dir is None:
+        if self.dir is None or not self.owner:
             return
         if (self.dir / "data" / "postmaster.pid").exists():
             try:
@@ -136,15 +145,17 @@ class PostgresCluster:
         """A new empty database; returns its SQLAlchemy URL."""
         if name is None:
             self._count += 1
-            name = f"deskhand_{self._count}"
+            name = f"{self.prefix}_{self._count}"
         self._sql(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def empty_database(self, name: str = "deskhand_test") -> str:
-        """The database ``name``, emptied (schema dropped and made again; much faster than
-        CREATE DATABASE, for a fresh state per test); returns its SQLAlchemy URL."""
+    def empty_database(self, name: str | None = None) -> str:
+        """The database ``name`` (default ``<prefix>_test``), emptied (schema dropped and made
+        again; much faster than CREATE DATABASE, for a fresh state per test); returns its
+        SQLAlchemy URL."""
         import psycopg
 
+        name = name or f"{self.prefix}_test"
         if name not in self._databases:
             self.create_database(name)
             self._databases.add(name)
@@ -194,6 +205,39 @@ class PostgresCluster:
             )
 
 
+# -- one cluster shared by the processes of a test session -------------------------------
+
+
+def shared_cluster(folder: Path, prefix: str) -> PostgresCluster:
+    """The cluster of ``folder`` (a folder every process of the session knows): started by
+    the first process to ask (under a file lock), attached to by the others. Nobody's exit
+    stops it: the process that made ``folder`` calls :func:`stop_shared` at the end."""
+    with open(folder / "cluster.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info = folder / "cluster.json"
+        if info.exists():
+            saved = json.loads(info.read_text())
+            cluster = PostgresCluster(prefix=prefix)
+            cluster.dir, cluster.port = Path(saved["dir"]), saved["port"]
+        else:
+            cluster = PostgresCluster(prefix=prefix).start()
+            atexit.unregister(cluster.stop)  # other processes may still use it
+            info.write_text(json.dumps({"dir": str(cluster.dir), "port": cluster.port}))
+        cluster.owner = False
+        return cluster
+
+
+def stop_shared(folder: Path) -> None:
+    """Stop the cluster :func:`shared_cluster` started in ``folder``, if any."""
+    info = folder / "cluster.json"
+    if info.exists():
+        saved = json.loads(info.read_text())
+        cluster = PostgresCluster()
+        cluster.dir, cluster.port = Path(saved["dir"]), saved["port"]
+        cluster.stop()
+        info.unlink()
+
+
 # -- worker processes ------------------------------------------------------------------
 
 
@@ -213,7 +257,7 @@ def drain(
 ) -> WorkerReport:
     """Claim and complete until nothing is claimable. ``work_seconds``: time spent
     "processing" each item, outside any transaction (0: a no-op process)."""
-    from .store import open_store
+    from deskhand.queue.store import open_store
 
     store = open_store(url)
     try:
