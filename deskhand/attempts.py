@@ -20,17 +20,15 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .actions import RunHandle
 from .bot import RESUME, Bot, WorkItem
 from .context import Context, WaitForKey
 from .errors import ApplicationError, BusinessError, ConfigError, DeskhandError, Stopped
 from .queue import LeaseLost
 from .queue.models import checkpoint_entries
 from .steps import error_info
-
-if TYPE_CHECKING:
-    from .runner import Run
 
 DONE, NEEDS_REVIEW, FAILED = "done", "needs_review", "failed"
 RELEASED, LEASE_LOST = "released", "lease_lost"  # given back by a stop; another runner's now
@@ -51,7 +49,7 @@ class ItemResult:
 class Heartbeat(threading.Thread):
     """Keeps the item's lease alive while the bot works on it; ``lost`` once it is not."""
 
-    def __init__(self, run: Run, queued: Any) -> None:
+    def __init__(self, run: RunHandle, queued: Any) -> None:
         super().__init__(daemon=True, name=f"heartbeat-{queued.id}")
         self.owner_run, self.item_id, self.token = run, queued.id, queued.lease_token
         self.done = threading.Event()
@@ -69,7 +67,7 @@ class Heartbeat(threading.Thread):
                 continue
 
 
-def check_lease(run: Run, ctx: Context, strict: bool = False) -> None:
+def check_lease(run: RunHandle, ctx: Context, strict: bool = False) -> None:
     """Raise LeaseLost when the heartbeat found the lease gone; ``strict`` (right before
     the point of no return acts) asks the queue itself."""
     queued, beat = ctx.queued, ctx.beat
@@ -84,7 +82,7 @@ def check_lease(run: Run, ctx: Context, strict: bool = False) -> None:
         )
 
 
-def declare_key(run: Run, ctx: Context, key: str) -> None:
+def declare_key(run: RunHandle, ctx: Context, key: str) -> None:
     """Make ``key`` the item's business key; another item of the queue holding it makes
     this one wait (that one is still being worked on) or go to review as a duplicate."""
     queued = ctx.queued
@@ -105,7 +103,7 @@ def declare_key(run: Run, ctx: Context, key: str) -> None:
     )
 
 
-def run_claimed(run: Run, queued: Any) -> ItemResult | None:
+def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
     """One attempt at a claimed item; its result when the item is finished (or released, or
     lost to another runner), None when it goes back to the queue for a retry or a wait."""
     bot, settings, store = run.bot, run.settings, run.store

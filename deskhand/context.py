@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import inputs
+from .actions import RunHandle
 from .bot import WorkItem
 from .errors import ConfigError, DeskhandError
 from .logs import slug
@@ -13,7 +14,6 @@ from .steps import Step
 
 if TYPE_CHECKING:
     from .queue import Item
-    from .runner import Run
 
 
 class WaitForKey(DeskhandError):
@@ -34,7 +34,11 @@ class Context:
     """What a bot's functions get as ``ctx``: settings, steps, the browser, the output."""
 
     def __init__(
-        self, run: Run, item: WorkItem | None = None, attempt: int = 1, queued: Item | None = None
+        self,
+        run: RunHandle,
+        item: WorkItem | None = None,
+        attempt: int = 1,
+        queued: Item | None = None,
     ) -> None:
         self.run = run
         self.current = item

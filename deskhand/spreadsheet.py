@@ -17,7 +17,7 @@ import io
 from datetime import date, datetime
 from pathlib import Path
 
-from deskhand import ConfigError
+from deskhand.errors import ConfigError
 from deskhand.inputs import escape
 
 SUFFIXES = (".csv", ".xlsx")

@@ -9,13 +9,11 @@ what the error means for the item.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .actions import StepContext
 from .errors import BusinessError, Stopped
 from .logs import mask, slug, to_json
-
-if TYPE_CHECKING:
-    from .context import Context
 
 
 def error_info(exc: BaseException) -> dict[str, str]:
@@ -29,7 +27,7 @@ class Step:
     """A logged, timed block of a bot's process. Made by ``ctx.step(...)``."""
 
     def __init__(
-        self, ctx: Context, name: str, point_of_no_return: bool = False, **data: Any
+        self, ctx: StepContext, name: str, point_of_no_return: bool = False, **data: Any
     ) -> None:
         self.ctx = ctx
         self.name = name

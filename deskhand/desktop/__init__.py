@@ -28,16 +28,12 @@ any block of code. pyautogui is imported only when first used, pointed at that d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..actions import ActionLog
 from .desktop import Desktop, Window
 from .display import virtual_display, xvfb
 from .screen import Region
 from .session import DesktopSession
 from .targets import Found, Target
-
-if TYPE_CHECKING:
-    from ..context import Context
 
 __all__ = [
     "Desktop",
@@ -52,7 +48,7 @@ __all__ = [
 ]
 
 
-def open_desktop(ctx: Context, images: str | None = None, virtual: bool | None = None) -> Desktop:
+def open_desktop(ctx: ActionLog, images: str | None = None, virtual: bool | None = None) -> Desktop:
     """The desktop for this item: the run's display (started on first use, Xvfb when there
     is no ``$DISPLAY`` or ``virtual=True``) bound to ``ctx`` for logging and evidence.
     ``images`` names the folder ``selectors/<images>/`` of the bot's image targets.

@@ -10,10 +10,11 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ..actions import ActionLog
 from ..errors import ApplicationError, SelectorNotFound
 from ..logs import MASK, slug
 from . import ocr, vision
@@ -21,9 +22,6 @@ from .screen import Region, mark, save_png
 from .session import DesktopSession
 from .targets import Found, Miss, Target
 from .windows import Program, WindowInfo
-
-if TYPE_CHECKING:
-    from ..context import Context
 
 DEFAULT_CONFIDENCE = 0.8
 
@@ -34,7 +32,7 @@ class Desktop:
     def __init__(
         self,
         session: DesktopSession,
-        ctx: Context | None = None,
+        ctx: ActionLog | None = None,
         images: Path | None = None,
         timeout: float = 10.0,
     ) -> None:

@@ -12,12 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .protocols import DesktopHost
 from .screen import Region
-
-if TYPE_CHECKING:
-    from .desktop import Desktop
 
 POLL = 0.1  # seconds between two looks at the screen
 ORIGINS = ("center", "left", "right", "top", "bottom", "top-left", "bottom-left")
@@ -55,7 +53,7 @@ class Target:
 
     def __init__(
         self,
-        desktop: Desktop,
+        desktop: DesktopHost,
         kind: str,
         name: str,
         locate: Locator,

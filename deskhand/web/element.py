@@ -19,11 +19,10 @@ from playwright.sync_api import expect
 
 from ..errors import ApplicationError, SelectorNotFound
 from ..selectors import ElementSpec, playwright_selector, proposed_ranking, write_proposal
+from .protocols import PageHost
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator
-
-    from .page import WebPage
 
 ROW_MARK = "data-deskhand-rows"  # set on the rows read, to see when the next page replaced them
 _READ_ROWS = """(rows, [cells, mark]) => rows.map(row => {
@@ -50,7 +49,7 @@ class Option(NamedTuple):
 class Element:
     """A named element on a WebPage; each action is logged."""
 
-    def __init__(self, page: WebPage, spec: ElementSpec, template: ElementSpec | None = None):
+    def __init__(self, page: PageHost, spec: ElementSpec, template: ElementSpec | None = None):
         self.page = page
         self.spec = spec
         self.template = template or spec  # as the repository has it ({n} not filled in)
@@ -301,7 +300,7 @@ class Row:
     """One row of a list element: ``row["vendor"]`` is a cell's text; ``row.click("record_no")``
     clicks into a cell (logged)."""
 
-    page: WebPage
+    page: PageHost
     list_name: str
     index: int  # 0-based, over all pages read
     locator: Any

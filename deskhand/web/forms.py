@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApplicationError
+from .protocols import PageHost
 
 if TYPE_CHECKING:
     from .element import Element
-    from .page import WebPage
 
 _SCRIPT = """(fields) => {
   const norm = s => (s || '').replace(/\\s+/g, ' ').trim();
@@ -80,7 +80,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def fill_form(page: WebPage, values: dict[Any, Any]) -> dict[Any, str]:
+def fill_form(page: PageHost, values: dict[Any, Any]) -> dict[Any, str]:
     """Fill ``values`` on ``page``: element name (or an Element, for one with placeholders:
     ``page.element("line_amount", n=2)``) -> value; a bool ticks a checkbox."""
     from .element import Element

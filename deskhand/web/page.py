@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from ..actions import ActionLog
 from ..errors import ApplicationError
 from ..logs import mask, slug
 from ..selectors import ElementSpec, SelectorRepository, frame_css, playwright_selector
@@ -27,7 +28,6 @@ from .element import ROW_MARK, Element, Option, Row, read_rows
 if TYPE_CHECKING:
     from playwright.sync_api import Frame, Locator, Page
 
-    from ..context import Context
     from .frames import FramePage
 
 
@@ -37,7 +37,7 @@ class WebPage:
     def __init__(
         self,
         page: Page,
-        ctx: Context,
+        ctx: ActionLog,
         selectors: SelectorRepository | None = None,
         base_url: str | None = None,
     ) -> None:
