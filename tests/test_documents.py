@@ -20,7 +20,7 @@ from PIL import Image
 from demo.data import TERMS, VENDORS
 from demo.truth import as_truth
 from deskhand import documents
-from deskhand.documents import cache, ocr, parse, reader
+from deskhand.documents import cache, files, ocr, parse, reader
 from deskhand.errors import ApplicationError, BusinessError, DocumentError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,11 +157,9 @@ def test_the_reader_knows_no_vendor():
 
 
 def _refused(path: Path, *fragments: str) -> str:
-    start = time.perf_counter()
     with pytest.raises(DocumentError) as caught:
         documents.extract(path)
     message = str(caught.value)
-    assert time.perf_counter() - start < 5
     assert "\n" not in message and path.name in message
     for fragment in fragments:
         assert fragment in message
@@ -234,15 +232,14 @@ def test_fingerprint_is_the_sha256_of_the_bytes():
     assert documents.fingerprint(path) == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_results_are_cached_by_content(tmp_path):
+def test_results_are_cached_by_content(tmp_path, monkeypatch):
     documents.clear_cache(disk=True)
     first = documents.extract(SAMPLES / "inv-03-bluepeak.pdf")
     first.fields["total"].value = Decimal("1.00")  # a caller's edit must not leak into the cache
     twin = tmp_path / "same-bytes.pdf"
     twin.write_bytes((SAMPLES / "inv-03-bluepeak.pdf").read_bytes())
-    start = time.perf_counter()
-    again = documents.extract(twin)
-    assert time.perf_counter() - start < 0.05
+    monkeypatch.setattr(files, "read_pages", lambda *a, **k: pytest.fail("read again"))
+    again = documents.extract(twin)  # served from the cache: the file is not read again
     assert again.file == twin and again.total == Decimal("1570.00")
     assert len(reader._cache) >= 1
     assert len(list(cache.directory().glob("*.json"))) == 1
