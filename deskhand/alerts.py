@@ -32,8 +32,10 @@ from typing import Any
 
 from . import masking
 from .errors import ConfigError
+from .status import Status
 
-ON = ("failed", "needs_review", "error")
+ERROR = "error"  # the run itself failed (not a status of an item)
+ON = (Status.FAILED.value, Status.NEEDS_REVIEW.value, ERROR)
 KEYS = {
     "enabled": bool,
     "on": list,
@@ -119,33 +121,44 @@ def notify(bot: str, settings: Any, result: Any = None, *, error: str | None = N
 
 
 def build_alert(bot: str, result: Any, error: str | None, on: Any = ON) -> dict[str, Any] | None:
-    """The alert as JSON-able data (masked), or None when nothing calls for one."""
-    items = [i for i in (result.items if result else []) if i.status in on and i.status != "done"]
-    if not items and not (error and "error" in on):
+    """The alert as JSON-able data (masked), or None when nothing calls for one. The items
+    and counts are the run model's (``result.journal``), as the report and summary show."""
+    items = [i for i in _items(result) if i["status"] in on and i["status"] != Status.DONE]
+    if not items and not (error and ERROR in on):
         return None
     counts = dict(result.counts) if result else {}
-    parts = [f"{n} {status.replace('_', ' ')}" for status, n in counts.items() if n]
+    parts = [f"{n} {Status(status).label}" for status, n in counts.items() if n]
     what = error or ", ".join(p for p in parts if not p.endswith(" done")) or "problems"
+    worst = Status.FAILED if counts.get(Status.FAILED) else Status.NEEDS_REVIEW
     alert = {
         "bot": bot,
         "host": socket.gethostname(),
-        "status": "error" if error else "failed" if counts.get("failed") else "needs_review",
+        "status": ERROR if error else str(worst),
         "run_id": result.run_id if result else None,
         "counts": counts,
         "error": error,
-        "items": [
-            {
-                "reference": i.reference,
-                "label": i.label,
-                "status": i.status,
-                "error": (i.error or {}).get("message"),
-            }
-            for i in items[:MAX_ITEMS]
-        ],
+        "items": items[:MAX_ITEMS],
         "report": str(result.report) if result else None,
         "text": f"deskhand: {bot} on {socket.gethostname()}: {what}",
     }
     return _mask(alert, result)
+
+
+def _items(result: Any) -> list[dict[str, Any]]:
+    """The run's items at its end: from its run model when it has one, else its results."""
+    if result is None:
+        return []
+    journal = getattr(result, "journal", None)
+    if journal is not None:
+        found = [(i.reference, i.label, i.status, i.error) for i in journal.items.values()]
+        errors = [e.message if e else None for *_, e in found]
+    else:
+        found = [(i.reference, i.label, i.status, i.error) for i in result.items]
+        errors = [(e or {}).get("message") for *_, e in found]
+    return [
+        {"reference": ref, "label": label, "status": str(status), "error": message}
+        for (ref, label, status, _), message in zip(found, errors, strict=True)
+    ]
 
 
 def _mask(value: Any, result: Any = None) -> Any:

@@ -28,10 +28,12 @@ from .context import Context, WaitForKey
 from .errors import ApplicationError, BusinessError, ConfigError, DeskhandError, Stopped
 from .queue import LeaseLost
 from .queue.models import checkpoint_entries
+from .status import Status
 from .steps import error_info
 
-DONE, NEEDS_REVIEW, FAILED = "done", "needs_review", "failed"
-RELEASED, LEASE_LOST = "released", "lease_lost"  # given back by a stop; another runner's now
+DONE, NEEDS_REVIEW, FAILED = Status.DONE, Status.NEEDS_REVIEW, Status.FAILED
+RELEASED, LEASE_LOST = Status.RELEASED, Status.LEASE_LOST  # given back by a stop; not ours now
+RETRYING = Status.RETRYING  # the attempt ended; the item waits in the queue for another
 KEY_WAIT_SECONDS = 2.0  # how soon an item whose business key another item holds looks again
 
 
@@ -39,7 +41,7 @@ KEY_WAIT_SECONDS = 2.0  # how soon an item whose business key another item holds
 class ItemResult:
     reference: str
     label: str  # what a person calls the item: its file name, else its reference
-    status: str
+    status: Status
     attempts: int
     output: dict[str, Any] = field(default_factory=dict)
     error: dict[str, str] | None = None
@@ -94,7 +96,7 @@ def declare_key(run: RunHandle, ctx: Context, key: str) -> None:
         ctx.emit("key", key=key)
         return
     what = f"item {holder.id} ({holder.label})"
-    if holder.status in ("new", "in_progress"):
+    if holder.status in (Status.NEW, Status.IN_PROGRESS):
         raise WaitForKey(f"{what} has the same business key ({key}) and is {holder.status}")
     record = _record_note(holder.output or holder.outcome)
     raise BusinessError(
@@ -119,7 +121,7 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
     error = None
     token = queued.lease_token
 
-    def result(status: str) -> ItemResult:
+    def result(status: Status) -> ItemResult:
         duration = round((time.perf_counter() - started) * 1000, 1)
         level = "INFO" if status == DONE else "ERROR" if status == FAILED else "WARNING"
         ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
@@ -139,6 +141,7 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
         except LeaseLost:
             pass
         ctx.emit("waiting", "WARNING", message=f"waiting: {exc}")
+        result(RETRYING)  # the attempt ends here; the item waits in the queue
         return None
     except LeaseLost as exc:
         error = error_info(exc)
@@ -153,9 +156,10 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
         except LeaseLost:
             pass
         ctx.emit("released", "WARNING", message="the run stopped: item given back to the queue")
+        error = error_info(exc)
+        released = result(RELEASED)  # the journal ends the attempt however the run goes on
         if isinstance(exc, Stopped):
-            error = error_info(exc)
-            return result(RELEASED)
+            return released
         raise
     except Exception as exc:  # a system failed: retry while attempts remain
         status, error = FAILED, error_info(exc)
@@ -176,7 +180,8 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
             may_retry = queued.attempts < max_attempts and (created is None or bot._reconcile)
             if may_retry or (created is None and not latest.intent_pending):
                 if _retry(ctx, queued, error, max_attempts, delay) is None:
-                    return None  # retried later; else no attempts left: failed
+                    result(RETRYING)  # retried later; else no attempts left: failed
+                    return None
                 return result(FAILED)
         if created is not None or status == FAILED:  # FAILED here: an intent is pending
             error = _after_point_of_no_return(latest, error)
@@ -191,13 +196,13 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
 
 
 def _retry(ctx: Context, queued: Any, error: dict, max_attempts: int, delay: float) -> None | str:
-    """Schedule a retry (None) or mark the item failed for good (``"failed"``)."""
+    """Schedule a retry (None) or mark the item failed for good (``Status.FAILED``)."""
     run = ctx.run
     saved = run.store.fail(
         queued.id, run.owner, error["kind"], error["message"], max_attempts, delay,
         token=queued.lease_token,
     )  # fmt: skip
-    if saved.status != "new":
+    if saved.status != Status.NEW:
         return FAILED
     wait = (saved.not_before.timestamp() - time.time()) if saved.not_before else 0
     ctx.emit("retry", "WARNING", message=f"retrying in {max(wait, 0):.3g} s", error=error)

@@ -1,8 +1,10 @@
-"""The run folder, the step log (``steps.jsonl``) and secret masking.
+"""The run folder, its journal (``steps.jsonl`` and ``bot.log``) and secret masking.
 
-Every event of a run goes through one loguru logger, bound to the run. Two sinks per run
-receive it: ``steps.jsonl`` (one JSON object a line: the single source of truth that the
-report and every later view are rendered from) and ``bot.log`` (the same, for people).
+Every event of a run goes through the run's one journal writer
+(:class:`deskhand.journal.JournalWriter`): masked once, written to ``steps.jsonl`` (one JSON
+object a line: the single source of truth every view is rendered from, see
+:mod:`deskhand.journal`) and, rendered, to ``bot.log`` (the same, for people); it is also
+logged through loguru (bound to the run) for any sink of the application's own.
 A bot's own ``loguru.logger`` calls and the standard :mod:`logging` module (routed into
 loguru by :class:`InterceptHandler`, installed for the run and removed after; the root
 logger passes INFO and up while a run runs) become ``log`` events of the item and step they
@@ -16,8 +18,8 @@ it ends. The run folder is owner-only (see :mod:`deskhand.private`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
-import json
 import logging
 import re
 import secrets as _random
@@ -30,6 +32,10 @@ from typing import IO, Any
 from loguru import logger
 
 from . import masking, private
+from .journal import events as journal_events
+from .journal.model import RunModel, read_lines, read_run
+from .journal.text import human_line
+from .journal.writer import JournalWriter
 from .masking import MASK
 
 __all__ = [
@@ -143,9 +149,10 @@ def _track(record: dict) -> None:
 
 
 class RunLog:
-    """The run folder ``logs/<bot>/<run-id>/`` and its two log sinks.
+    """The run folder ``logs/<bot>/<run-id>/`` and its journal (steps.jsonl, bot.log).
 
-    Use as a context manager; :meth:`event` writes one event to both sinks.
+    Use as a context manager; :meth:`event` writes one event through the journal's one
+    writer (:class:`deskhand.journal.JournalWriter`).
     """
 
     def __init__(self, logs_dir: Path, bot: str, run_id: str | None = None) -> None:
@@ -154,31 +161,16 @@ class RunLog:
         self.dir = Path(logs_dir) / bot / self.run_id
         self.screenshots = self.dir / "screenshots"
         self._sink_ids: list[int] = []
-        self._jsonl = None
-        self._lock = threading.Lock()
+        self._writer: JournalWriter | None = None
         self._scope: Any = None
         self.secrets: masking.Secrets | None = None  # the run's masking registry
         self.log = logger.bind(run_id=self.run_id)
 
     def __enter__(self) -> RunLog:
         private.make_dirs(self.screenshots)
-        fd = private.open_file(self.dir / "steps.jsonl")
-        self._jsonl = open(fd, "a", encoding="utf-8")  # noqa: SIM115
-        private.create(self.dir / "bot.log")
-        mine = self.run_id
-
-        def only_this_run(record: dict) -> bool:
-            return record["extra"].get("run_id") == mine
-
-        self._sink_ids.append(
-            logger.add(
-                self.dir / "bot.log",
-                level="DEBUG",
-                filter=only_this_run,
-                format="{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {message}",
-                encoding="utf-8",
-            )
-        )
+        self._writer = JournalWriter(
+            self.dir, lambda: self.secrets, lambda: list(_streams), to_json
+        ).open()
         self._sink_ids.append(
             logger.add(self._foreign, level="TRACE", filter=self._is_foreign, format="{message}")
         )
@@ -207,21 +199,17 @@ class RunLog:
         rec = message.record
         place = _place()
         stdlib = rec["extra"].get("stdlib")
-        try:
-            level: Any = logger.level(rec["level"].name).name
-        except ValueError:  # a stdlib level loguru has no name for
-            level = rec["level"].no
         self.event(
-            "log",
-            level,
-            message=rec["message"],
-            level=rec["level"].name,
-            source="logging" if stdlib else "loguru",
-            logger=stdlib or rec["name"],
-            item=place["item"],
-            attempt=place["attempt"],
-            step=place["steps"][-1] if place["steps"] else None,
-            traceback=_traceback(rec["exception"]),
+            journal_events.LogRecord(
+                message=rec["message"],
+                level_name=rec["level"].name,
+                source="logging" if stdlib else "loguru",
+                logger=stdlib or rec["name"],
+                item=place["item"],
+                attempt=place["attempt"],
+                step=place["steps"][-1] if place["steps"] else None,
+                traceback=_traceback(rec["exception"]),
+            )
         )
 
     def __exit__(self, *exc: object) -> None:
@@ -234,82 +222,45 @@ class RunLog:
                 logging.getLogger().removeHandler(self._intercept)
                 logging.getLogger().setLevel(self._root_level)
                 _local.run, _local.place = self._outer, self._outer_place
-            if self._jsonl:
-                self._jsonl.close()
-                self._jsonl = None
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
             private.lock_down(self.dir)
         finally:
             if self._scope is not None:
                 self._scope.__exit__(None, None, None)
                 self._scope = None
 
-    def event(self, kind: str, level: str = "INFO", /, **fields: Any) -> dict:
-        """Write one event (masked) to steps.jsonl and a readable line to bot.log."""
-        record = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "event": kind,
-            "run_id": self.run_id,
-            "bot": self.bot,
-        }
-        record.update({k: v for k, v in fields.items() if v is not None})
-        record = masking.mask(to_json(record), self.secrets)
-        line = json.dumps(record, ensure_ascii=False)
+    def event(
+        self, kind: str | journal_events.Event, level: str = "INFO", /, **fields: Any
+    ) -> dict:
+        """Write one event (masked) to steps.jsonl and its line to bot.log; return the
+        journal line. ``kind``: a typed event (:mod:`deskhand.journal.events`), or an
+        event's name and its fields (``event("source", total=3, added=1)``)."""
+        ts = datetime.now(UTC).isoformat(timespec="milliseconds")
+        base = {"ts": ts, "run_id": self.run_id, "bot": self.bot}
+        if isinstance(kind, journal_events.Event):
+            typed = dataclasses.replace(kind, **base)
+        else:
+            given = {k: v for k, v in fields.items() if v is not None}
+            typed = journal_events.make(kind, {**base, **given}, level)
+        if self._writer is not None:
+            record = self._writer.write(typed)
+        else:  # not entered (or closed): nothing is written, the line is still returned
+            record = masking.mask(to_json(typed.to_dict()), self.secrets)
         _track(record)
-        with self._lock:
-            if self._jsonl:
-                self._jsonl.write(line + "\n")
-                self._jsonl.flush()
-            for stream in _streams:
-                stream.write(line + "\n")
-                stream.flush()
-        self.log.log(level, human_line(record))
+        self.log.log(typed.level, human_line(record))
         return record
 
+    def flush(self) -> None:
+        """Write out the journal's buffered events."""
+        if self._writer is not None:
+            self._writer.flush()
 
-def human_line(e: dict) -> str:
-    """One readable line for an event, as bot.log shows it."""
-    kind = e["event"]
-    where = f"[{e['item']}] " if e.get("item") else ""
-    if kind in ("step_start", "step_end"):
-        text = f"{where}step '{e.get('step')}'"
-        if kind == "step_start":
-            return text + " started" + _data(e.get("data"))
-        text += f" {e.get('status')} in {e.get('duration_ms', 0)} ms"
-        return text + (f": {e['error']['message']}" if e.get("error") else "")
-    if kind == "action":
-        return f"{where}  {e.get('action')} {e.get('element') or ''}{_data(e.get('data'))}"
-    if kind == "item_end":
-        text = f"{where}item {e.get('status')} after {e.get('attempt')} attempt(s)"
-        return text + (f": {e['error']['message']}" if e.get("error") else "")
-    if kind == "item_start":
-        return f"{where}item started (attempt {e.get('attempt')})"
-    if kind == "run_start":
-        return f"run {e['run_id']} of {e['bot']} started"
-    if kind == "run_end":
-        return f"run {e['run_id']} ended: {e.get('counts')}"
-    if kind == "log":
-        step = f"({e['step']}) " if e.get("step") else ""
-        origin = f"{e.get('source')}:{e.get('logger')}" if e.get("source") else "log"
-        text = f"{where}{step}{origin}: {e.get('message', '')}{_data(e.get('data'))}"
-        return text + (f"\n{e['traceback']}" if e.get("traceback") else "")
-    if kind == "source":
-        earlier = e.get("already_queued") or {}
-        held = ", ".join(f"{n} {status}" for status, n in sorted(earlier.items()))
-        return f"source: {e.get('total')} item(s) read, {e.get('added')} queued" + (
-            f"; already in the queue: {held}" if held else ""
-        )
-    if kind == "values":
-        return f"{where}values {e.get('kind')}{_data(e.get('data'))}"
-    if kind == "healing":
-        tried = ", ".join(
-            f"{c['selector']} matched {c['matches']}" for c in e.get("candidates") or []
-        )
-        proposal = f"; proposal {e['proposal']}" if e.get("proposal") else ""
-        return (
-            f"{where}healing {e.get('element')} (selectors/{e.get('repository')}.yaml): "
-            f"{tried}{proposal}"
-        )
-    return f"{where}{kind}: {e.get('message', '')}{_data(e.get('data'))}"
+    def read(self) -> RunModel:
+        """The run model of what this run has journaled so far (flushed first)."""
+        self.flush()
+        return read_run(self.dir)
 
 
 def _traceback(exception: Any) -> str | None:
@@ -321,19 +272,6 @@ def _traceback(exception: Any) -> str | None:
     return "".join(lines).rstrip()
 
 
-def _data(data: Any) -> str:
-    if not data:
-        return ""
-    return " " + json.dumps(data, ensure_ascii=False, sort_keys=True)[:500]
-
-
 def read_events(run_dir: Path) -> list[dict]:
     """All events of a run, in order; a torn last line (a crash mid-write) is skipped."""
-    events = []
-    with open(Path(run_dir) / "steps.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return events
+    return read_lines(Path(run_dir) / "steps.jsonl")[0]

@@ -30,8 +30,11 @@ from .bot import Bot, WorkItem
 from .config import describe
 from .context import Context
 from .errors import ConfigError
+from .journal import RunModel, from_dict
+from .journal.events import RunEnded
 from .logs import RunLog
 from .selectors import SelectorRepository
+from .status import Status, count_statuses
 
 __all__ = [
     "DONE",
@@ -59,21 +62,24 @@ class RunResult:
     already: dict[str, int] = field(default_factory=dict)  # what the queue held before, by status
     stopped: bool = False  # a stop (SIGTERM, time limit) ended the run early
     secrets: Any = field(default=None, repr=False)  # the run's masking registry (alerts)
+    journal: RunModel | None = field(default=None, repr=False)  # what every view renders
 
     @property
     def counts(self) -> dict[str, int]:
-        """Items per status; ``released`` and ``lease_lost`` only when there are some."""
-        counts = {DONE: 0, NEEDS_REVIEW: 0, FAILED: 0}
-        for item in self.items:
-            counts[item.status] = counts.get(item.status, 0) + 1
-        return counts
+        """Items per status at the end of the run, as the journal's run model counts them
+        (the report, bot.log's run_end and alerts show the same); done, needs_review and
+        failed always, the others (released, lease_lost, ...) when there are some."""
+        if self.journal is not None:
+            return self.journal.counts()
+        latest = {i.reference: i.status for i in self.items}  # an item's last result counts
+        return count_statuses(list(latest.values()))
 
     @property
     def exit_code(self) -> int:
         """0 when every item is done, 143 when the run was stopped, 1 otherwise."""
         if self.stopped:
             return EXIT_STOPPED
-        return 0 if all(i.status == DONE for i in self.items) else 1
+        return 0 if all(n == 0 for s, n in self.counts.items() if s != DONE) else 1
 
     @property
     def report(self) -> Path:
@@ -257,12 +263,14 @@ def run_bot(
                     break
         finally:
             run.close()
+            model = log.read()  # the run model: the summary, run_end and the report agree
             outcome = RunResult(
-                bot.name, log.run_id, log.dir, results, already, stop.is_set(), log.secrets
+                bot.name, log.run_id, log.dir, results, already, stop.is_set(), log.secrets, model
             )
-            log.event("run_end", counts=outcome.counts, total=len(results), stopped=outcome.stopped)
+            end = RunEnded(counts=model.counts(), total=len(model.items), stopped=outcome.stopped)
+            model.add(from_dict(log.event(end)))
             store.close()
-            render_report(log.dir)
+            render_report(log.dir, model)
     return outcome
 
 
@@ -275,9 +283,9 @@ def _next_due(
     store, queue = run.store, run.bot.queue
     now = time.time()
     due = []
-    for item in store.list(queue, status="new", limit=1000):
+    for item in store.list(queue, status=Status.NEW, limit=1000):
         due.append(item.not_before.timestamp() - now if item.not_before else 0.0)
-    for item in store.list(queue, status="in_progress", limit=1000):
+    for item in store.list(queue, status=Status.IN_PROGRESS, limit=1000):
         if item.lease_expires is None:
             continue
         due.append(item.lease_expires.timestamp() - now)
@@ -297,4 +305,4 @@ def _next_due(
 
 def _waiting(run: Run) -> int:
     counts = run.store.counts(run.bot.queue)
-    return counts.get("new", 0) + counts.get("in_progress", 0)
+    return counts.get(Status.NEW, 0) + counts.get(Status.IN_PROGRESS, 0)

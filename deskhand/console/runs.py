@@ -1,8 +1,9 @@
 """Runs, read from their folders: ``logs/<bot>/<run-id>/steps.jsonl``.
 
-Each run's model comes from deskhand.report's ``summarise`` (the one reader every view
-shares), cached by the log file's size and modification time: a new run, or a run still
-writing, is read again on the next request; the others cost a ``stat``.
+Each run's model is the journal's run model (deskhand.journal, the one reader every view
+shares) as deskhand.report's ``view`` lays it out, cached by the log file's size and
+modification time: a new run, or a run still writing, is read again on the next request;
+the others cost a ``stat``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..logs import read_events
-from ..report import summarise
+from ..journal import RunModel, read_run
+from ..report import view
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")  # a bot name or a run id
 _cache: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
@@ -42,8 +43,8 @@ def run_dirs(logs_dir: Path) -> list[Path]:
 
 
 def load(run_dir: Path) -> dict[str, Any]:
-    """The run's model (``summarise``), with the console's own figures: ``trigger``,
-    ``duration_s``, ``started`` (datetime), ``has_trace``, ``has_report``."""
+    """The run's model (deskhand.report's ``view``), with the console's own figures:
+    ``trigger``, ``duration_s``, ``started`` (datetime), ``has_trace``, ``has_report``."""
     log = run_dir / "steps.jsonl"
     stat = log.stat()
     key = (stat.st_size, stat.st_mtime_ns)
@@ -51,18 +52,10 @@ def load(run_dir: Path) -> dict[str, Any]:
         cached = _cache.get(run_dir)
     if cached and cached[0] == key:
         return cached[1]
-    events = read_events(run_dir)
-    model = summarise(events, run_dir)
-    for item in model["items"]:  # screenshots are served as files, not kept embedded
-        for attempt in item["attempts"]:
-            for step in attempt["steps"]:
-                for shot in step["shots"]:
-                    shot.pop("src", None)
+    journal = read_run(run_dir)
+    model = view(journal, run_dir, embed=False)  # screenshots are served as files
     run = model["run"]
-    run["bot"] = run["bot"] or run_dir.parent.name
-    run["run_id"] = run["run_id"] or run_dir.name
-    run["trigger"] = _trigger(events)
-    run["queue"] = next((e.get("queue") for e in events if e["event"] == "run_start"), None)
+    run["trigger"] = _trigger(journal)
     run["started"] = _time(run["start"])
     ended = _time(run["end"])
     run["duration_s"] = (
@@ -77,14 +70,13 @@ def load(run_dir: Path) -> dict[str, Any]:
     return model
 
 
-def _trigger(events: list[dict]) -> str:
+def _trigger(journal: RunModel) -> str:
     """How the run started: the run_start's own ``trigger`` when it records one; else a run
     that read its source ran on demand (``run``, or a schedule's run), one that did not is a
     ``worker`` working the queue."""
-    for e in events:
-        if e["event"] == "run_start" and e.get("trigger"):
-            return str(e["trigger"])
-    return "on demand" if any(e["event"] == "source" for e in events) else "worker"
+    if journal.start is not None and journal.start.trigger:
+        return str(journal.start.trigger)
+    return "on demand" if journal.source is not None else "worker"
 
 
 def _time(text: str | None) -> datetime | None:

@@ -7,14 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ApplicationError, DeskhandError
+from ..status import QUEUE_STATUSES, Status
 
-NEW = "new"
-IN_PROGRESS = "in_progress"
-DONE = "done"
-NEEDS_REVIEW = "needs_review"
-FAILED = "failed"
-CANCELLED = "cancelled"
-STATUSES = (NEW, IN_PROGRESS, DONE, NEEDS_REVIEW, FAILED, CANCELLED)
+# The queue's statuses: members of the one Status enum (deskhand.status), stored as strings.
+NEW, IN_PROGRESS, DONE = Status.NEW, Status.IN_PROGRESS, Status.DONE
+NEEDS_REVIEW, FAILED, CANCELLED = Status.NEEDS_REVIEW, Status.FAILED, Status.CANCELLED
+STATUSES = QUEUE_STATUSES
 
 
 class QueueError(DeskhandError):

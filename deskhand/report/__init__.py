@@ -1,4 +1,6 @@
-"""The review report: one self-contained HTML page rendered from ``steps.jsonl`` alone.
+"""The review report: one self-contained HTML page rendered from the run model
+(deskhand.journal) of ``steps.jsonl`` alone: the same model the run summary, bot.log's
+run_end, alerts and the console are rendered from, so their statuses agree.
 
 Everything that came from a document or a page is escaped (Jinja2 autoescape); screenshots
 are embedded, so the page can be mailed or archived as one file. The page is masked once
@@ -9,14 +11,14 @@ from __future__ import annotations
 
 import base64
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import private
-from ..logs import mask, read_events
+from ..journal.model import ItemRun, RunModel, StepRun, build, read_run
+from ..logs import mask
 
 _env = Environment(
     loader=PackageLoader("deskhand", "report"),
@@ -34,127 +36,102 @@ def _embed(run_dir: Path, relative: str) -> str | None:
 
 
 def summarise(events: list[dict], run_dir: Path) -> dict[str, Any]:
-    """The report's model: the run and its items, each with attempts, steps and values."""
-    run: dict[str, Any] = {
-        "bot": "",
-        "run_id": "",
-        "start": None,
-        "end": None,
-        "settings": {},
-        "messages": [],
-        "healing": {},
+    """The report's view of a run: the run model (deskhand.journal) of ``events`` as the
+    dicts the report and the console render (screenshots embedded)."""
+    return view(build(events), run_dir)
+
+
+def view(model: RunModel, run_dir: Path, embed: bool = True) -> dict[str, Any]:
+    """The run model as plain dicts for a template: the run, its items (each with its
+    attempts, steps, values and comparison) and ``counts`` (the statuses present; the same
+    figures as the run summary). ``embed``: screenshots as data: URLs."""
+    start, end = model.start, model.end
+    run = {
+        "bot": model.bot,
+        "run_id": model.run_id,
+        "start": start.ts if start else None,
+        "end": end.ts if end else None,
+        "settings": (start.settings if start else None) or {},
+        "queue": start.queue if start else None,
+        "trigger": start.trigger if start else None,
+        "messages": list(model.messages),
+        "healing": _healing(model),
+        "torn": model.torn,
     }
-    items: dict[str, dict[str, Any]] = {}
-    for e in events:
-        kind = e["event"]
-        if kind == "healing":
-            _healing(run["healing"], e)
-        if kind == "run_start":
-            run.update(bot=e["bot"], run_id=e["run_id"], start=e["ts"], settings=e.get("settings"))
-            continue
-        if kind == "run_end":
-            run["end"] = e["ts"]
-            continue
-        ref = e.get("item")
-        if ref is None:
-            if kind in ("log", "warning"):
-                run["messages"].append(e.get("message"))
-            continue
-        item = items.setdefault(
-            ref,
+    items = [_item(item, run_dir, embed) for item in model.items.values()]
+    counts = {s: n for s, n in model.counts().items() if n}
+    return {"run": run, "items": items, "counts": counts, "summary": model.counts()}
+
+
+def _item(item: ItemRun, run_dir: Path, embed: bool) -> dict[str, Any]:
+    error = item.error
+    return {
+        "reference": item.reference,
+        "label": item.label,
+        "status": str(item.status),
+        "reconciled": item.reconciled,
+        "payload": item.payload,
+        "output": item.output,
+        "error": _error(error),
+        "warnings": list(item.warnings),
+        "duration_ms": item.duration_ms,
+        "values": item.values,
+        "comparison": _comparison(item.values),
+        "attempts": [
             {
-                "reference": ref,
-                "attempts": [],
-                "values": {},
-                "status": "unfinished",
-                "payload": {},
-                "output": {},
-                "error": None,
-                "warnings": [],
-                "duration_ms": None,
+                "number": attempt.number,
+                "status": str(attempt.status),
+                "retry": attempt.retry,
+                "steps": [_step(step, run_dir, embed) for step in attempt.steps],
+            }
+            for attempt in item.attempts
+        ],
+    }
+
+
+def _step(step: StepRun, run_dir: Path, embed: bool) -> dict[str, Any]:
+    return {
+        "name": step.name,
+        "data": step.data,
+        "status": str(step.status),
+        "duration_ms": step.duration_ms,
+        "error": _error(step.error),
+        "shots": [
+            {"path": shot, **({"src": _embed(run_dir, shot)} if embed else {})}
+            for shot in step.screenshots
+        ],
+        "html": list(step.html),
+        "actions": len(step.actions),
+        "point_of_no_return": step.point_of_no_return or None,
+    }
+
+
+def _error(error: Any) -> dict[str, str] | None:
+    return {"kind": error.kind, "message": error.message} if error else None
+
+
+def _healing(model: RunModel) -> list[dict[str, Any]]:
+    """Each selector healed in this run: the element, how each selector fared, the proposal."""
+    found: dict[tuple, dict[str, Any]] = {}
+    for e in model.healing:
+        entry = found.setdefault(
+            (e.repository, e.element),
+            {
+                "repository": e.repository,
+                "element": e.element,
+                "page": e.page,
+                "frame": " > ".join(e.frame or []),
+                "candidates": [
+                    {"selector": c.selector, "matches": c.matches} for c in e.candidates or []
+                ],  # fmt: skip
+                "proposed": e.proposed or [],
+                "proposal": e.proposal,
+                "items": [],
             },
         )
-        if kind == "item_start":
-            item["payload"] = e.get("data") or {}
-            item["attempts"].append({"number": e.get("attempt"), "steps": [], "retry": None})
-            continue
-        attempt = item["attempts"][-1] if item["attempts"] else None
-        if kind == "step_start" and attempt is not None:
-            attempt["steps"].append(
-                {
-                    "name": e["step"],
-                    "data": e.get("data"),
-                    "status": "running",
-                    "duration_ms": None,
-                    "error": None,
-                    "shots": [],
-                    "html": [],
-                    "actions": 0,
-                    "point_of_no_return": e.get("point_of_no_return"),
-                }
-            )
-        elif kind == "step_end" and attempt is not None:
-            step = next(
-                (
-                    s
-                    for s in reversed(attempt["steps"])
-                    if s["name"] == e["step"] and s["status"] == "running"
-                ),
-                None,
-            )
-            if step is not None:
-                step.update(
-                    status=e["status"],
-                    duration_ms=e.get("duration_ms"),
-                    error=e.get("error"),
-                    html=e.get("html") or [],
-                )
-                if e.get("screenshot"):
-                    step["shots"].append(
-                        {"path": e["screenshot"], "src": _embed(run_dir, e["screenshot"])}
-                    )
-        elif kind == "action" and attempt is not None:
-            running = [s for s in attempt["steps"] if s["status"] == "running"]
-            if running:
-                running[-1]["actions"] += 1
-        elif kind == "values":
-            item["values"][e["kind"]] = e.get("data") or {}
-        elif kind == "warning":
-            item["warnings"].append(e.get("message"))
-        elif kind == "retry" and attempt is not None:
-            attempt["retry"] = e.get("message")
-        elif kind == "item_end":
-            item.update(
-                status=e["status"],
-                output=e.get("output") or {},
-                error=e.get("error"),
-                duration_ms=e.get("duration_ms"),
-            )
-    for item in items.values():
-        item["comparison"] = _comparison(item["values"])
-    counts = Counter(i["status"] for i in items.values())
-    run["healing"] = list(run["healing"].values())
-    return {"run": run, "items": list(items.values()), "counts": dict(counts)}
-
-
-def _healing(found: dict[tuple, dict[str, Any]], e: dict) -> None:
-    """A selector healed in this run: the element, how each selector fared, the proposal."""
-    key = (e.get("repository"), e.get("element"))
-    entry = found.setdefault(
-        key,
-        {
-            "repository": e.get("repository"),
-            "element": e.get("element"),
-            "page": e.get("page"),
-            "frame": " > ".join(e.get("frame") or []),
-            "candidates": e.get("candidates") or [],
-            "proposed": e.get("proposed") or [],
-            "proposal": e.get("proposal"),
-            "items": [],
-        },
-    )
-    if e.get("item") and e["item"] not in entry["items"]:
-        entry["items"].append(e["item"])
+        if e.item and e.item not in entry["items"]:
+            entry["items"].append(e.item)
+    return list(found.values())
 
 
 def _comparison(values: dict[str, dict]) -> list[dict[str, Any]]:
@@ -175,11 +152,13 @@ def _comparison(values: dict[str, dict]) -> list[dict[str, Any]]:
     return rows
 
 
-def render_report(run_dir: Path) -> Path:
-    """Write ``report.html`` in ``run_dir`` from its ``steps.jsonl``; return its path."""
+def render_report(run_dir: Path, model: RunModel | None = None) -> Path:
+    """Write ``report.html`` in ``run_dir`` from its run model (read from ``steps.jsonl``
+    unless given); return its path."""
     run_dir = Path(run_dir)
-    model = summarise(read_events(run_dir), run_dir)
-    html = _env.get_template("report.html").render(**model)
+    if model is None:
+        model = read_run(run_dir)
+    html = _env.get_template("report.html").render(**view(model, run_dir))
     return private.write_text(run_dir / "report.html", _masked(html))
 
 

@@ -1,0 +1,99 @@
+"""Text views of the journal: bot.log's lines and the run's one-line summary.
+
+bot.log is a rendering of steps.jsonl: each of its lines is :func:`bot_log_line` of one
+journal line, so ``render_bot_log(steps.jsonl)`` gives bot.log back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from ..status import Status
+from . import events as ev
+
+__all__ = ["bot_log_line", "counts_text", "human_line", "level_of", "render_bot_log"]
+
+
+def human_line(e: dict[str, Any] | ev.Event) -> str:
+    """One readable line for an event (a journal line's dict, or typed), as bot.log shows it."""
+    if isinstance(e, ev.Event):
+        e = e.to_dict()
+    kind = e.get("event")
+    where = f"[{e['item']}] " if e.get("item") else ""
+    if kind in ("step_start", "step_end"):
+        text = f"{where}step '{e.get('step')}'"
+        if kind == "step_start":
+            return text + " started" + _data(e.get("data"))
+        text += f" {e.get('status')} in {e.get('duration_ms', 0)} ms"
+        return text + (f": {e['error']['message']}" if e.get("error") else "")
+    if kind == "action":
+        return f"{where}  {e.get('action')} {e.get('element') or ''}{_data(e.get('data'))}"
+    if kind == "item_end":
+        text = f"{where}item {e.get('status')} after {e.get('attempt')} attempt(s)"
+        return text + (f": {e['error']['message']}" if e.get("error") else "")
+    if kind == "item_start":
+        return f"{where}item started (attempt {e.get('attempt')})"
+    if kind == "run_start":
+        return f"run {e.get('run_id')} of {e.get('bot')} started"
+    if kind == "run_end":
+        return f"run {e.get('run_id')} ended: {counts_text(e.get('counts') or {})}"
+    if kind == "log":
+        step = f"({e['step']}) " if e.get("step") else ""
+        origin = f"{e.get('source')}:{e.get('logger')}" if e.get("source") else "log"
+        text = f"{where}{step}{origin}: {e.get('message', '')}{_data(e.get('data'))}"
+        return text + (f"\n{e['traceback']}" if e.get("traceback") else "")
+    if kind == "source":
+        earlier = e.get("already_queued") or {}
+        held = ", ".join(f"{n} {status}" for status, n in sorted(earlier.items()))
+        return f"source: {e.get('total')} item(s) read, {e.get('added')} queued" + (
+            f"; already in the queue: {held}" if held else ""
+        )
+    if kind == "key":
+        return f"{where}business key {e.get('key')}"
+    if kind == "data":
+        return f"{where}step '{e.get('step')}' data{_data(e.get('data'))}"
+    if kind == "values":
+        return f"{where}values {e.get('kind')}{_data(e.get('data'))}"
+    if kind == "healing":
+        tried = ", ".join(
+            f"{c['selector']} matched {c['matches']}" for c in e.get("candidates") or []
+        )
+        proposal = f"; proposal {e['proposal']}" if e.get("proposal") else ""
+        return (
+            f"{where}healing {e.get('element')} (selectors/{e.get('repository')}.yaml): "
+            f"{tried}{proposal}"
+        )
+    return f"{where}{kind}: {e.get('message', '')}{_data(e.get('data'))}"
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``3 done, 1 needs review, 0 failed, 1 released``: counts as people read them."""
+    return ", ".join(f"{n} {Status(s).label}" for s, n in counts.items()) or "no items"
+
+
+def level_of(e: dict[str, Any] | ev.Event) -> str:
+    """The level bot.log shows an event with (from the event alone)."""
+    return (e if isinstance(e, ev.Event) else ev.from_dict(e)).level
+
+
+def bot_log_line(e: dict[str, Any] | ev.Event) -> str:
+    """The event's line in bot.log: ``2026-03-01 09:00:00.123 | INFO    | …`` (UTC)."""
+    event = e if isinstance(e, ev.Event) else ev.from_dict(e)
+    try:
+        when = datetime.fromisoformat(event.ts).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    except ValueError:
+        when = event.ts
+    return f"{when} | {event.level: <7} | {human_line(event)}"
+
+
+def render_bot_log(lines: list[dict[str, Any]]) -> str:
+    """bot.log's text for the journal lines ``lines``."""
+    return "".join(bot_log_line(line) + "\n" for line in lines)
+
+
+def _data(data: Any) -> str:
+    if not data:
+        return ""
+    return " " + json.dumps(data, ensure_ascii=False, sort_keys=True)[:500]

@@ -1,0 +1,110 @@
+"""The one writer of a run's journal: masks each event once, then writes it to steps.jsonl
+and its rendering to bot.log (and to the streams ``--log-json`` ships events to).
+
+Writes are buffered and flushed when a step, an attempt or the run ends, when an event of
+level WARNING or above comes, on :meth:`JournalWriter.close`, and by a timer every
+:data:`FLUSH_SECONDS`: a process killed outright loses at most that last second of events
+(and leaves at most one torn last line, which the reader skips); an exception or a signal
+that unwinds the run loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from .. import masking, private
+from . import events as ev
+from .text import bot_log_line
+
+__all__ = ["FLUSH_SECONDS", "JournalWriter"]
+
+FLUSH_SECONDS = 1.0
+_FLUSH_ON = frozenset({"step_end", "item_end", "run_end", "retry", "released", "lease_lost"})
+_QUIET = frozenset({"DEBUG", "TRACE", "INFO"})
+
+
+class JournalWriter:
+    """Appends events to ``folder/steps.jsonl`` and ``folder/bot.log`` (owner-only files)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        secrets: Callable[[], Any] = lambda: None,
+        streams: Callable[[], list[IO[str]]] = list,
+        to_json: Callable[[Any], Any] = lambda value: value,
+    ) -> None:
+        self.folder = Path(folder)
+        self._secrets, self._streams, self._to_json = secrets, streams, to_json
+        self._lock = threading.Lock()
+        self._jsonl: list[str] = []
+        self._log: list[str] = []
+        self._files: tuple[IO[str], IO[str]] | None = None
+        self._timer: threading.Thread | None = None
+        self._closing = threading.Event()
+
+    def open(self) -> JournalWriter:
+        """Create (or append to) the two files and start the flush timer."""
+        jsonl = open(private.open_file(self.folder / "steps.jsonl"), "a", encoding="utf-8")  # noqa: SIM115
+        log = open(private.open_file(self.folder / "bot.log"), "a", encoding="utf-8")  # noqa: SIM115
+        self._files = (jsonl, log)
+        self._closing.clear()
+        self._timer = threading.Thread(target=self._tick, daemon=True, name="journal-flush")
+        self._timer.start()
+        return self
+
+    def write(self, event: ev.Event) -> dict[str, Any]:
+        """Write one event (masked); return its journal line as a dict."""
+        record = masking.mask(self._to_json(event.to_dict()), self._secrets())
+        line = json.dumps(record, ensure_ascii=False)
+        text = bot_log_line(record)
+        with self._lock:
+            if self._files is not None:
+                self._jsonl.append(line + "\n")
+                self._log.append(text + "\n")
+            for stream in self._streams():
+                stream.write(line + "\n")
+                stream.flush()
+            if record.get("event") in _FLUSH_ON or event.level not in _QUIET:
+                self._flush()
+        return record
+
+    def flush(self) -> None:
+        """Write out what is buffered."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._files is None or not self._jsonl:
+            return
+        jsonl, log = self._files
+        jsonl.write("".join(self._jsonl))
+        log.write("".join(self._log))
+        self._jsonl.clear()
+        self._log.clear()
+        jsonl.flush()
+        log.flush()
+
+    def _tick(self) -> None:
+        while not self._closing.wait(FLUSH_SECONDS):
+            try:
+                self.flush()
+            except (OSError, ValueError):  # the disk is full or the file closed: next time
+                continue
+
+    def close(self) -> None:
+        """Flush, stop the timer, close the files."""
+        self._closing.set()
+        with self._lock:
+            try:
+                self._flush()
+            finally:
+                files, self._files = self._files, None
+                for fh in files or ():
+                    fh.close()
+        if self._timer is not None and self._timer is not threading.current_thread():
+            self._timer.join(timeout=FLUSH_SECONDS * 2)
+        self._timer = None

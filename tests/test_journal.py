@@ -1,0 +1,382 @@
+"""The typed run journal: one run model read from steps.jsonl, and every view rendered from
+it agreeing on every item's status (the report, bot.log, the run summary and run_end,
+alerts, the console); golden journals of every version read back; the JSON Schema of
+steps.jsonl generated from the event dataclasses and up to date in the docs."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from deskhand import alerts
+from deskhand.bot import load_bot
+from deskhand.config import load_settings
+from deskhand.console import runs as console_runs
+from deskhand.journal import events as ev
+from deskhand.journal import read_lines, read_run, render_bot_log
+from deskhand.runner import run_bot
+from deskhand.status import Status
+
+GOLDEN = Path(__file__).parent / "golden"
+
+# One item of each ending: done, needs_review, failed (after two attempts), reconciled (its
+# first attempt passed the point of no return then failed; the second confirms the record
+# in the target instead of keying it again), and released (the run is stopped while it
+# works: it goes back to the queue).
+MIXED = """
+    from deskhand import ApplicationError, Bot, BusinessError
+
+    bot = Bot("mixed", max_attempts=2, retry_delay=0)
+
+    @bot.source
+    def items(ctx):
+        for ref in ("ok", "bad-data", "broken", "recon", "stop-me"):
+            yield ctx.item(reference=ref, file=f"in/{ref}.pdf")
+
+    @bot.process
+    def process(item, ctx):
+        with ctx.step("read", ref=item.reference):
+            ctx.values("extracted", {"total": "12.50"})
+        if item.reference == "bad-data":
+            raise BusinessError("the total does not add up")
+        if item.reference == "broken":
+            raise ApplicationError("the ledger is down")
+        if item.reference == "recon":
+            with ctx.step("save", point_of_no_return=True, record="R-1"):
+                ctx.action("click", "save")
+            raise ApplicationError("read back failed after the save")
+        if item.reference == "stop-me":
+            with ctx.step("work"):
+                ctx.run.stop.set()  # as SIGTERM does: the step ends, the item goes back
+        return ctx.done(record="R-0")
+
+    @bot.reconcile
+    def reconcile(item, ctx, checkpoint):
+        return {"confirmed": checkpoint["outcome"]["record"]}
+"""
+
+EXPECTED = {
+    "ok": Status.DONE,
+    "bad-data": Status.NEEDS_REVIEW,
+    "broken": Status.FAILED,
+    "recon": Status.DONE,
+    "stop-me": Status.RELEASED,
+}
+
+
+@pytest.fixture
+def mixed_run(tmp_path):
+    root = tmp_path / "project"
+    (root / "bots").mkdir(parents=True)
+    (root / "bots" / "mixed.py").write_text(textwrap.dedent(MIXED))
+    bot = load_bot("mixed", root)
+    cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
+    settings = load_settings(root, bot.settings, cli)
+    return run_bot(bot, settings)
+
+
+class _ReportStatuses(HTMLParser):
+    """The statuses report.html shows: the summary table's cells, each item row's status."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summary: dict[str, int] = {}
+        self.rows: dict[str, str] = {}
+        self._cell: str | None = None
+        self._row: str | None = None
+        self._in_ref = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag == "td" and "data-status" in a:
+            self._cell = a["data-status"]
+        if tag == "tr" and "item-row" in (a.get("class") or ""):
+            self._row = a["data-status"]
+        if tag == "code" and self._row:
+            self._in_ref = True
+
+    def handle_data(self, data: str) -> None:
+        if self._cell:
+            self.summary[self._cell] = int(data)
+            self._cell = None
+        if self._in_ref:
+            self.rows[data] = self._row
+            self._in_ref, self._row = False, None
+
+
+def _bot_log_statuses(text: str) -> tuple[dict[str, str], str]:
+    """Each item's last ``item … after`` line, and the run_end line, of bot.log."""
+    items = dict(re.findall(r"\| \[([^\]]+)\] item (\w+) after", text))
+    [end] = re.findall(r"run \S+ ended: (.*)", text)
+    return items, end
+
+
+def test_report_bot_log_summary_alerts_and_console_agree_on_every_status(mixed_run):
+    result = mixed_run
+    want_counts = {"done": 2, "needs_review": 1, "failed": 1, "released": 1}
+
+    # The run summary (what `deskhand run` prints, the exit code) and its run model.
+    assert result.counts == want_counts
+    assert result.stopped and result.exit_code == 143
+    model = result.journal
+    assert {ref: item.status for ref, item in model.items.items()} == EXPECTED
+    assert model.items["recon"].reconciled and not model.items["ok"].reconciled
+    assert [len(model.items[r].attempts) for r in EXPECTED] == [1, 1, 2, 2, 1]
+    assert {i.reference: i.status for i in result.items} == EXPECTED  # what on_item was told
+
+    # run_end in steps.jsonl, read back from the file by the one reader.
+    lines, torn = read_lines(result.dir / "steps.jsonl")
+    assert not torn and lines[-1]["event"] == "run_end"
+    assert lines[-1]["counts"] == want_counts and lines[-1]["total"] == 5
+    assert all(line["v"] == ev.SCHEMA_VERSION for line in lines)
+    assert read_run(result.dir).counts() == want_counts
+
+    # bot.log: each item's last end line, and the run_end line.
+    text = (result.dir / "bot.log").read_text()
+    items, end = _bot_log_statuses(text)
+    assert items == EXPECTED
+    assert end == "2 done, 1 needs review, 1 failed, 1 released"
+
+    # report.html: the summary table and each item's row.
+    report = _ReportStatuses()
+    report.feed(result.report.read_text())
+    assert report.summary == want_counts
+    assert report.rows == EXPECTED
+    assert "(reconciled)" in result.report.read_text()
+
+    # The alert: the items that call for one, and the same counts.
+    alert = alerts.build_alert("mixed", result, None)
+    assert alert["counts"] == want_counts and alert["status"] == "failed"
+    assert {i["reference"]: i["status"] for i in alert["items"]} == {
+        "bad-data": "needs_review",
+        "broken": "failed",
+    }
+    assert "1 needs review, 1 failed, 1 released" in alert["text"]
+
+    # The console's runs page.
+    shown = console_runs.load(result.dir)
+    assert shown["counts"] == want_counts
+    assert {i["reference"]: i["status"] for i in shown["items"]} == EXPECTED
+
+
+def test_bot_log_is_a_rendering_of_steps_jsonl(mixed_run):
+    lines, _ = read_lines(mixed_run.dir / "steps.jsonl")
+    assert render_bot_log(lines) == (mixed_run.dir / "bot.log").read_text()
+
+
+# Ending a run with an item half done: a stop while an attempt is failing leaves the item
+# back in the queue for a retry this run does not make; Ctrl-C gives the item back and
+# ends the run. Before the run model, the report showed both as "unfinished" (counted
+# with the failed) while run_end counted neither.
+INTERRUPTED = """
+    from deskhand import ApplicationError, Bot
+
+    bot = Bot("halted", max_attempts=2, retry_delay=0)
+
+    @bot.source
+    def items(ctx):
+        for ref in ("ok", "again", "ctrl-c"):
+            yield ctx.item(reference=ref)
+
+    @bot.process
+    def process(item, ctx):
+        with ctx.step("work"):
+            pass
+        if item.reference == "again" and ctx.attempt == 1:
+            ctx.run.stop.set()
+            raise ApplicationError("the ledger is down")
+        if item.reference == "ctrl-c":
+            raise KeyboardInterrupt
+        return ctx.done()
+"""
+
+
+def _views(run_dir: Path) -> dict[str, tuple[dict, dict]]:
+    """Every view's (counts, statuses by item) of the run in ``run_dir``."""
+    lines, _ = read_lines(run_dir / "steps.jsonl")
+    items, end = _bot_log_statuses((run_dir / "bot.log").read_text())
+    report = _ReportStatuses()
+    report.feed((run_dir / "report.html").read_text())
+    shown = console_runs.load(run_dir)
+    model = read_run(run_dir)
+    return {
+        "model": (model.counts(), {r: i.status for r, i in model.items.items()}),
+        "run_end": (lines[-1]["counts"], items),
+        "bot.log": (end, items),
+        "report": (report.summary, report.rows),
+        "console": (shown["counts"], {i["reference"]: i["status"] for i in shown["items"]}),
+    }
+
+
+def test_a_stopped_retry_and_an_interrupted_item_agree_everywhere(tmp_path):
+    root = tmp_path / "project"
+    (root / "bots").mkdir(parents=True)
+    (root / "bots" / "halted.py").write_text(textwrap.dedent(INTERRUPTED))
+    bot = load_bot("halted", root)
+    cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
+    settings = load_settings(root, bot.settings, cli)
+
+    stopped = run_bot(bot, settings)  # "again" fails while the run is being stopped
+    assert stopped.counts == {"done": 1, "needs_review": 0, "failed": 0, "retrying": 1}
+    views = _views(stopped.dir)
+    assert views["bot.log"][0] == "1 done, 0 needs review, 0 failed, 1 retrying"
+    want = {"ok": "done", "again": "retrying"}
+    for name, (counts, statuses) in views.items():
+        if name != "bot.log":
+            assert {s: n for s, n in counts.items() if n} == {"done": 1, "retrying": 1}, name
+        if name != "run_end":
+            assert statuses == want, name
+
+    with pytest.raises(KeyboardInterrupt):  # the next run: "again" is done, then Ctrl-C
+        run_bot(bot, settings)
+    [interrupted] = [d for d in (tmp_path / "logs" / "halted").iterdir() if d != stopped.dir]
+    views = _views(interrupted)
+    assert views["bot.log"][0] == "1 done, 0 needs review, 0 failed, 1 released"
+    want = {"again": "done", "ctrl-c": "released"}
+    for name, (counts, statuses) in views.items():
+        if name != "bot.log":
+            assert {s: n for s, n in counts.items() if n} == {"done": 1, "released": 1}, name
+        if name != "run_end":
+            assert statuses == want, name
+
+
+# -- golden journals ---------------------------------------------------------------------------
+
+
+def digest(model) -> dict:
+    """What a golden journal's expected.json pins: the run model, item by item."""
+    return {
+        "bot": model.bot,
+        "run_id": model.run_id,
+        "version": model.version,
+        "ended": model.ended,
+        "torn": model.torn,
+        "counts": model.counts(),
+        "items": {
+            ref: {
+                "status": str(item.status),
+                "reconciled": item.reconciled,
+                "output": item.output,
+                "values": sorted(item.values),
+                "attempts": [
+                    {
+                        "number": a.number,
+                        "status": str(a.status),
+                        "steps": [[s.name, str(s.status), len(s.actions)] for s in a.steps],
+                    }
+                    for a in item.attempts
+                ],
+            }
+            for ref, item in model.items.items()
+        },
+    }
+
+
+GOLDENS = sorted(p.parent.name for p in GOLDEN.glob("*/steps.jsonl"))
+
+
+@pytest.mark.parametrize("name", GOLDENS)
+def test_golden_journals_read_into_the_same_run_model(name):
+    folder = GOLDEN / name
+    expected = json.loads((folder / "expected.json").read_text())
+    assert digest(read_run(folder)) == expected
+
+
+def test_golden_journals_cover_both_versions_and_every_ending():
+    versions = {read_run(GOLDEN / name).version for name in GOLDENS}
+    assert versions == {0, ev.SCHEMA_VERSION}
+    endings = {i.status for name in GOLDENS for i in read_run(GOLDEN / name).items.values()}
+    assert {Status.DONE, Status.NEEDS_REVIEW, Status.FAILED, Status.RELEASED} <= endings
+    assert Status.RETRYING in endings
+
+
+def test_a_v1_golden_bot_log_is_its_journal_rendered():
+    folder = GOLDEN / "v1-mixed"
+    lines, _ = read_lines(folder / "steps.jsonl")
+    assert render_bot_log(lines) == (folder / "bot.log").read_text()
+
+
+@pytest.mark.parametrize("name", GOLDENS)
+def test_a_torn_last_line_is_skipped(name, tmp_path):
+    text = (GOLDEN / name / "steps.jsonl").read_text()
+    lines = text.splitlines(keepends=True)
+    (tmp_path / "steps.jsonl").write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    model = read_run(tmp_path)
+    whole = read_run(GOLDEN / name)
+    assert model.torn and not whole.torn
+    assert not model.ended  # the torn line was run_end: the run reads as not finished
+    assert model.counts() == whole.counts()
+    assert {r: i.status for r, i in model.items.items()} == {
+        r: i.status for r, i in whole.items.items()
+    }
+
+
+# -- the schema of steps.jsonl -----------------------------------------------------------------
+
+SCHEMA_FILE = Path(__file__).parent.parent / "docs" / "journal.schema.json"
+
+
+def test_the_schema_in_the_docs_is_the_one_the_dataclasses_give():
+    from deskhand.journal.schema import journal_schema
+
+    generated = json.dumps(journal_schema(), indent=2) + "\n"
+    assert SCHEMA_FILE.read_text() == generated, (
+        "docs/journal.schema.json is out of date: "
+        "python -m deskhand.journal.schema > docs/journal.schema.json"
+    )
+
+
+def _validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize("name", GOLDENS)
+def test_every_golden_line_matches_the_schema(name):
+    validator = _validator()
+    lines, _ = read_lines(GOLDEN / name / "steps.jsonl")
+    for line in lines:
+        errors = [e.message for e in validator.iter_errors(line)]
+        assert not errors, (line["event"], errors)
+
+
+def test_the_schema_refuses_a_line_of_the_wrong_shape():
+    validator = _validator()
+    good = {"ts": "2026-03-01T09:00:00+00:00", "event": "item_end", "v": 1, "run_id": "r"}
+    good |= {"bot": "b", "item": "a", "attempt": 1, "status": "done"}
+    assert validator.is_valid(good)
+    assert not validator.is_valid(good | {"status": "finished"})  # not a Status
+    assert not validator.is_valid(good | {"attempt": "one"})
+    assert not validator.is_valid({k: v for k, v in good.items() if k != "run_id"})
+    own = {"ts": "2026-03-01T09:00:00+00:00", "event": "my_own", "run_id": "r", "bot": "b"}
+    assert validator.is_valid(own | {"anything": [1, 2]})  # a bot's own kind: kept
+
+
+@pytest.mark.parametrize("cls", sorted(ev.EVENTS.values(), key=lambda c: c.EVENT))
+def test_every_event_kind_round_trips_through_its_line(cls):
+    made = ev.from_dict({"event": cls.EVENT, "ts": "t", "run_id": "r", "bot": "b", "v": 1})
+    assert type(made) is cls
+    line = made.to_dict()
+    assert line["event"] == cls.EVENT and line["v"] == ev.SCHEMA_VERSION
+    assert ev.from_dict(line) == made
+    assert _validator().is_valid(line)
+
+
+def test_unknown_kinds_and_fields_are_kept_not_dropped():
+    line = {"ts": "t", "event": "my_own", "run_id": "r", "bot": "b", "item": "a", "n": 3}
+    own = ev.from_dict(line)
+    assert isinstance(own, ev.Other) and own.kind == "my_own" and own.item == "a"
+    assert own.to_dict() == {**line, "v": 0}
+    end = ev.from_dict({"event": "item_end", "status": "done", "future_field": [1]})
+    assert isinstance(end, ev.ItemEnded) and end.extra == {"future_field": [1]}
+    assert end.to_dict()["future_field"] == [1]
+    odd = ev.from_dict({"event": "item_end", "status": "exploded"})  # a status unknown here
+    assert isinstance(odd, ev.Other) and odd.to_dict()["status"] == "exploded"
