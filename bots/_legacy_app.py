@@ -11,22 +11,36 @@ from deskhand import BusinessError, ConfigError, vault
 
 
 def open_app(ctx):
-    """A logged-in page of the legacy app (credentials: the vault secret ``legacy_ap``)."""
+    """A logged-in page of the legacy app, at its main frameset (credentials: the vault
+    secret ``legacy_ap``). The run logs in once: later items (and a retry's clean context,
+    made from the saved session) find the app logged in already and skip the log-in; when
+    the app has ended the session it shows its log-in page, and the bot logs in again
+    (see deskhand.web.session)."""
     app = ctx.web()
-    app.raw.add_locator_handler(
-        app.raw.locator("#maintenance-notice"),
-        lambda notice: notice.locator("#maintenance-close").click(),
-    )
-    with ctx.step("log in"):
-        secret = vault.get("legacy_ap")
-        app.goto("login")
-        app["username"].fill(secret["username"])
-        app["password"].fill(secret["password"])
-        with app.raw.expect_navigation():
-            app["login_button"].click()
-        if app["login_errors"].exists():
-            raise BusinessError(f"the legacy app refused the log-in: {app['login_errors'].text()}")
+    app.on_overlay("maintenance", close="maintenance_close")
+    with ctx.step("open app"):
+        app.goto("main")
+        if app["username"].exists():  # the app asks for a log-in: first item, or it expired
+            with ctx.step("log in"):
+                log_in(app, vault.get("legacy_ap"))
+        else:
+            app.wait_for_text("nav_search")  # the frames are there: logged in
     return app
+
+
+def log_in(app, secret) -> None:
+    """Log in through the app's log-in page (opened unless it is shown already), then keep
+    the session for the run's next items and retries (``app.save_session()``)."""
+    if not app["username"].exists():
+        app.goto("login")
+    app["username"].fill(secret["username"])
+    app["password"].fill(secret["password"])
+    with app.expect_navigation():
+        app["login_button"].click()
+    if app["login_errors"].exists():
+        raise BusinessError(f"the legacy app refused the log-in: {app['login_errors'].text()}")
+    app.wait_for_text("nav_search")  # the app's frames are there: logged in
+    app.save_session()
 
 
 def job_settings(folder: Path, name: str, defaults: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Key invoices from documents into the legacy accounts-payable intranet, then check them.
 
-For each document in --input: read and validate it, log in, make sure the invoice is not
-already in the system, fill the invoice form (vendor through the lookup popup, every field,
-every line item), accept the save confirmation, then read the saved record back and compare
-it with what was meant to be keyed. Credentials come from the vault secret ``legacy_ap``.
+For each document in --input: read and validate it, open the app (logged in once a run, see
+bots/_legacy_app.py), make sure the invoice is not already in the system, fill the invoice
+form (vendor through the lookup popup, every field, every line item), accept the save
+confirmation, then read the saved record back and compare it with what was meant to be keyed.
+Credentials come from the vault secret ``legacy_ap``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from deskhand import ApplicationError, Bot, BusinessError, documents, vault
+from bots._legacy_app import log_in, open_app  # noqa: F401 - log_in: for bench/keying.py
+from deskhand import ApplicationError, Bot, BusinessError, documents
 from deskhand.review import apply as apply_review
 
 bot = Bot(
@@ -83,14 +85,6 @@ def read_entry(item, ctx) -> dict:
     return entry
 
 
-def open_app(ctx):
-    app = ctx.web()
-    close_maintenance_notices(app)
-    with ctx.step("log in"):
-        log_in(app, vault.get("legacy_ap"))
-    return app
-
-
 def already_entered(app, ctx, entry: dict) -> dict | None:
     """The output for an invoice the system already has (checked field by field), or None."""
     with ctx.step("check not already entered", invoice=entry["invoice_number"]):
@@ -158,22 +152,6 @@ def flat(entry: dict) -> dict:
 
 
 # -- the legacy app ------------------------------------------------------------------------
-def log_in(app, secret) -> None:
-    app.goto("login")
-    app["username"].fill(secret["username"])
-    app["password"].fill(secret["password"])
-    with app.expect_navigation():
-        app["login_button"].click()
-    if app["login_errors"].exists():
-        raise BusinessError(f"the legacy app refused the log-in: {app['login_errors'].text()}")
-    app.wait_for_text("nav_search")  # the app's frames are there: logged in
-
-
-def close_maintenance_notices(app) -> None:
-    """The app now and then lays a maintenance notice over the page: close it and go on."""
-    app.on_overlay("maintenance", close="maintenance_close")
-
-
 def answered(response, page_ok: bool, what: str) -> None:
     """An error page (HTTP 4xx/5xx, the app's error template, a log-in page after the session
     expired) is a system failure, never an answer such as "not found": ApplicationError."""

@@ -9,6 +9,12 @@ A bot is a module in ``bots/`` holding one :class:`Bot`; the file name is the bo
 
     @bot.process
     def key_invoice(item, ctx): ... # runs one item through its steps
+
+    @bot.setup
+    def log_in(ctx): ...            # once a run, before its first item (optional)
+
+    @bot.teardown
+    def log_out(ctx): ...           # once a run, after its last item, even a failed one
 """
 
 from __future__ import annotations
@@ -82,6 +88,8 @@ class Bot:
     _source: Callable[..., Iterable[WorkItem]] | None = field(default=None, repr=False)
     _process: Callable[..., Any] | None = field(default=None, repr=False)
     _reconcile: Callable[..., Any] | None = field(default=None, repr=False)
+    _setup: Callable[..., Any] | None = field(default=None, repr=False)
+    _teardown: Callable[..., Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.queue = self.queue or self.name
@@ -110,6 +118,22 @@ class Bot:
         several points of no return returns ``deskhand.RESUME`` when the target holds some of
         the item's records but not all: the process runs again and does the rest."""
         self._reconcile = fn
+        return fn
+
+    def setup(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator: ``fn(ctx)`` runs once a run, right before its first item is processed
+        (a run with nothing to do never calls it): log in, open a program. If it raises, the
+        run ends with that error and no item is processed: the item claimed for it goes back
+        to the queue untouched (its attempt undone), as do all the others."""
+        self._setup = fn
+        return fn
+
+    def teardown(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator: ``fn(ctx)`` runs once a run, after its last item, whenever the run got
+        as far as its setup: also when an item failed, the run was stopped or interrupted
+        (Ctrl-C), or a later step of the runner failed. Not after a setup that raised. An
+        error in it is logged and does not change any item's outcome."""
+        self._teardown = fn
         return fn
 
     @property

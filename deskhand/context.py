@@ -123,11 +123,12 @@ class Context:
 
     def web(self, url: str | None = None) -> Any:
         """A new logged browser page on ``url`` (default: the target), named elements from
-        the bot's selector repository. The browser starts on first use and is shared."""
+        the bot's selector repository. The browser starts on first use; the run's items share
+        one browser context (a retry's first page: a clean one, see deskhand.web.session)."""
         from .web import WebPage
 
         base = url or self.target
-        page = WebPage(self.run.new_page(), self, self.run.selectors, base)
+        page = WebPage(self.run.new_page(self), self, self.run.selectors, base)
         self.pages.append(page)
         self.last_page = page
         return page

@@ -29,7 +29,7 @@ from .attempts import DONE, FAILED, LEASE_LOST, NEEDS_REVIEW, RELEASED, ItemResu
 from .bot import Bot, WorkItem
 from .config import describe
 from .context import Context
-from .errors import ConfigError
+from .errors import ApplicationError, ConfigError, Stopped
 from .journal import RunModel, from_dict
 from .journal.events import RunEnded
 from .logs import RunLog
@@ -100,7 +100,7 @@ class Run:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{log.run_id}"
         self.browser = browser  # shared (not ours to close) when given
         self._own_browser = browser is None
-        self._context: Any = None
+        self._session: Any = None  # deskhand.web.session: the items' browser context
         self.resolved_selectors: dict[str, int] = {}
         self.desktop_session: Any = None  # deskhand.desktop: the display and programs
         self._selectors: SelectorRepository | None = None
@@ -116,17 +116,31 @@ class Run:
     def trace_path(self) -> Path | None:
         return self.log.dir / "trace.zip" if self.settings.trace else None
 
-    def new_page(self) -> Any:
-        """A new page in the run's browser context; the browser starts on first use."""
+    @property
+    def session(self) -> Any:
+        """The run's browser session (deskhand.web.session): one context for its items."""
+        if self._session is None:
+            from .web.session import WebSession
+
+            self._session = WebSession(
+                self._started_browser,
+                timeout_ms=self.settings.timeout_ms,
+                trace_dir=self.log.dir if self.settings.trace else None,
+            )
+        return self._session
+
+    def _started_browser(self) -> Any:
         from .web import Browser
 
-        if self._context is None:
-            if self.browser is None:
-                self.browser = Browser(headless=not self.settings.headed).start()
-            self._context = self.browser.new_context(
-                timeout_ms=self.settings.timeout_ms, trace=self.settings.trace
-            )
-        return self._context.new_page()
+        if self.browser is None:
+            self.browser = Browser(headless=not self.settings.headed).start()
+        return self.browser
+
+    def new_page(self, ctx: Context | None = None) -> Any:
+        """A new page in the run's browser context (a retry's first: in a clean one, see
+        deskhand.web.session); the browser starts on first use."""
+        item = ctx.current.reference if ctx is not None and ctx.current else None
+        return self.session.new_page(item, ctx.attempt if ctx is not None else 1)
 
     def check_lease(self, ctx: Context, strict: bool = False) -> None:
         """Raise LeaseLost when this runner no longer holds ``ctx``'s item."""
@@ -137,13 +151,11 @@ class Run:
         attempts.declare_key(self, ctx, key)
 
     def close(self) -> None:
-        from .web.browser import close_context
-
         try:
-            if self._context is not None:
-                close_context(self._context, self.trace_path)
+            if self._session is not None:
+                self._session.close()
         finally:
-            self._context = None
+            self._session = None
             if self._own_browser and self.browser is not None:
                 self.browser.close()
                 self.browser = None
@@ -229,6 +241,7 @@ def run_bot(
     if bot.selectors:
         run.selectors  # noqa: B018 - load now: a broken repository is a ConfigError up front
     results: list[ItemResult] = []
+    set_up = False  # the bot's @bot.setup ran (then its @bot.teardown runs at the end)
     already: dict[str, int] = {}
     told: set[int] = set()  # leased items the person was told about already
     # The run reads documents through a cache of its own (fresh memory; results on disk in
@@ -254,6 +267,8 @@ def run_bot(
                         wait = POLL_SECONDS
                     stop.wait(min(max(wait, 0.05), POLL_SECONDS))  # a lease may end early
                     continue
+                if not set_up and not (set_up := _set_up(run, claimed)):
+                    break  # stopped during the setup: the item went back to the queue
                 result = attempts.run_claimed(run, claimed)
                 if result is not None:
                     results.append(result)
@@ -262,6 +277,8 @@ def run_bot(
                 if result is not None and result.status == RELEASED:
                     break
         finally:
+            if set_up:
+                _tear_down(run)
             run.close()
             model = log.read()  # the run model: the summary, run_end and the report agree
             outcome = RunResult(
@@ -306,3 +323,56 @@ def _next_due(
 def _waiting(run: Run) -> int:
     counts = run.store.counts(run.bot.queue)
     return counts.get(Status.NEW, 0) + counts.get(Status.IN_PROGRESS, 0)
+
+
+def _set_up(run: Run, claimed: Any) -> bool:
+    """The bot's ``@bot.setup``, before the first item (``claimed``) is processed. When it
+    fails the item goes back untouched and the run ends with the error; False: stopped."""
+    bot, ctx = run.bot, Context(run)
+    if bot._setup is None:
+        return True
+    started = time.perf_counter()
+    try:
+        bot._setup(ctx)
+    except BaseException as exc:
+        run.store.release(claimed.id, run.owner, token=claimed.lease_token, reason="setup failed")
+        if isinstance(exc, Stopped):
+            return False
+        if not isinstance(exc, Exception):
+            raise
+        waiting = _waiting(run)
+        kind = ConfigError if isinstance(exc, ConfigError) else ApplicationError
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        message = (
+            f"setup of bot {bot.name} failed ({type(exc).__name__}: {first}): no item was "
+            f"processed, {waiting} item(s) stay queued; fix it and run again"
+        )
+        ctx.emit("setup", "ERROR", status="failed", message=message, traceback=_trace(exc))
+        raise kind(message) from None
+    finally:
+        ctx.close_pages()
+    ctx.emit("setup", status="ok", duration_ms=round((time.perf_counter() - started) * 1000, 1))
+    return True
+
+
+def _tear_down(run: Run) -> None:
+    """The bot's ``@bot.teardown``, once at the end of a run that was set up; an error in it
+    is logged (it changes no item's outcome), then the run closes as usual."""
+    bot, ctx = run.bot, Context(run)
+    if bot._teardown is None:
+        return
+    try:
+        bot._teardown(ctx)
+        ctx.emit("teardown", status="ok")
+    except BaseException as exc:  # an interrupt too: the run still closes its browser
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        message = f"teardown of bot {bot.name} failed ({type(exc).__name__}: {first})"
+        ctx.emit("teardown", "ERROR", status="failed", message=message, traceback=_trace(exc))
+    finally:
+        ctx.close_pages()
+
+
+def _trace(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(exc)).rstrip()

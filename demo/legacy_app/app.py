@@ -14,10 +14,10 @@ from demo.legacy_app.faults import Faults, FaultSpec, parse_faults
 from demo.legacy_app.forms import MAX_LINES, InvoiceForm, us_date
 from demo.legacy_app.variants import application, names
 
-PUBLIC_ENDPOINTS = {"login", "static", "fault_counts"}
+PUBLIC_ENDPOINTS = {"login", "static", "fault_counts", "login_count"}
 # Never delayed, failed or counted: assets, the counts, and unrouted paths (a browser's own
 # /favicon.ico must not use up a session's requests).
-NO_FAULTS = {"static", "fault_counts", None}
+NO_FAULTS = {"static", "fault_counts", "login_count", None}
 MODAL_PAGES = {"main.html", "search.html", "invoice_form.html"}
 
 
@@ -133,6 +133,13 @@ def create_app(
         """Injected faults so far, per kind: for tests, outside the log-in and the faults."""
         return jsonify(injector.counts())
 
+    logins = [0]  # successful log-ins since the app started
+
+    @app.get("/_logins")
+    def login_count():
+        """How many log-ins succeeded since the app started: for tests and benchmarks."""
+        return jsonify(logins=logins[0])
+
     @app.get("/")
     def index():
         return redirect(url_for("main"))
@@ -148,6 +155,7 @@ def create_app(
                 injector.end_session(session.get("sid"))
                 session.clear()
                 session["user"] = username
+                logins[0] += 1
                 if spec.expire:
                     session["sid"] = injector.start_session()
                 return redirect(url_for("main"))

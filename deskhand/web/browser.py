@@ -71,11 +71,16 @@ class Browser:
             raise ApplicationError(f"Chromium ({executable}) did not start: {first}") from None
         return self
 
-    def new_context(self, *, timeout_ms: int = 10_000, trace: bool = False):
-        """A fresh browser context (its own cookies), with Playwright tracing if asked."""
+    def new_context(
+        self, *, timeout_ms: int = 10_000, trace: bool = False, storage_state: dict | None = None
+    ):
+        """A fresh browser context (its own cookies, or those of ``storage_state``: what
+        ``context.storage_state()`` returned), with Playwright tracing if asked."""
         if self._browser is None:
             self.start()
-        context = self._browser.new_context(viewport={"width": 1280, "height": 900})
+        context = self._browser.new_context(
+            viewport={"width": 1280, "height": 900}, storage_state=storage_state
+        )
         context.set_default_timeout(timeout_ms)
         if trace:
             context.tracing.start(screenshots=True, snapshots=True)

@@ -72,6 +72,13 @@ class WebPage:
             raise ApplicationError(f"cannot open {full}: {first}") from None
         return self
 
+    def save_session(self) -> None:
+        """Keep this page's cookies and storage (after a log-in) as the run's session: the
+        clean context of an item's retry starts from them (see deskhand.web.session).
+        Kept in memory only; the values are never logged."""
+        self.ctx.action("save_session")
+        self.ctx.run.session.save(self.raw.context)
+
     def __getitem__(self, name: str) -> Element:
         return self.element(name)
 
