@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from demo.data import DEMO_PASSWORD, DEMO_USER  # noqa: E402
+from demo.server import demo_app  # noqa: E402
 from deskhand import Bot, vault  # noqa: E402
-from deskhand.cli import demo_app  # noqa: E402
 from deskhand.config import load_settings  # noqa: E402
 from deskhand.runner import run_bot  # noqa: E402
 from deskhand.vault import env_name  # noqa: E402

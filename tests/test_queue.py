@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
+from deskhand.commands.queue import register as add_arguments
+from deskhand.commands.queue import run as run_cli
 from deskhand.errors import ApplicationError, ConfigError
 from deskhand.queue import DatabaseUnavailable, LeaseLost, QueueError, open_store, schema, testing
-from deskhand.queue.cli import add_arguments
-from deskhand.queue.cli import run as run_cli
 from deskhand.queue.testing import PostgresCluster, run_workers
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
