@@ -16,7 +16,7 @@ from typing import TextIO
 
 from ..errors import ConfigError
 from ..queue.models import QueueError
-from . import project_root
+from . import load_bot, project_root
 
 STATUS_CHOICES = ("new", "in_progress", "done", "needs_review", "failed", "cancelled")
 
@@ -184,10 +184,7 @@ def _change(store, args, out, change, done: str) -> int:
 
 def _bot_queue(name: str) -> str:
     """The queue of the bot ``name`` in this project."""
-    from ..bot import load_bot
-    from ..config import find_root
-
-    return load_bot(name, find_root()).queue
+    return load_bot(name, project_root()).queue
 
 
 def _export(store, args, out) -> int:
