@@ -40,7 +40,7 @@ system-packages:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[desktop,postgres,ocr,demo,dev]'
 	touch $@
 
 clean:

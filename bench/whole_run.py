@@ -26,7 +26,7 @@ from demo import make_documents as md  # noqa: E402
 from demo.data import DEMO_PASSWORD, DEMO_USER  # noqa: E402
 from deskhand import documents  # noqa: E402
 from deskhand.bot import load_bot  # noqa: E402
-from deskhand.cli import demo_app  # noqa: E402
+from demo.server import demo_app  # noqa: E402
 from deskhand.config import load_settings  # noqa: E402
 from deskhand.documents import cache as documents_cache  # noqa: E402
 from deskhand.runner import run_bot  # noqa: E402

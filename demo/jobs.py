@@ -21,14 +21,16 @@ from pathlib import Path
 
 from deskhand.errors import ConfigError
 
+DATA = Path(__file__).parent  # the inputs the jobs start from
 JOBS = ("order_entry", "reconcile_balances", "file_documents")
 
 
 def run_job(name: str, root: Path, headed: bool = False, trace: bool = False) -> int:
     """Run the demo of job ``name`` from a clean slate; the run's exit code."""
     from demo.data import DEMO_PASSWORD, DEMO_USER
+    from demo.server import demo_app
     from deskhand.bot import load_bot
-    from deskhand.cli import _execute, demo_app
+    from deskhand.commands.run import execute as _execute
     from deskhand.config import load_settings
     from deskhand.vault import env_name
 
@@ -62,14 +64,14 @@ def run_job(name: str, root: Path, headed: bool = False, trace: bool = False) ->
 
 def _accounts_inputs(root: Path, work: Path) -> Path:
     folder = work / "inputs"
-    shutil.copytree(root / "demo" / "accounts", folder, ignore=shutil.ignore_patterns("truth.json"))
+    shutil.copytree(DATA / "accounts", folder, ignore=shutil.ignore_patterns("truth.json"))
     (folder / "reconcile.toml").write_text(f'output = "{work}"\n')
     return folder
 
 
 def _order_inputs(root: Path, work: Path, smtp_port: int) -> Path:
     folder = work / "inbox"
-    shutil.copytree(root / "demo" / "orders" / "inbox", folder)
+    shutil.copytree(DATA / "orders" / "inbox", folder)
     (folder / "order_entry.toml").write_text(
         f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\noutbox = "{work / "outbox.db"}"\n'
     )
@@ -78,7 +80,7 @@ def _order_inputs(root: Path, work: Path, smtp_port: int) -> Path:
 
 def _filing_inputs(root: Path, work: Path) -> Path:
     folder = work / "inbox"
-    shutil.copytree(root / "demo" / "filing" / "inbox", folder)
+    shutil.copytree(DATA / "filing" / "inbox", folder)
     (folder / "file_documents.toml").write_text(f'archive = "{work / "archive"}"\n')
     return folder
 
@@ -90,7 +92,7 @@ def _mail_catcher(folder: Path):
         from aiosmtpd.controller import Controller
     except ImportError:
         raise ConfigError("the order demo needs aiosmtpd: pip install aiosmtpd") from None
-    from deskhand.cli import free_port
+    from demo.server import free_port
 
     folder.mkdir(parents=True, exist_ok=True)
 

@@ -45,8 +45,9 @@ FRAMES = 40  # screen states kept (a state is kept once, however long it lasts)
 MODIFIERS = {"ctrl", "ctrl_l", "ctrl_r", "alt", "alt_l", "alt_r", "alt_gr", "cmd", "cmd_l"}
 
 
-def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``record-desktop``."""
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``record-desktop`` (the entry point ``deskhand.commands`` names this
+    module)."""
     parser = subparsers.add_parser(
         "record-desktop", help="record a task in a desktop program and write a bot"
     )
@@ -344,8 +345,13 @@ def _code(action: Action, field: str | None = None) -> str:
 
 
 # -- the command ---------------------------------------------------------------------------
-def run(args: argparse.Namespace, root: Path) -> int:
-    """Record until the stop key, the program's end or Ctrl+C; write the bot. Exit 0."""
+def run(args: argparse.Namespace, root: Path | None = None) -> int:
+    """Record until the stop key, the program's end or Ctrl+C; write the bot into the project
+    at ``root`` (default: the one around the working folder). Exit 0."""
+    if root is None:
+        from deskhand.commands import project_root
+
+        root = project_root()
     import cv2
 
     from deskhand.desktop import Desktop, DesktopSession
@@ -404,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m recorders.desktop")
     sub = parser.add_subparsers(dest="command")
-    recorder = add_arguments(sub)
+    recorder = register(sub)
     recorder.add_argument("--root", type=Path, help="project folder (default: found from cwd)")
     args = parser.parse_args(["record-desktop", *(sys.argv[1:] if argv is None else argv)])
     try:

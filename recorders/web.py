@@ -249,8 +249,9 @@ def _quietly(close) -> None:
 
 
 # -- the command line -------------------------------------------------------------------
-def add_arguments(subparsers: Any) -> None:
-    """Add ``record URL --bot NAME [--data FILE]`` to the command line's sub-commands."""
+def register(subparsers: Any) -> Any:
+    """Add ``record URL --bot NAME [--data FILE]`` to the command line's sub-commands (the
+    entry point ``deskhand.commands`` ``record`` names this module)."""
     parser = subparsers.add_parser(
         "record", help="do a task once in Chromium; get bots/NAME.py and selectors/NAME.yaml"
     )
@@ -270,10 +271,16 @@ def add_arguments(subparsers: Any) -> None:
         "the column whose values are all different)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite an existing bot")
+    return parser
 
 
-def run(args: Any, root: Path) -> int:
-    """``record URL --bot NAME``: record until the browser closes or Ctrl-C; write the bot."""
+def run(args: Any, root: Path | None = None) -> int:
+    """``record URL --bot NAME``: record until the browser closes or Ctrl-C; write the bot
+    into the project at ``root`` (default: the one around the working folder)."""
+    if root is None:
+        from deskhand.commands import project_root
+
+        root = project_root()
     for existing in (f"bots/{args.bot}.py", f"selectors/{args.bot}.yaml"):
         if (Path(root) / existing).exists() and not args.force:
             raise ConfigError(f"{existing} exists: choose another --bot or pass --force")

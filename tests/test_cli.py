@@ -59,7 +59,7 @@ def test_unreachable_target():
 
 
 def test_bad_usage_and_bad_settings():
-    assert "invalid choice" in one_line_error(cli("fly"))
+    assert "unknown command 'fly'; the commands: init, list, run" in one_line_error(cli("fly"))
     assert "unknown setting 'colour'" in one_line_error(
         cli("run", "invoice_entry", env={"DESKHAND_COLOUR": "blue"})
     )
@@ -186,3 +186,101 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     )
     assert proc.stdout.splitlines()[1].split()[:3] == ["1", "q", "ref-00000"]
     assert proc.stderr == ""  # no traceback, no "Exception ignored"
+
+
+# -- in-process, through the command registry ---------------------------------------------
+
+
+def run_main(capsys, *argv: str) -> tuple[int, str, str]:
+    """deskhand.cli.main as the console script calls it: exit code, stdout, stderr."""
+    from deskhand.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse: --version, --help, a bad command line
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_mistyped_commands_choices_and_bots_get_a_suggestion(capsys):
+    code, _, err = run_main(capsys, "rnu", "invoice_entry")
+    assert (code, err) == (2, "deskhand: unknown command 'rnu'; did you mean 'run'? (see --help)\n")
+    code, _, err = run_main(capsys, "queue", "lst")
+    assert code == 2 and err.splitlines() == [
+        "deskhand queue: argument ACTION: invalid choice: 'lst'; did you mean 'list'? (see --help)"
+    ]
+    code, _, err = run_main(capsys, "queue", "list", "--status", "faild")
+    assert code == 2 and "invalid choice: 'faild'; did you mean 'failed'?" in err
+    code, _, err = run_main(capsys, "run", "invoce_entry")
+    assert code == 2 and err.splitlines() == [
+        "deskhand: unknown bot 'invoce_entry'; did you mean 'invoice_entry'? (bots here: "
+        "desktop_invoice_entry, file_documents, invoice_entry, order_entry, reconcile_balances)"
+    ]
+
+
+def test_version_is_the_installed_distributions(capsys):
+    from importlib.metadata import version
+
+    code, out, _ = run_main(capsys, "--version")
+    assert code == 0 and out == f"deskhand {version('deskhand')}\n"
+
+
+def test_every_command_is_registered_once_with_a_run(capsys):
+    from deskhand.commands import BUILTIN, load_commands
+
+    commands = load_commands()
+    assert len(commands) >= len(BUILTIN)
+    for name in ("init", "list", "run", "worker", "queue", "schedule", "vault", "selectors",
+                 "trace", "demo", "demo-app", "extract", "console", "report"):  # fmt: skip
+        assert callable(commands[name].run), name
+        code, out, _ = run_main(capsys, name, "--help")
+        assert code == 0 and out.startswith(f"usage: deskhand {name}"), name
+
+
+def test_a_plugin_command_that_cannot_import_says_what_to_install(capsys, monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from deskhand import commands
+
+    broken = EntryPoint("record-screen", "no_such_module_xyz", commands.GROUP)
+    monkeypatch.setattr(commands, "entry_points", lambda group: [broken])
+    monkeypatch.setitem(commands.EXTRAS, "no_such_module_xyz", "desktop")
+    code, _, err = run_main(capsys, "record-screen", "--anything")
+    assert code == 2
+    assert err == (
+        "deskhand: record-screen is not available (No module named 'no_such_module_xyz'): "
+        "pip install 'deskhand[desktop]'\n"
+    )
+
+
+def test_init_writes_a_project_whose_bot_runs_and_whose_test_passes(tmp_path, capsys, monkeypatch):
+    project = tmp_path / "ap-bots"
+    code, out, _ = run_main(capsys, "init", str(project), "--bot", "check_invoices")
+    assert code == 0 and "next: cd" in out
+    for path in ("bots/check_invoices.py", "tests/test_check_invoices.py", "pyproject.toml",
+                 "selectors", "templates", "logs", "inputs/invoices.csv"):  # fmt: skip
+        assert (project / path).exists(), path
+    assert (
+        '[tool.deskhand]\ninput = "inputs/invoices.csv"' in (project / "pyproject.toml").read_text()
+    )
+    code, _, err = run_main(capsys, "init", str(project))
+    assert code == 2 and "exists already" in err  # nothing is overwritten
+
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI puts its project on the path
+    monkeypatch.delenv("DESKHAND_DB", raising=False)
+    code, out, err = run_main(capsys, "run", "check_invoices")
+    assert code == 0, out + err
+    assert "check_invoices: 3 items: 3 done, 0 needs review, 0 failed" in out
+    ledger = project / "logs" / "check_invoices" / "ledger.csv"
+    assert ledger.read_text().splitlines()[1:] == [
+        "INV-1001,Acme Office Supplies,120.50",
+        "INV-1002,Nordwind Logistik,89.90",
+        "INV-1003,Bluepeak Software,1500.00",
+    ]
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", "tests"],
+        cwd=project, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert tests.returncode == 0 and "1 passed" in tests.stdout, tests.stdout + tests.stderr

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from demo.server import free_port
 from deskhand import documents, review
 from deskhand.bot import WorkItem
-from deskhand.cli import build_parser, free_port
+from deskhand.cli import build_parser
+from deskhand.commands.console import run as run_console
 from deskhand.console import create_app
 from deskhand.console.auth import MAX_FAILURES_PER_NAME, add_user
-from deskhand.console.cli import run as run_console
 from deskhand.console.tables import users
 from deskhand.errors import ConfigError
 from deskhand.logs import RunLog

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from demo.server import free_port
 from deskhand import ApplicationError
-from deskhand.cli import free_port
 from deskhand.mail import InDoubt, Outbox, compose, read_folder, read_imap
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from demo import make_orders
 from demo.orders_data import SHIPPER
-from deskhand.cli import demo_app
+from demo.server import demo_app
 from tests import test_mail
 from tests.test_reconcile_balances import finish_queue
 

@@ -18,10 +18,10 @@ import pytest
 from pg_cluster import PostgresCluster, run_workers
 from sqlalchemy import event
 
+from deskhand.commands.queue import register as add_arguments
+from deskhand.commands.queue import run as run_cli
 from deskhand.errors import ApplicationError, ConfigError
 from deskhand.queue import DatabaseUnavailable, LeaseLost, QueueError, open_store, schema
-from deskhand.queue.cli import add_arguments
-from deskhand.queue.cli import run as run_cli
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 

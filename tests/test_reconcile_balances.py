@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from demo import make_accounts
-from deskhand.cli import demo_app
+from demo.server import demo_app
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,8 +14,8 @@ import pytest
 from conftest import ASSETS, ROOT
 
 from demo.data import DEMO_PASSWORD, DEMO_USER, TERMS
+from demo.server import demo_app
 from deskhand import ConfigError
-from deskhand.cli import demo_app
 from deskhand.logs import read_events
 from deskhand.selectors import SelectorRepository, check_page
 from deskhand.spreadsheet import read_rows, yes

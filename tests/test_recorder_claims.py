@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 from demo.data import DEMO_PASSWORD, DEMO_USER
-from deskhand.cli import demo_app
+from demo.server import demo_app
 from deskhand.logs import read_events
 from deskhand.selectors import SelectorRepository
 from recorders.web import Recorder

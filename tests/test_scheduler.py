@@ -165,7 +165,7 @@ every = "10 minutes"
     with open(project / "bots" / "sched_broken.py", "a") as fh:
         fh.write('\nSCHEDULES = [{"every": "2 hours", "time_limit": 90}]\n')
     clock.set("2026-03-28T12:00:00+00:00")  # a Saturday; Europe goes to summer time tomorrow
-    from deskhand.scheduling import run
+    from deskhand.commands.schedule import run
 
     out = io.StringIO()
     args = types.SimpleNamespace(list=True, once=False, db=f"sqlite:///{tmp_path}/q.db", grace=1)

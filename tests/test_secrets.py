@@ -25,8 +25,8 @@ from test_vault import MemoryKeyring
 
 from demo.data import DEMO_PASSWORD, DEMO_USER
 from demo.legacy_app import db as app_db
+from demo.server import demo_app
 from deskhand import vault
-from deskhand.cli import demo_app
 from deskhand.logs import read_events
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ from argparse import Namespace
 import pytest
 from conftest import ROOT
 
+from demo.server import demo_app
 from deskhand import ConfigError
-from deskhand.cli import demo_app
 from deskhand.selectors import (
     SelectorRepository,
     check_page,

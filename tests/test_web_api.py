@@ -16,8 +16,8 @@ from conftest import ROOT
 
 from demo.data import DEMO_PASSWORD, DEMO_USER
 from demo.legacy_app import db as app_db
+from demo.server import demo_app
 from deskhand import ApplicationError, Bot, SelectorNotFound
-from deskhand.cli import demo_app
 from deskhand.config import load_settings
 from deskhand.context import Context
 from deskhand.logs import RunLog

@@ -13,7 +13,7 @@ from conftest import DOCUMENTS, ROOT
 
 from bots._legacy_app import open_app
 from deskhand import ApplicationError, Bot, ConfigError
-from deskhand.cli import demo_app
+from demo.server import demo_app
 from deskhand.config import load_settings
 from deskhand.logs import read_events
 from deskhand.queue import open_store

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from conftest import ROOT, LegacyApp
 
-from deskhand.cli import demo_app
+from demo.server import demo_app
 from deskhand.logs import read_events
 from deskhand.queue import open_store
 

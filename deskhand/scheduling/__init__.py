@@ -32,8 +32,7 @@ bot's lock are taken in one transaction (state.py). The daemon's heartbeat is a 
 ``deskhand_daemons``.
 """
 
-from .cli import add_arguments, run
 from .daemon import Daemon
 from .jobs import Job, load_jobs
 
-__all__ = ["Daemon", "Job", "add_arguments", "load_jobs", "run"]
+__all__ = ["Daemon", "Job", "load_jobs"]

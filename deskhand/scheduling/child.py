@@ -47,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run(root: Path, name: str, job_settings: dict, source: bool, stop: threading.Event) -> int:
     from .. import alerts
     from ..bot import load_bot
-    from ..cli import check_reachable
     from ..config import Settings, load_settings
     from ..errors import ConfigError
     from ..logs import mask
     from ..runner import run_bot
+    from ..summary import check_reachable
 
     settings = Settings(root=root)
     try:
@@ -74,7 +74,7 @@ def _run(root: Path, name: str, job_settings: dict, source: bool, stop: threadin
         print(f"{name}: {message}", file=sys.stderr, flush=True)
         _alert(alerts, name, settings, error=message)
         return code
-    from ..cli import summary
+    from ..summary import summary
 
     for line in summary(name, result):
         print(line, flush=True)

@@ -1,10 +1,9 @@
-"""``run_bot.py queue add|list|show|retry|cancel|export``: manage work items by hand.
+"""``deskhand queue add|list|show|retry|cancel|export``: manage work items by hand.
 
-Wiring (deskhand/cli.py): ``add_arguments(sub)`` in build_parser, and
-``COMMANDS["queue"] = lambda args: run(args, _root())``. The database is ``--db URL``, else
-``$DESKHAND_DB``, else ``<root>/.deskhand/queue.db``. Errors are ConfigError (one line,
-exit 2). ``retry`` and ``cancel`` take one id or a whole ``--status`` (optionally of one
-``--bot``'s queue), asking first on a terminal (``--yes`` does not ask).
+The database is ``--db URL``, else ``$DESKHAND_DB``, else ``<root>/.deskhand/queue.db``.
+Errors are ConfigError (one line, exit 2). ``retry`` and ``cancel`` take one id or a whole
+``--status`` (optionally of one ``--bot``'s queue), asking first on a terminal (``--yes``
+does not ask).
 """
 
 from __future__ import annotations
@@ -16,12 +15,13 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import ConfigError
-from .models import QueueError
+from ..queue.models import QueueError
+from . import load_bot, project_root
 
 STATUS_CHOICES = ("new", "in_progress", "done", "needs_review", "failed", "cancelled")
 
 
-def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``queue`` and its actions; sub-parsers take the caller's parser class."""
     parser = subparsers.add_parser("queue", help="manage work items (add, list, show, ...)")
     actions = parser.add_subparsers(dest="queue_command", required=True, metavar="ACTION")
@@ -62,10 +62,12 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     return parser
 
 
-def run(args: argparse.Namespace, root: Path, out: TextIO | None = None) -> int:
-    """Execute the parsed ``queue`` command against ``open_store(root=root)``."""
-    from .store import open_store
+def run(args: argparse.Namespace, root: Path | None = None, out: TextIO | None = None) -> int:
+    """Execute the parsed ``queue`` command against ``open_store(root=root)`` (the project's
+    root when not given)."""
+    from ..queue.store import open_store
 
+    root = root or project_root()
     out = out or sys.stdout
     store = open_store(getattr(args, "db", None), root=root)
     try:
@@ -182,10 +184,7 @@ def _change(store, args, out, change, done: str) -> int:
 
 def _bot_queue(name: str) -> str:
     """The queue of the bot ``name`` in this project."""
-    from ..bot import load_bot
-    from ..config import find_root
-
-    return load_bot(name, find_root()).queue
+    return load_bot(name, project_root()).queue
 
 
 def _export(store, args, out) -> int:

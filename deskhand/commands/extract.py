@@ -1,8 +1,7 @@
-"""``run_bot.py extract FILE... [--kind] [--template] [--json] [--password-...]``: read
+"""``deskhand extract FILE... [--kind] [--template] [--json] [--password-...]``: read
 documents from the command line.
 
-Wiring (deskhand/cli.py): ``add_arguments(sub)`` in build_parser and ``run(args)``. With
-``--json`` each file prints one object, as ``Document.to_dict()`` (see the README); a file
+With ``--json`` each file prints one object, as ``Document.to_dict()`` (see the README); a file
 that cannot be read prints the same shape with ``errors`` and the batch goes on.
 """
 
@@ -14,11 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import ConfigError, DeskhandError
-from .logs import mask, register_secret
+from ..errors import ConfigError, DeskhandError
+from ..logs import mask, register_secret
 
 
-def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``extract``; the sub-parser takes the caller's parser class."""
     extract = subparsers.add_parser("extract", help="read documents and print their fields")
     extract.add_argument("files", nargs="+", metavar="FILE")
@@ -36,7 +35,7 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
 def run(args: argparse.Namespace) -> int:
     """Read every file; one JSON object (--json) or a short listing per file. Exit 1 when
     any file could not be read, 2 for a bad command line (ConfigError)."""
-    from . import documents  # not at start-up: every command builds this parser
+    from .. import documents  # not at start-up: every command builds this parser
 
     password = _extract_password(args)
     failed = 0
@@ -84,7 +83,7 @@ def _extract_password(args: argparse.Namespace) -> str | None:
     elif args.password_stdin:
         password = _password_from_stdin()
     elif args.password_secret:
-        from . import vault
+        from .. import vault
 
         secret = vault.get(args.password_secret)  # a ConfigError saying how to set it
         keys = set(secret)  # (not `in secret`: a Secret raises for a key it lacks)

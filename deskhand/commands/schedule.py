@@ -1,8 +1,7 @@
-"""``run_bot.py schedule [--list] [--once]``: the daemon, its job list, and one-shot runs.
+"""``deskhand schedule [--list] [--once]``: the daemon, its job list, and one-shot runs.
 
-Wiring (deskhand/cli.py): ``add_arguments(sub)`` in build_parser, and
-``COMMANDS["schedule"] = lambda args: run(args, _root())``. Errors are ConfigError (one
-line, exit 2). ``python -m deskhand.scheduling --root PATH ...`` is the same command.
+Errors are ConfigError (one line, exit 2). ``python -m deskhand.scheduling --root PATH ...``
+is the same command.
 """
 
 from __future__ import annotations
@@ -14,21 +13,16 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import ConfigError
-from . import state as db
-from .daemon import BEAT_SECONDS, GRACE_SECONDS, Daemon
-from .jobs import SCHEDULES_FILE, Job, load_jobs
+from ..scheduling import state as db
+from ..scheduling.daemon import BEAT_SECONDS, GRACE_SECONDS, Daemon
+from ..scheduling.jobs import SCHEDULES_FILE, Job, load_jobs
+from . import project_root
+
+HELP = "run bots on their schedules (a daemon; --once for cron)"
 
 
-def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``schedule``; the sub-parser takes the caller's parser class."""
-    parser = subparsers.add_parser(
-        "schedule", help="run bots on their schedules (a daemon; --once for cron)"
-    )
-    options(parser)
-    return parser
-
-
-def options(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--list`` or ``--once``, ``--db``, ``--grace``."""
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--list", action="store_true", help="print each job and its next run")
     what.add_argument(
@@ -44,8 +38,10 @@ def options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, root: Path, out: TextIO | None = None) -> int:
-    """Execute the parsed ``schedule`` command for the project at ``root``."""
+def run(args: argparse.Namespace, root: Path | None = None, out: TextIO | None = None) -> int:
+    """Execute the parsed ``schedule`` command for the project at ``root`` (default: the
+    project around the working folder)."""
+    root = root or project_root()
     from .. import alerts
     from ..config import load_settings
     from ..queue.schema import resolve_url
@@ -131,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m deskhand.scheduling")
     parser.add_argument("--root", help="the project folder (default: found from here)")
-    options(parser)
+    add_arguments(parser)
     args = parser.parse_args(argv)
     logger.remove()
     try:

@@ -1,7 +1,6 @@
-"""``run_bot.py console``: serve the console; ``console user add|list|remove``: its people.
+"""``deskhand console``: serve the console; ``console user add|list|remove``: its people.
 
-Wiring (deskhand/cli.py): ``add_arguments(sub)`` in build_parser and a ``console`` entry in
-COMMANDS calling :func:`run`. The database is ``--db``, ``$DESKHAND_DB`` or
+The database is ``--db``, ``$DESKHAND_DB`` or
 ``<root>/.deskhand/queue.db``: the queue's own.
 """
 
@@ -14,13 +13,14 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from ..console.tables import ROLES
 from ..errors import ConfigError
-from .tables import ROLES
+from . import project_root
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``console`` (serve) and ``console user ...`` (people)."""
     parser = subparsers.add_parser("console", help="the operations console (web)")
     parser.add_argument(
@@ -52,8 +52,9 @@ def add_arguments(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     return parser
 
 
-def run(args: argparse.Namespace, root: Path, out: TextIO | None = None) -> int:
-    """Execute the parsed ``console`` command."""
+def run(args: argparse.Namespace, root: Path | None = None, out: TextIO | None = None) -> int:
+    """Execute the parsed ``console`` command (for the project's root when not given)."""
+    root = root or project_root()
     out = out or sys.stdout
     if args.console_command == "user":
         return _user(args, root, out)
@@ -61,8 +62,8 @@ def run(args: argparse.Namespace, root: Path, out: TextIO | None = None) -> int:
 
 
 def _engine(args: argparse.Namespace, root: Path):
+    from ..console.tables import create_tables
     from ..queue.schema import create_queue_engine, resolve_url
-    from .tables import create_tables
 
     engine = create_queue_engine(resolve_url(args.db, root))
     create_tables(engine)
@@ -70,7 +71,7 @@ def _engine(args: argparse.Namespace, root: Path):
 
 
 def _user(args: argparse.Namespace, root: Path, out: TextIO) -> int:
-    from .auth import add_user, list_users, remove_user
+    from ..console.auth import add_user, list_users, remove_user
 
     engine = _engine(args, root)
     try:
@@ -109,8 +110,8 @@ def _serve(args: argparse.Namespace, root: Path, out: TextIO) -> int:
     from werkzeug.serving import make_server
 
     from ..config import load_settings
-    from .app import create_app
-    from .runs import all_runs
+    from ..console.app import create_app
+    from ..console.runs import all_runs
 
     settings = load_settings(root)
     logs = Path(args.logs) if args.logs else settings.resolve(settings.logs_dir)
@@ -134,7 +135,7 @@ def _serve(args: argparse.Namespace, root: Path, out: TextIO) -> int:
         )
     else:
         print(f"listening on {args.host}: anyone who can reach it sees the log-in page", file=out)
-    from .auth import list_users
+    from ..console.auth import list_users
 
     if not list_users(console.engine):
         print("nobody can log in yet: run_bot.py console user add NAME --role admin", file=out)
