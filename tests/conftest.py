@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from demo.data import DEMO_PASSWORD, DEMO_USER
-from demo.server import demo_app
 from deskhand.bot import load_bot
 from deskhand.config import load_settings
 from deskhand.runner import run_bot

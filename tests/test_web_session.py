@@ -12,8 +12,8 @@ import pytest
 from conftest import DOCUMENTS, ROOT
 
 from bots._legacy_app import open_app
-from deskhand import ApplicationError, Bot, ConfigError
 from demo.server import demo_app
+from deskhand import ApplicationError, Bot, ConfigError
 from deskhand.config import load_settings
 from deskhand.logs import read_events
 from deskhand.queue import open_store
