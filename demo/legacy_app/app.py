@@ -133,12 +133,13 @@ def create_app(
         """Injected faults so far, per kind: for tests, outside the log-in and the faults."""
         return jsonify(injector.counts())
 
-    logins = [0]  # successful log-ins since the app started
+    app.config["LOGINS"] = 0  # successful log-ins since the app (or its database) started
 
     @app.get("/_logins")
     def login_count():
-        """How many log-ins succeeded since the app started: for tests and benchmarks."""
-        return jsonify(logins=logins[0])
+        """How many log-ins succeeded since the app started serving its database: for tests
+        and benchmarks."""
+        return jsonify(logins=app.config["LOGINS"])
 
     @app.get("/")
     def index():
@@ -155,7 +156,7 @@ def create_app(
                 injector.end_session(session.get("sid"))
                 session.clear()
                 session["user"] = username
-                logins[0] += 1
+                app.config["LOGINS"] += 1
                 if spec.expire:
                     session["sid"] = injector.start_session()
                 return redirect(url_for("main"))
@@ -267,7 +268,7 @@ def use_database(app: Flask, db_path: str) -> None:
     session key: a fresh database for each test from one long-lived app."""
     from demo.legacy_app.modules_common import init_tables
 
-    app.config.update(SECRET_KEY=db.init_db(db_path), DB_PATH=db_path)
+    app.config.update(SECRET_KEY=db.init_db(db_path), DB_PATH=db_path, LOGINS=0)
     init_tables(db_path)
 
 
