@@ -1,7 +1,8 @@
 """Accuracy of the generic reader (no template) on real invoices and receipts no one here made.
 
     python bench/real_documents.py [--set invoices|receipts-sroie|receipts-de|all]
-                                   [--limit N] [--corpus DIR] [--out DIR] [--workers 2] [-v]
+                                   [--limit N] [--engine tesseract|rapidocr|auto]
+                                   [--corpus DIR] [--out DIR] [--workers 2] [-v]
 
 Reads every document of the development corpus (``../shared/corpus``: real invoices and
 bills, ICDAR-2019 SROIE receipts, German shop receipts, each with its ground truth), writes
@@ -44,7 +45,7 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
 from deskhand import documents  # noqa: E402
-from deskhand.documents import files  # noqa: E402
+from deskhand.documents import engines, files  # noqa: E402
 from deskhand.documents.validation import MIN_CONFIDENCE  # noqa: E402
 from deskhand.errors import DeskhandError  # noqa: E402
 
@@ -83,8 +84,7 @@ def _ocr_version() -> str:
     for name in _OCR_CODE:
         if (here / name).exists():
             digest.update((here / name).read_bytes())
-    digest.update(os.environ.get("DESKHAND_OCR_ENGINE", "").encode())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()[:12]  # the engine is in the file's name (_cached_read_pages)
 
 
 def _pages_path(data: bytes) -> Path:
@@ -230,9 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     parser.add_argument(
+        "--engine",
+        choices=["tesseract", "rapidocr", "auto"],
+        help="the OCR engine (default: $DESKHAND_OCR_ENGINE, else deskhand's default)",
+    )
+    parser.add_argument(
         "--fresh", action="store_true", help="read every page afresh (no cache): for timing"
     )
     args = parser.parse_args(argv)
+    if args.engine:
+        os.environ["DESKHAND_OCR_ENGINE"] = args.engine  # the workers read it
     corpus = args.corpus.resolve()
     if not (corpus / "score.py").exists():
         print(
@@ -255,7 +262,11 @@ def main(argv: list[str] | None = None) -> int:
             folder.mkdir(parents=True, exist_ok=True)
             stem = Path(result["path"]).stem
             (folder / f"{stem}.json").write_text(json.dumps({"fields": result["fields"]}))
-        print(f"corpus: {corpus}  ({len(jobs)} documents, {wall:.0f} s wall, no templates)")
+        engine = engines.engine_name(None)
+        print(
+            f"corpus: {corpus}  ({len(jobs)} documents, {wall:.0f} s wall, no templates, "
+            f"OCR engine {engine})"
+        )
         errors = [r for r in results if "error" in r]
         for r in errors:
             print(f"  not read: {r['set']}/{Path(r['path']).name}: {r['error']}")

@@ -1,4 +1,4 @@
-"""The OCR engine switch: tesseract (default), rapidocr, auto; chosen by extract(...,
+"""The OCR engine switch: tesseract, rapidocr, auto (default); chosen by extract(...,
 ocr_engine=) or DESKHAND_OCR_ENGINE; every engine gives words with boxes and confidences."""
 
 from __future__ import annotations
@@ -47,12 +47,13 @@ def _AT(i: int) -> tuple[int, int]:
     return 150, 200 + 120 * i
 
 
-def test_the_engine_setting_is_checked_and_defaults_to_tesseract(monkeypatch):
-    assert engines.engine_name(None) == "tesseract"
-    assert engines.engine_name("RapidOCR") == "rapidocr"
-    monkeypatch.setenv("DESKHAND_OCR_ENGINE", "auto")
+def test_the_engine_setting_is_checked_and_defaults_to_auto(monkeypatch):
+    monkeypatch.delenv("DESKHAND_OCR_ENGINE", raising=False)
     assert engines.engine_name(None) == "auto"
-    assert engines.engine_name("tesseract") == "tesseract"  # the keyword wins
+    assert engines.engine_name("RapidOCR") == "rapidocr"
+    monkeypatch.setenv("DESKHAND_OCR_ENGINE", "tesseract")
+    assert engines.engine_name(None) == "tesseract"
+    assert engines.engine_name("rapidocr") == "rapidocr"  # the keyword wins
     with pytest.raises(ConfigError, match="unknown OCR engine 'easyocr': set ocr_engine"):
         engines.engine_name("easyocr")
 

@@ -1,14 +1,15 @@
 """OCR engines behind one interface: a grayscale page image in, words with boxes (points)
 and confidences (0..1) out.
 
-- ``tesseract`` (default): pytesseract ``image_to_data``; also reads regions again with
-  special options (one line, a character whitelist).
+- ``tesseract``: pytesseract ``image_to_data``; also reads regions again with special
+  options (one line, a character whitelist).
 - ``rapidocr``: RapidOCR's PP-OCR detection and recognition models (ONNX, shipped inside the
   ``rapidocr`` wheel: no download), stronger on photos and faint thermal receipts, slower.
-- ``auto``: tesseract, and RapidOCR for a page whose tesseract read is unsure.
+- ``auto`` (default): tesseract, and RapidOCR for a page whose best tesseract read is unsure
+  (ocr.ESCALATE): clean scans cost what tesseract costs, receipts and photos are read well.
 
 The engine is chosen by ``extract(..., ocr_engine=...)``, else the ``DESKHAND_OCR_ENGINE``
-environment variable, else tesseract.
+environment variable, else auto.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from deskhand.errors import ApplicationError, ConfigError
 from .model import Word
 
 ENGINES = ("tesseract", "rapidocr", "auto")
+DEFAULT = "auto"  # by the corpus's figures: see ocr.ESCALATE and the README
 LANGUAGE = os.environ.get("DESKHAND_OCR_LANG", "eng")
 MIN_WORD_CONFIDENCE = 0.2  # below this a short "word" is a speckle or a ruling read as text
 _checked = False
@@ -35,9 +37,9 @@ _rapid_lock = threading.Lock()
 
 
 def engine_name(setting: str | None = None) -> str:
-    """The engine to use: ``setting``, else $DESKHAND_OCR_ENGINE, else tesseract; ConfigError
+    """The engine to use: ``setting``, else $DESKHAND_OCR_ENGINE, else DEFAULT; ConfigError
     for a name that is none of ENGINES."""
-    name = (setting or os.environ.get("DESKHAND_OCR_ENGINE") or "tesseract").strip().lower()
+    name = (setting or os.environ.get("DESKHAND_OCR_ENGINE") or DEFAULT).strip().lower()
     if name not in ENGINES:
         raise ConfigError(
             f"unknown OCR engine {name!r}: set ocr_engine (or DESKHAND_OCR_ENGINE) to one of "

@@ -15,7 +15,16 @@ from typing import Any
 
 from . import confidence, dates, parties, seller, summary, table, tables
 from .labels import LABELS, qualified
-from .layout import Label, below, find_labels, group_lines, match_phrase, right_of
+from .layout import (
+    Label,
+    below,
+    find_labels,
+    group_lines,
+    match_phrase,
+    right_of,
+    spaced_out,
+    unglued,
+)
 from .model import Field, Line, Reread, Table, Word
 from .parse import (
     CURRENCY_CODES,
@@ -47,7 +56,11 @@ def extract(
     """Read an invoice from the words of all its pages: (fields, line items, text, the
     line-item tables by column alignment). ``other_items`` reads the items when no table
     has them (a till receipt's lines)."""
+    words = unglued(words)
     lines = group_lines(words)
+    if any(w.ocr and len(w.text) == 1 for w in words):
+        words = spaced_out(lines)
+        lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
     day_first = dates.day_first(text)
     headers = table.find_headers(lines)
@@ -230,9 +243,11 @@ def _currency(
     seen: Counter[str] = Counter()
     where: dict[str, Word] = {}
     for word in words:
-        code = split_currency(word.text)[1] or _CURRENCY_WORDS.get(fold(word.text).strip(".:()"))
-        if code:
-            seen[code] += 1
+        rest, code = split_currency(word.text)
+        code = code or _CURRENCY_WORDS.get(fold(word.text).strip(".:()"))
+        weight = _currency_weight(word)
+        if code and weight:
+            seen[code] += weight
             where.setdefault(code, word)
     if not seen:
         return _country_currency(words)
@@ -248,11 +263,22 @@ _CURRENCY_WORDS |= {"rs": "INR", "rs.": "INR", "chf": "CHF", "sfr": "CHF"}
 _COUNTRY_CURRENCY = [
     (re.compile(r"\bsdn\.? ?bhd\b|\bmalaysia\b"), "MYR"),
     (re.compile(r"\bdeutschland\b|\bgermany\b|\bfrance\b|\bnederland\b|\bespana\b"), "EUR"),
+    (re.compile(r"\bust[ .-]*id\w*\b|\bde ?\d{3} ?\d{3} ?\d{3}\b"), "EUR"),  # a German VAT id
     (re.compile(r"\bosterreich\b|\bitalia\b|\bbelgique\b|\bbelgie\b|\bportugal\b"), "EUR"),
     (re.compile(r"\bsp\. ?z o\.? ?o\b|\bpolska\b|\bpoland\b"), "PLN"),
     (re.compile(r"\bunited kingdom\b"), "GBP"),
     (re.compile(r"\bgstin\b|\bindia\b"), "INR"),
 ]
+
+
+def _currency_weight(word: Word) -> int:
+    """How much a word counts as a printed currency: a code or word ('EUR', 'RM', 'Euro')
+    2, a sign ('€', '12,00€', '€/Stk') 1, a word OCR read unsurely 0 (a smudge read as
+    '¥' or '$')."""
+    if word.ocr and word.conf < seller.NOISE:
+        return 0
+    core = word.text.strip(".:()")
+    return 2 if core.isalpha() and len(core) >= 2 else 1
 
 
 def _country_currency(words: list[Word]) -> Candidate | None:

@@ -80,7 +80,9 @@ _LABELS = {
 LABELS = {field: [tokens(s) for s in spellings.split("|")] for field, spellings in _LABELS.items()}
 
 _INCLUDED = frozenset("incl inclusive including inkl inc with ttc gross brutto".split())
-_EXCLUDED = frozenset("excl exclusive excluding exkl ex before net netto ht ohne sans".split())
+_EXCLUDED = frozenset(
+    "excl exclusive excluding excluded exc exkl ex before net netto ht ohne sans".split()
+)
 _TAXES = frozenset("tax taxes gst vat mwst ust tva iva btw sst".split())
 _QUALIFIED = {"total", "summe", "sum", "amount", "gesamt", "montant", "jumlah", "totaal"}
 

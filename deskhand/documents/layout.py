@@ -5,7 +5,8 @@ Works the same on text-layer words and OCR words: only text and boxes are used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from .model import Line, Word
 from .parse import fold, tokens
@@ -34,6 +35,75 @@ def group_lines(words: list[Word]) -> list[Line]:
             sums.append([word.top, word.bottom])
     result = [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
     return sorted(result, key=lambda ln: (ln.page, ln.top))
+
+
+_GLUED_FORM = re.compile(r"([a-z]{3,})(Sdn|Bhd|GmbH|Ltd|Inc|Corp|LLC|SARL|Pte|Pty)\.?$")
+_GLUED = re.compile(r"([^\W\d_]{2,}[.]?\s?:)(\w.*)")
+
+
+def unglued(words: list[Word]) -> list[Word]:
+    """OCR words with a label and its value read as one ('Date:9/3/2018', 'INVOICE:A123')
+    cut in two at the colon, each with its share of the box: a label is a word of its own."""
+    found = []
+    for word in words:
+        if word.ocr and _GLUED_FORM.search(word.text):  # 'MarketingSdn': a lost space
+            head, text = _GLUED_FORM.search(word.text).start(2), word.text
+            cut = round(word.x0 + head / len(text) * (word.x1 - word.x0), 2)
+            found.append(replace(word, text=text[:head], x1=cut))
+            found.append(replace(word, text=text[head:], x0=cut))
+            continue
+        match = _GLUED.fullmatch(word.text) if word.ocr else None
+        if not match:
+            found.append(word)
+            continue
+        share = len(match[1]) / len(word.text)
+        cut = round(word.x0 + share * (word.x1 - word.x0), 2)
+        found.append(replace(word, text=match[1], x1=cut))
+        found.append(replace(word, text=match[2], x0=cut))
+    return found
+
+
+def spaced_out(lines: list[Line]) -> list[Word]:
+    """The lines' words, with runs of single OCR characters ('T H E S T O R E', as an engine
+    boxes letter-spaced print) joined into words where the gaps between them are no wider
+    than the run's usual gap between letters."""
+    found: list[Word] = []
+    for line in lines:
+        run: list[Word] = []
+        for word in [*line.words, None]:
+            if word is not None and word.ocr and len(word.text) == 1:
+                run.append(word)
+                continue
+            found += _joined(run) if len(run) >= 3 else run
+            run = []
+            if word is not None:
+                found.append(word)
+    return found
+
+
+def _joined(run: list[Word]) -> list[Word]:
+    gaps = [b.x0 - a.x1 for a, b in zip(run, run[1:], strict=False)]
+    usual = sorted(gaps)[len(gaps) // 2]
+    height = max(w.height for w in run)
+    wide = min(max(1.6 * usual, 0.3 * height), 0.7 * height)  # never across a column
+    words, current = [], [run[0]]
+    for gap, word in zip(gaps, run[1:], strict=True):
+        if gap > wide:
+            words.append(current)
+            current = []
+        current.append(word)
+    words.append(current)
+    return [
+        replace(
+            part[0],
+            text="".join(w.text for w in part),
+            x1=part[-1].x1,
+            top=min(w.top for w in part),
+            bottom=max(w.bottom for w in part),
+            conf=min(w.conf for w in part),
+        )
+        for part in words
+    ]
 
 
 def phrase_starts(line: Line) -> set[int]:

@@ -302,6 +302,11 @@ def parse_quantity(text: str) -> Decimal | None:
     return value
 
 
+_GLUED_TIME = re.compile(
+    r"\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{4})([0-2]?\d:[0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?m\.?)?)"
+)
+
+
 def parse_date(text: str, day_first: bool = False, order: str | None = None) -> date | None:
     """A date in the usual printed forms -> date.
 
@@ -313,6 +318,7 @@ def parse_date(text: str, day_first: bool = False, order: str | None = None) -> 
     folded = fold(text).strip().rstrip(".,;:")
     folded = re.sub(r"\s+", " ", folded)
     folded = _WEEKDAY.sub("", folded)
+    folded = _GLUED_TIME.sub(r"\1", folded)  # '12/03/201810:25:49': OCR lost the space
     folded = _TIME.sub("", folded).strip().rstrip(".,;:")  # '19-05-2018 12:46:58 pm'
     folded = re.sub(r"\s*([-/.])\s*(?=\d)", r"\1", folded) if _SPACED.fullmatch(folded) else folded
     if order == "YMD":

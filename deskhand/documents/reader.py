@@ -56,8 +56,9 @@ def extract(
     document is refused before any page is parsed). Results are cached by the file's
     content, in memory and in .deskhand/cache/ of the project, so reading the same document
     again (a retried work item, in any process) costs nothing; ``cache_results=False``
-    reads it afresh. ``ocr_engine`` reads scanned pages with "tesseract" (the default),
-    "rapidocr" or "auto" (default: $DESKHAND_OCR_ENGINE, else tesseract; see engines.py).
+    reads it afresh. ``ocr_engine`` reads scanned pages with "tesseract", "rapidocr" or
+    "auto" (default: $DESKHAND_OCR_ENGINE, else auto: tesseract, RapidOCR for a page
+    tesseract reads unsurely; see engines.py).
 
     Raises DocumentError (a BusinessError, one line) for a file that cannot be read as a
     document, ConfigError for an unknown kind or template or a broken template file.

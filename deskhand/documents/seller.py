@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from .layout import Label, below, find_labels, phrase_starts, phrases, right_of
 from .model import Field, Line, Word, union
-from .parse import fold, tokens
+from .parse import CURRENCY_CODES, fold, tokens
 
 _SELLER_LABELS = (
     "from|de|seller|vendor|supplier|lieferant|verkaufer|rechnungsersteller|fournisseur|"
@@ -63,6 +63,7 @@ _ADDRESS = re.compile(
     r"ulica|ul|straat|laan|plein|box|postfach|bp|cedex|building|bldg|plaza|mall|level|"
     r"kawasan|bandar|seksyen|persiaran|adresse|address|anschrift|direccion|adres)\b)"
 )
+_DATE_TIME = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d{2}\b")
 _POSTCODE = re.compile(r"\b(\d{4,6}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b")
 _REGISTRATION = re.compile(
     r"(\(\s*\d{3,}[- ]?[a-z]\s*\)|\b(co\.? ?reg|company no|co\.? no|roc|ssm|gst|vat|ust|"
@@ -82,6 +83,10 @@ _SEPARATORS = re.compile(r"\s[•●·|–—]\s|\s-\s|\s\|\s|•|●|·|\|")
 _REGISTERED = re.compile(r"\(?(co\.? ?(reg\.?|no\.?) ?:?)?\d[\d-]{3,}[- ]?[A-Za-z]?\)?", re.I)
 SURE_OCR = 0.88  # an OCR name is sure only when its words were read at least this surely
 _WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have as well
+# what makes a chosen seller's name unsure: the page prints a legal name it is not (the
+# trading name over the company's), a name line sits over it (a name on two lines), an
+# address line over it (the address's last line), or it is a few letters only
+_DOUBT = {"legal name elsewhere", "name above", "under an address", "short"}
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 
 
@@ -125,12 +130,17 @@ def parties(
         for words in _segments(line):
             if any(id(w) in taken or id(w) in blocked for w in words):
                 continue
+            words = _without_noise(words)
+            if not words:
+                continue
             if _legal_only(words) and index:
                 # '(M) SDN BHD' under 'POPULAR BOOK CO.': the name runs over two lines
                 above = [w for w in page[index - 1].words if id(w) not in taken | blocked]
                 near = [w for w in above if abs(w.xc - words[0].xc) < 12 * words[0].height]
                 if near:
-                    words = _phrase_at(page[index - 1], near[0]) + words
+                    words = _without_noise(_phrase_at(page[index - 1], near[0]) + words)
+                    if not words:
+                        continue
             cut = _registration_at(words)
             registered = 0 < cut < len(words)
             if registered:  # '99 SPEED MART S/B (519537-X)': the name and its registration
@@ -145,10 +155,37 @@ def parties(
             candidates.append(name)
     if not candidates:
         return None, _field("customer", customer)
-    best = max(candidates, key=lambda n: n.score)
+    best = _legal_name(max(candidates, key=lambda n: n.score), candidates, page, height)
     if customer is None:
         customer = _other_block(page, best, candidates, taken)
     return _field("issuer", best), _field("customer", customer)
+
+
+def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: float) -> Name:
+    """The seller's legal name when the header prints one under its trading name ('Harvey
+    Norman' over 'Elitetrax Marketing Sdn Bhd (616227-D)', a logo over 'Muster GmbH' and its
+    address): a name with a legal form and its registration or address in the top third. Else ``best``, marked unsure when the page prints a legal
+    name elsewhere (the footer's company line) or a name line lies right above it."""
+    if "legal form" in best.cues:
+        return best
+    legal = [n for n in candidates if "legal form" in n.cues and fold(n.text) != fold(best.text)]
+    header = [
+        n
+        for n in legal
+        if {"registration", "address under it"} & set(n.cues) and n.words[0].top < height / 3
+    ]
+    if header:
+        chosen = max(header, key=lambda n: n.score)
+        chosen.cues.append("legal name under the trading name")
+        return chosen
+    if legal:
+        best.cues.append("legal name elsewhere")
+    index = next((i for i, ln in enumerate(page) if best.words[0] in ln.words), 0)
+    if 0 < index <= 3:
+        above = [w for w in page[index - 1].words if w.x1 > best.words[0].x0]
+        if above and any(_name_like(n.text) for n in [Name(above)]):
+            best.cues.append("name above")
+    return best
 
 
 def _whole(label: Label) -> bool:
@@ -171,8 +208,9 @@ def _field(name: str, found: Name | None) -> Field | None:
     cues = list(dict.fromkeys(found.cues))
     labelled = [c for c in cues if c.startswith("label:")]
     # Two cues of its own make a name sure: a legal form alone is as often the customer's.
-    strong = [c for c in cues if c not in _WEAK]
+    strong = [c for c in cues if c not in _WEAK and c not in _DOUBT]
     sure = len(strong) >= 2 or (len(strong) == 1 and len(cues) >= 2)
+    sure = sure and not set(cues) & _DOUBT
     read = min(w.conf for w in found.words)
     if found.words[0].ocr and read < SURE_OCR:
         sure = False  # a name read unsurely is often a name misread
@@ -296,6 +334,7 @@ def _address_below(words: list[Word], page: list[Line]) -> bool:
         ]
         if near:
             text = " ".join(w.text for w in _phrase_at(line, near[0]))
+            text = _DATE_TIME.sub(" ", text)  # '27.02.2020 15:56': a year is no postcode
             if _POSTCODE.search(text) or _ADDRESS.search(fold(text)):
                 return True
     return False
@@ -337,6 +376,8 @@ def _name_like(text: str, domain: bool = False) -> bool:
     words = tokens(text)
     if not words or (len(words) == 1 and len(words[0]) < 3):
         return False
+    if all(w.upper() in CURRENCY_CODES or w in ("rm", "euro") for w in words):
+        return False  # 'EUR' over the prices' column
     if _HEADING.search(folded) and not set(words) & LEGAL:
         return False
     return not _SALUTATION.match(folded)
@@ -381,7 +422,7 @@ def _score(
     if sender is not None and line is sender and name.words[0] is _first_word(sender):
         score += 3.0
         name.cues.append("sender line")
-    following = [fold(ln.text) for ln in page[index + 1 : index + 4]]
+    following = [fold(ln.text) for ln in page[index + 1 : index + 3]]
     if top < height / 3 and any(_REGISTRATION.match(t) for t in following):
         score += 1.0
         name.cues.append("registration")
@@ -402,6 +443,15 @@ def _score(
                 name.cues.append(f"label:{label.text}")
     if _ADDRESS.search(folded) or _POSTCODE.search(name.text):
         score -= 2.5
+    x0, x1 = name.words[0].x0, name.words[-1].x1
+    over = [w for w in page[index - 1].words if w.x1 > x0 and w.x0 < x1] if index else []
+    above = " ".join(w.text for w in over)
+    if above and (_ADDRESS.search(fold(above)) or _POSTCODE.search(above)):
+        if "legal form" not in name.cues:  # 'SELANGOR DARUL EHSAN': the address goes on
+            score -= 2.0
+            name.cues.append("under an address")
+    if len(words) == 1 and len(words[0]) <= 3 and name.words[0].ocr:
+        name.cues.append("short")  # 'MBB': an acronym, or a logo's letters
     name.score = score
 
 
@@ -431,10 +481,30 @@ def _registration_at(words: list[Word]) -> int:
     return len(words)
 
 
+NOISE = 0.5  # an OCR word read under this at the edge of a name is a smudge or a logo
+
+
+def _without_noise(words: list[Word]) -> list[Word]:
+    """The phrase without the unsure OCR words at its ends ('sae BE dm-drogerie markt':
+    a logo's strokes read as letters before the name); [] when its words are mostly read
+    unsurely (a logo or a picture read as text is no name)."""
+    if not words[0].ocr:
+        return words
+    start, end = 0, len(words)
+    while start < end and words[start].conf < NOISE:
+        start += 1
+    while end > start and words[end - 1].conf < NOISE:
+        end -= 1
+    kept = words[start:end]
+    chars = sum(len(w.text) for w in kept)
+    sure = sum(len(w.text) for w in kept if w.conf >= NOISE)
+    return kept if chars and sure * 3 >= chars * 2 else []
+
+
 def _legal_only(words: list[Word]) -> bool:
     """'(M) SDN BHD', 'GmbH & Co. KG': nothing but legal forms and bracketed bits."""
     rest = [t for t in tokens(" ".join(w.text for w in words if not w.text.startswith("(")))]
-    return bool(rest) and all(t in LEGAL or len(t) == 1 for t in rest)
+    return any(t in LEGAL for t in rest) and all(t in LEGAL or len(t) == 1 for t in rest)
 
 
 def _first_word(line: Line) -> Word:

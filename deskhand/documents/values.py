@@ -77,6 +77,9 @@ def date(words: list[Word], day_first: bool) -> Candidate | None:
     return None
 
 
+_SIGN_AS_S = re.compile(r"[Ss]\d{1,3}(?:,\d{3})*\.\d{2}")
+
+
 def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candidate | None:
     """The first amount in ``words`` (skipping rates like '20%'), with its currency sign."""
     for i, word in enumerate(words):
@@ -101,8 +104,11 @@ def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candi
                     currency = sign[1]
                     used.append(neighbour)
         repaired = False
+        if word.ocr and _SIGN_AS_S.fullmatch(number):
+            number, repaired = number[1:], True  # 'S8.20': a '$' read as S, not 58.20
         if word.ocr:
-            number, repaired = repair_digits(number)
+            number, fixed = repair_digits(number)
+            repaired = repaired or fixed
         value = parse_amount(number, strict=strict, currency=currency, decimal=decimal)
         if value is not None:
             used.sort(key=lambda w: w.x0)
