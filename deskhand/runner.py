@@ -161,12 +161,10 @@ def collect_items(bot: Bot, run: Run) -> list[WorkItem]:
 def enqueue(run: Run) -> dict[str, int]:
     """Queue what the bot's source yields; what the queue already holds adds nothing.
     Returns how many of the source's items the queue held already, by status."""
-    items = collect_items(run.bot, run)
-    specs = [
-        {"reference": i.reference, "payload": i.payload, "files": [str(i.file)] if i.file else []}
-        for i in items
-    ]
-    added, existing = run.store.add_many(run.bot.queue, specs, by=run.owner)
+    from .queue import files
+
+    items = collect_items(run.bot, run)  # their files go into the queue (deskhand.queue.files)
+    added, existing = files.queue_items(run.store, run.bot.queue, items, run.settings, by=run.owner)
     earlier: dict[str, int] = {}
     for item in existing:
         earlier[item.status] = earlier.get(item.status, 0) + 1
@@ -227,7 +225,13 @@ def run_bot(
     told: set[int] = set()  # leased items the person was told about already
     # The run reads documents through a cache of its own (fresh memory; results on disk in
     # the default folder): a long-lived worker or the next run shares no memory with it.
-    with log, documents_cache.scope():
+    from .queue import files, runners
+
+    with (
+        log,
+        documents_cache.scope(),
+        runners.serving(store, run.owner, [bot.name], settings.lease_seconds),
+    ):
         log.event(
             "run_start",
             settings=describe(settings, bot),
@@ -248,6 +252,8 @@ def run_bot(
                         wait = POLL_SECONDS
                     stop.wait(min(max(wait, 0.05), POLL_SECONDS))  # a lease may end early
                     continue
+                # Its files, copied from the queue into this run's folder (any host).
+                claimed = files.local_copy(store, claimed, log.dir / "files")
                 result = attempts.run_claimed(run, claimed)
                 if result is not None:
                     results.append(result)
