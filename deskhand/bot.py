@@ -59,6 +59,15 @@ class WorkItem:
         return Path(value) if value else None
 
     @property
+    def files(self) -> list[Path]:
+        """All the item's documents (``file`` first, then ``files``): on a runner, the local
+        read-only copies of what the source queued (deskhand.queue.files)."""
+        first = self.file
+        listed = self.payload.get("files") or []
+        listed = [listed] if isinstance(listed, str) else listed
+        return ([first] if first else []) + [Path(p) for p in listed if p]
+
+    @property
     def label(self) -> str:
         """What a person calls this item: its name or file name, else its reference."""
         value = self.payload.get("file")

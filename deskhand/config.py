@@ -32,6 +32,10 @@ class Settings:
     db: str | None = None  # queue database URL; default sqlite:///<root>/.deskhand/queue.db
     lease_seconds: float = 60.0  # a claimed item returns to the queue this long after its
     # runner's last heartbeat (the runner beats every third of it)
+    store_files: bool = True  # queued items carry their files' content (runners on other
+    # machines read them); false: items hold local paths (one machine, or a shared folder)
+    max_file_mb: float = 25.0  # largest file an item may carry into the queue
+    file_retention_days: float = 30.0  # `queue prune`: files of items done longer ago go
 
     def resolve(self, path: Path | None) -> Path | None:
         """A path from the settings, relative to the project root."""
@@ -120,7 +124,7 @@ def validate(settings: Settings, sources: dict[str, str] | None = None) -> None:
         raise bad("max_attempts", "it must be at least 1 (1 = no retries)")
     if settings.retry_delay is not None and settings.retry_delay < 0:
         raise bad("retry_delay", "it must be 0 or more seconds")
-    for key in ("timeout_ms", "lease_seconds"):
+    for key in ("timeout_ms", "lease_seconds", "max_file_mb", "file_retention_days"):
         if getattr(settings, key) <= 0:
             raise bad(key, "it must be more than 0")
     if settings.target:

@@ -179,12 +179,10 @@ def collect_items(bot: Bot, run: Run) -> list[WorkItem]:
 def enqueue(run: Run) -> dict[str, int]:
     """Queue what the bot's source yields; what the queue already holds adds nothing.
     Returns how many of the source's items the queue held already, by status."""
-    items = collect_items(run.bot, run)
-    specs = [
-        {"reference": i.reference, "payload": i.payload, "files": [str(i.file)] if i.file else []}
-        for i in items
-    ]
-    added, existing = run.store.add_many(run.bot.queue, specs, by=run.owner)
+    from .queue import files
+
+    items = collect_items(run.bot, run)  # their files go into the queue (deskhand.queue.files)
+    added, existing = files.queue_items(run.store, run.bot.queue, items, run.settings, by=run.owner)
     earlier: dict[str, int] = {}
     for item in existing:
         earlier[item.status] = earlier.get(item.status, 0) + 1
@@ -246,7 +244,13 @@ def run_bot(
     told: set[int] = set()  # leased items the person was told about already
     # The run reads documents through a cache of its own (fresh memory; results on disk in
     # the default folder): a long-lived worker or the next run shares no memory with it.
-    with log, documents_cache.scope():
+    from .queue import files, runners
+
+    with (
+        log,
+        documents_cache.scope(),
+        runners.serving(store, run.owner, [bot.name], settings.lease_seconds),
+    ):
         log.event(
             "run_start",
             settings=describe(settings, bot),
@@ -269,6 +273,8 @@ def run_bot(
                     continue
                 if not set_up and not (set_up := _set_up(run, claimed)):
                     break  # stopped during the setup: the item went back to the queue
+                # Its files, copied from the queue into this run's folder (any host).
+                claimed = files.local_copy(store, claimed, log.dir / "files")
                 result = attempts.run_claimed(run, claimed)
                 if result is not None:
                     results.append(result)

@@ -1,4 +1,4 @@
-"""``deskhand queue add|list|show|retry|cancel|export``: manage work items by hand.
+"""``deskhand queue add|list|show|retry|cancel|export|prune|runners``: manage work items.
 
 The database is ``--db URL``, else ``$DESKHAND_DB``, else ``<root>/.deskhand/queue.db``.
 Errors are ConfigError (one line, exit 2). ``retry`` and ``cancel`` take one id or a whole
@@ -55,6 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         bulk.add_argument("--queue", help="only this queue (with --status)")
         bulk.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    prune = action("prune", help="forget the stored files of items done long ago")
+    prune.add_argument("--older-than", type=float, metavar="DAYS",
+                       help="default: file_retention_days (30)")  # fmt: skip
+    watch = action("runners", help="the runners (hosts) working the queues, and their health")
+    watch.add_argument("--limit", type=int, default=50, help="at most N runners (default 50)")
+
     export = action("export", help="write a queue's items as CSV or JSON")
     export.add_argument("queue")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -100,8 +106,10 @@ def _add(store, args, out) -> int:
 def _list(store, args, out) -> int:
     items = store.list(args.queue, args.status, args.limit)
     header = (
-        "ID", "QUEUE", "REFERENCE", "ITEM", "STATUS", "TRIES", "PRIO", "UPDATED (UTC)", "ERROR"
+        "ID", "QUEUE", "REFERENCE", "ITEM", "STATUS", "TRIES", "PRIO", "UPDATED (UTC)",
+        "HELD BY", "ERROR",
     )  # fmt: skip
+    held = _holders(store, items)
     rows = [
         (
             str(i.id),
@@ -112,6 +120,7 @@ def _list(store, args, out) -> int:
             str(i.attempts),
             str(i.priority),
             i.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+            held.get(i.id, "-"),
             _clip(f"{i.error_kind}: {i.error_message}" if i.error_kind else "", 50),
         )
         for i in items
@@ -121,6 +130,68 @@ def _list(store, args, out) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
     if not rows:
         print("(no items)", file=out)
+    return 0
+
+
+def _holders(store, items) -> dict[int, str]:
+    """Who holds each in-progress item: host:pid and that runner's health."""
+    from ..queue.runners import holders
+
+    leased = {i.id: i.lease_owner for i in items if i.status == "in_progress" and i.lease_owner}
+    known = holders(store, set(leased.values()))
+    shown = {}
+    for item_id, owner in leased.items():
+        where = ":".join(owner.split(":")[:2])
+        runner = known.get(owner)
+        shown[item_id] = f"{where} ({runner.state()})" if runner else where
+    return shown
+
+
+def _runners(store, args, out) -> int:
+    from ..queue.runners import list_runners
+
+    found = list_runners(store, args.limit)
+    header = ("RUNNER", "HOST", "PID", "VERSION", "BOTS", "STARTED (UTC)", "LAST BEAT", "STATE")
+    rows = [
+        (
+            r.id,
+            r.host,
+            str(r.pid),
+            r.version,
+            ",".join(r.bots),
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.heartbeat_at.strftime("%H:%M:%S"),
+            r.state(),
+        )  # fmt: skip
+        for r in found
+    ]
+    widths = [max(len(r[n]) for r in [header, *rows]) for n in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
+    if not rows:
+        print("(no runners yet)", file=out)
+    return 0
+
+
+def _prune(store, args, out) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from ..queue.files import prune
+
+    days = args.older_than
+    if days is None:
+        from ..config import find_root, load_settings
+
+        days = load_settings(find_root()).file_retention_days
+    if days < 0:
+        raise ConfigError(f"--older-than {days:g}: give 0 or more days")
+    done = prune(store, days)
+    before = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d %H:%M")
+    print(
+        f"pruned the files of {done.items} item(s) done before {before} UTC; "
+        f"{done.files} stored file(s) deleted ({done.bytes / 1024 / 1024:.1f} MB)",
+        file=out,
+    )
     return 0
 
 
@@ -212,4 +283,6 @@ _ACTIONS = {
     "retry": _retry,
     "cancel": _cancel,
     "export": _export,
+    "prune": _prune,
+    "runners": _runners,
 }

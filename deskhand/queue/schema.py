@@ -12,9 +12,11 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -34,6 +36,7 @@ from ..masking import mask
 
 # How long a writer waits for SQLite's write lock before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+IDLE_IN_TRANSACTION = "-c idle_in_transaction_session_timeout=20000"  # PostgreSQL, ms
 
 
 class UTCDateTime(TypeDecorator):
@@ -124,6 +127,41 @@ history = Table(
 )
 Index("ix_deskhand_history_item", history.c.item_id, history.c.id)
 
+# Many machines (deskhand.queue.files, deskhand.queue.runners): the documents items carry,
+# stored once by content (BLOB / bytea), which item holds which, and the runners at work.
+files = Table(
+    "deskhand_files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+item_files = Table(
+    "deskhand_item_files",
+    metadata,
+    Column("item_id", Integer, ForeignKey("deskhand_items.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),  # -1: payload["file"]; n: payload["files"][n]
+    Column("name", Text, nullable=False),  # the original file name
+    Column("source", Text, nullable=False),  # where the source read it, on its host
+    Column("sha256", String(64)),  # NULL once pruned
+    Column("size", Integer, nullable=False),
+)
+Index("ix_deskhand_item_files_sha256", item_files.c.sha256)
+runners = Table(
+    "deskhand_runners",
+    metadata,
+    Column("id", Text, primary_key=True),  # the lease owner: host:pid:run-id
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("bots", JSON, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime),
+    Column("lease_seconds", Float, nullable=False),
+)
+
 
 def mask_url(url: str) -> str:
     """The URL with its password replaced by ``***`` (also when it does not parse)."""
@@ -156,7 +194,11 @@ def create_queue_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed)
         else:
-            engine = create_engine(parsed, pool_size=2, max_overflow=4)
+            # A runner cut off mid-transaction (its host lost) must not keep its rows locked
+            # past the lease: the server ends a transaction left idle that long (deskhand's
+            # own transactions last milliseconds).
+            extra = {} if "options" in parsed.query else {"options": IDLE_IN_TRANSACTION}
+            engine = create_engine(parsed, pool_size=2, max_overflow=4, connect_args=extra)
     except (exc.NoSuchModuleError, ImportError) as error:
         raise ConfigError(
             f"queue database URL {shown!r} names an unknown driver ({error}): "

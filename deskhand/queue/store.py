@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, exc
 
 from . import rows as q
+from . import runners
 from .checkpoints import Checkpoints
 from .models import (
     CANCELLED,
@@ -97,11 +98,12 @@ class Store(Reading, Checkpoints):
         *,
         by: str | None = None,
         now: datetime | None = None,
+        on_added: Callable[[Connection, dict[str, int]], None] | None = None,
     ) -> tuple[builtins.list[Item], builtins.list[Item]]:
         """Queue many items in one transaction. Each is a mapping with ``reference`` and
         optionally ``payload``, ``files``, ``priority``, ``not_before``, ``deadline``.
         Returns ``(added, existing)``: references already queued (or repeated) change nothing.
-        """
+        ``on_added(conn, ids by reference)`` runs in the same transaction (files.py)."""
         now = q.utc(now)
         rows: dict[str, dict] = {}
         order: builtins.list[str] = []  # every reference in the order given, repeats too
@@ -120,6 +122,8 @@ class Store(Reading, Checkpoints):
                         ids = {r.reference: r.id for r in conn.execute(stmt, fresh)}
                         log = [q.entry(ids[ref], "added", by, now) for ref in ids]
                         conn.execute(q.LOG, log)
+                    if on_added and ids:
+                        on_added(conn, ids)
                 break
             except exc.IntegrityError:
                 # A concurrent writer (PostgreSQL) queued one of them first: read again.
@@ -200,6 +204,7 @@ class Store(Reading, Checkpoints):
         params |= {"b_token": token} if token is not None else {}
         with self._write() as conn:
             result = conn.execute(q.fenced(q.SET_IF_HELD, token), params)
+            conn.execute(runners.BEAT, {"b_owner": owner, "b_now": now})  # the runner lives
             return result.rowcount == 1
 
     def complete(
