@@ -48,7 +48,9 @@ def make_inbox(folder: Path, count: int) -> Path:
     digital = [s for s in md.SPECS if s.form == "digital"]
     for i in range(count):
         spec = digital[i % len(digital)]
-        spec = dataclasses.replace(spec, file=f"b{batch}-{i}.pdf", number=f"{spec.number}{batch}{i}")
+        spec = dataclasses.replace(
+            spec, file=f"b{batch}-{i}.pdf", number=f"{spec.number}{batch}{i}"
+        )
         (inbox / spec.file).write_bytes(md.render_pdf(md.Invoice(spec)))
     return inbox
 
@@ -160,7 +162,9 @@ def bench(rounds: int, invoices: int, tmp: Path, ratio_line) -> dict[str, float]
             if round_no:  # round 0 warms up both (imports, the documents layer, the app)
                 plain.append(a)
                 ours.append(b)
-                print(f"whole run, round {round_no}: plain {a:.3f} s, deskhand {b:.3f} s", flush=True)
+                print(
+                    f"whole run, round {round_no}: plain {a:.3f} s, deskhand {b:.3f} s", flush=True
+                )
     title = f"whole run, {invoices} invoices from documents to read-back"
     ratio = ratio_line(title, "plain script", plain, "deskhand run", ours, 1.2)
     print(f"  per invoice: plain {statistics.median(plain) / invoices:.3f} s, "
