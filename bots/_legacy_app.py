@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from deskhand import BusinessError, ConfigError, vault
+from deskhand import ApplicationError, BusinessError, ConfigError, vault
 
 
 def open_app(ctx):
@@ -24,7 +24,7 @@ def open_app(ctx):
             with ctx.step("log in"):
                 log_in(app, vault.get("legacy_ap"))
         else:
-            app.wait_for_text("nav_search")  # the frames are there: logged in
+            logged_in(app)
     return app
 
 
@@ -39,8 +39,14 @@ def log_in(app, secret) -> None:
         app["login_button"].click()
     if app["login_errors"].exists():
         raise BusinessError(f"the legacy app refused the log-in: {app['login_errors'].text()}")
-    app.wait_for_text("nav_search")  # the app's frames are there: logged in
+    logged_in(app)
     app.save_session()
+
+
+def logged_in(app) -> None:
+    """Wait for the app's menu frame: the sign of a page that is logged in."""
+    if not app["nav_search"].exists(timeout=app.ctx.settings.timeout_ms / 1000):
+        raise ApplicationError(f"the legacy app did not show its menu ({app.url})")
 
 
 def job_settings(folder: Path, name: str, defaults: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ call, no extra round trip. An element that later disappears still fails with the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,10 @@ if TYPE_CHECKING:
     from playwright.sync_api import Locator
 
 ROW_MARK = "data-deskhand-rows"  # set on the rows read, to see when the next page replaced them
-_READ_ROWS = """(rows, [cells, mark]) => rows.map(row => {
+# Argument and answer travel as JSON strings: Playwright converts a nested value piece by
+# piece, which costs more than reading the rows (see deskhand.web.forms).
+_READ_ROWS = """(rows, json) => { const [cells, mark] = JSON.parse(json); return JSON.stringify(
+rows.map(row => {
   row.setAttribute('MARK', mark);
   const out = {};
   for (const [name, selectors] of cells) {
@@ -36,7 +40,7 @@ _READ_ROWS = """(rows, [cells, mark]) => rows.map(row => {
     }
   }
   return out;
-})""".replace("MARK", ROW_MARK)
+})); }""".replace("MARK", ROW_MARK)
 
 
 class Option(NamedTuple):
@@ -82,6 +86,11 @@ class Element:
             self.page._resolved[self.name] = 0
             return root.locator(selectors[0])
         candidates = [root.locator(c) for c in selectors]
+        if timeout is None:  # the page has it already, as first choice: one round trip
+            first = candidates[0].count()
+            if first == 1 or (self.spec.many and first > 0):
+                self.page._resolved[self.name] = 0
+                return candidates[0]
         either = candidates[0]
         for other in candidates[1:]:
             either = either.or_(other)
@@ -251,11 +260,11 @@ class Element:
         one to appear: ``app["form_errors"].exists(timeout=2)``."""
         root = self._root()
         selectors = self._selectors()
-        if timeout <= 0:
-            return any(root.locator(s).count() > 0 for s in selectors)
         either = root.locator(selectors[0])
         for other in selectors[1:]:
             either = either.or_(root.locator(other))
+        if timeout <= 0:
+            return either.count() > 0  # every candidate in one round trip
         try:
             either.first.wait_for(state="attached", timeout=timeout * 1000)
             found = True
@@ -334,11 +343,12 @@ class Row:
 
 def read_rows(element: Element, mark: str, start: int) -> list[Row]:
     """The rows of list ``element`` on the page now, in one round trip (none: [])."""
-    if not element.exists():
-        return []
+    if element.name not in element.page._resolved and not element.exists():
+        return []  # (a resolved list is read straight away: no rows read as none)
     loc = element.locator
     cells = [[name, list(css)] for name, css in element.spec.cells]
-    data = element._do(lambda loc: loc.evaluate_all(_READ_ROWS, [cells, mark]))
+    answer = element._do(lambda loc: loc.evaluate_all(_READ_ROWS, json.dumps([cells, mark])))
+    data = json.loads(answer)
     rows = []
     for offset, found in enumerate(data):
         row = Row(element.page, element.name, start + offset, loc.nth(offset))

@@ -11,6 +11,7 @@ Playwright's auto-waiting; a fallback winner is healed as any element is.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApplicationError
@@ -19,7 +20,10 @@ from .protocols import PageHost
 if TYPE_CHECKING:
     from .element import Element
 
-_SCRIPT = """(fields) => {
+# The fields go in, and the results come back, as one JSON string each: Playwright checks
+# and converts a nested argument value by value, which cost more than the fill itself.
+_SCRIPT = """(json) => {
+  const fields = JSON.parse(json);
   const norm = s => (s || '').replace(/\\s+/g, ' ').trim();
   const find = sel => {
     if (sel.startsWith('label=')) {
@@ -70,7 +74,7 @@ _SCRIPT = """(fields) => {
                                                      error: set(r.el, fields[k].value)});
   found.forEach((r, k) => { if (!r.unresolved) out[k].read = read(r.el); });
   if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
-  return out;
+  return JSON.stringify(out);
 }"""
 
 
@@ -103,9 +107,11 @@ def fill_form(page: PageHost, values: dict[Any, Any]) -> dict[Any, str]:
         ]
         root = group[0][1]._root()
         if root is page.raw:
-            results = page.raw.evaluate(_SCRIPT, fields)
+            answer = page.raw.evaluate(_SCRIPT, json.dumps(fields))
         else:  # in a frame: the script runs on the frame's document element
-            results = root.locator(":root").evaluate(f"(_, fields) => ({_SCRIPT})(fields)", fields)
+            script = f"(_, fields) => ({_SCRIPT})(fields)"
+            answer = root.locator(":root").evaluate(script, json.dumps(fields))
+        results = json.loads(answer)
         for (key, element), result in zip(group, results):
             if result.get("unresolved"):
                 read[key] = _one_by_one(element, values[key])

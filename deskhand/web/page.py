@@ -24,6 +24,7 @@ from ..errors import ApplicationError
 from ..logs import mask, slug
 from ..selectors import ElementSpec, SelectorRepository, frame_css, playwright_selector
 from .element import ROW_MARK, Element, Option, Row, read_rows
+from .overlays import plain_css, watch
 
 if TYPE_CHECKING:
     from playwright.sync_api import Frame, Locator, Page
@@ -164,10 +165,13 @@ class WebPage:
 
     # -- overlays and modal confirms ------------------------------------------------------
     def on_overlay(self, name: str, close: str) -> None:
-        """Whenever overlay ``name`` covers the page (or one of its frames) while an action
-        waits, click its ``close`` element and go on (logged each time):
+        """Whenever overlay ``name`` shows on the page (or in one of its frames), click its
+        ``close`` element and go on (logged each time, see deskhand.web.overlays):
         ``app.on_overlay("maintenance", close="maintenance_close")``."""
         overlay, closer = self.element(name).spec, self.element(close).spec
+        if plain_css(overlay.candidates + closer.candidates):  # no cost to other actions
+            watch(self, name, overlay.candidates, closer.candidates)
+            return
         frames = {()} | {s.frames for s in self.selectors.elements.values()}
         for path in sorted(frames):
             root: Any = self.raw
@@ -235,6 +239,9 @@ class WebPage:
         self.ctx.action("navigated", data={"frame": frame, "url": target.url})
 
     def _wait_for_frame(self, name: str) -> Frame:
+        found = self.raw.frame(name=name)  # known to the page already: no round trip
+        if found is not None:
+            return found
         self.raw.locator(frame_css(name)).first.wait_for(state="attached")
         found = self.raw.frame(name=name)
         if found is None:  # a frame given by CSS, not by name
