@@ -127,6 +127,13 @@ def test_report_bot_log_summary_alerts_and_console_agree_on_every_status(mixed_r
     assert {ref: item.status for ref, item in model.items.items()} == EXPECTED
     assert model.items["recon"].reconciled and not model.items["ok"].reconciled
     assert [len(model.items[r].attempts) for r in EXPECTED] == [1, 1, 2, 2, 1]
+    first, second = model.items["recon"].attempts  # values and actions by attempt and step
+    assert first.values == {"extracted": {"total": "12.50"}} and second.values == {}
+    assert [(s.name, [a.action for a in s.actions]) for s in first.steps] == [
+        ("read", []),
+        ("save", ["click"]),
+    ]
+    assert second.steps[0].name == "reconcile" and second.end.output["reconciled"] is True
     assert {i.reference: i.status for i in result.items} == EXPECTED  # what on_item was told
 
     # run_end in steps.jsonl, read back from the file by the one reader.
