@@ -26,6 +26,7 @@ from .actions import RunHandle
 from .bot import RESUME, Bot, WorkItem
 from .context import Context, WaitForKey
 from .errors import ApplicationError, BusinessError, ConfigError, DeskhandError, Stopped
+from .journal import events as ev
 from .queue import LeaseLost
 from .queue.models import checkpoint_entries
 from .status import Status
@@ -93,7 +94,7 @@ def declare_key(run: RunHandle, ctx: Context, key: str) -> None:
     check_lease(run, ctx)
     holder = run.store.claim_key(queued.id, run.owner, key, token=queued.lease_token)
     if holder is None:
-        ctx.emit("key", key=key)
+        ctx.emit(ev.KeyDeclared(key=key))
         return
     what = f"item {holder.id} ({holder.label})"
     if holder.status in (Status.NEW, Status.IN_PROGRESS):
@@ -113,7 +114,7 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
     delay = bot.retry_delay if settings.retry_delay is None else settings.retry_delay
     item = WorkItem(queued.reference, queued.payload or {})
     ctx = Context(run, item, queued.attempts, queued)
-    ctx.emit("item_start", data=item.payload)
+    ctx.emit(ev.ItemStarted(data=item.payload))
     started = time.perf_counter()
     beat = ctx.beat = Heartbeat(run, queued)
     beat.start()
@@ -123,8 +124,8 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
 
     def result(status: Status) -> ItemResult:
         duration = round((time.perf_counter() - started) * 1000, 1)
-        level = "INFO" if status == DONE else "ERROR" if status == FAILED else "WARNING"
-        ctx.emit("item_end", level, status=status, output=output, error=error, duration_ms=duration)
+        problem = ev.ErrorInfo(**error) if error else None
+        ctx.emit(ev.ItemEnded(status=status, output=output, error=problem, duration_ms=duration))
         return ItemResult(
             item.reference, item.label, status, queued.attempts, output, error, duration
         )
@@ -140,7 +141,7 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
                           reason=str(exc))  # fmt: skip
         except LeaseLost:
             pass
-        ctx.emit("waiting", "WARNING", message=f"waiting: {exc}")
+        ctx.emit(ev.Waiting(message=f"waiting: {exc}"))
         result(RETRYING)  # the attempt ends here; the item waits in the queue
         return None
     except LeaseLost as exc:
@@ -155,7 +156,7 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
             store.release(queued.id, run.owner, token=token)
         except LeaseLost:
             pass
-        ctx.emit("released", "WARNING", message="the run stopped: item given back to the queue")
+        ctx.emit(ev.Released(message="the run stopped: item given back to the queue"))
         error = error_info(exc)
         released = result(RELEASED)  # the journal ends the attempt however the run goes on
         if isinstance(exc, Stopped):
@@ -190,7 +191,7 @@ def run_claimed(run: RunHandle, queued: Any) -> ItemResult | None:
                         output=output or None)  # fmt: skip
         return result(NEEDS_REVIEW)
     except LeaseLost as exc:  # another runner has the item now: its result is not ours
-        ctx.emit("lease_lost", "WARNING", message=str(exc))
+        ctx.emit(ev.LeaseLostEvent(message=str(exc)))
         error = error_info(exc)
         return result(LEASE_LOST)
 
@@ -205,7 +206,8 @@ def _retry(ctx: Context, queued: Any, error: dict, max_attempts: int, delay: flo
     if saved.status != Status.NEW:
         return FAILED
     wait = (saved.not_before.timestamp() - time.time()) if saved.not_before else 0
-    ctx.emit("retry", "WARNING", message=f"retrying in {max(wait, 0):.3g} s", error=error)
+    message = f"retrying in {max(wait, 0):.3g} s"
+    ctx.emit(ev.Retry(message=message, error=ev.ErrorInfo(**error)))
     return None
 
 

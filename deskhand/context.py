@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ from . import inputs
 from .actions import RunHandle
 from .bot import WorkItem
 from .errors import ConfigError, DeskhandError
+from .journal.events import Event, ItemEvent
 from .logs import slug
 from .steps import Step
 
@@ -141,8 +143,12 @@ class Context:
         return open_desktop(self, images=images)
 
     # -- logging ------------------------------------------------------------------------
-    def emit(self, kind: str, level: str = "INFO", /, **fields: Any) -> dict:
+    def emit(self, kind: str | Event, level: str = "INFO", /, **fields: Any) -> dict:
+        """Journal an event of this item's attempt: a typed one (deskhand.journal.events),
+        or an event's name and fields."""
         ref = self.current.reference if self.current else None
+        if isinstance(kind, ItemEvent):
+            return self.run.log.event(replace(kind, item=ref, attempt=self.attempt))
         return self.run.log.event(kind, level, item=ref, attempt=self.attempt, **fields)
 
     def action(self, action: str, element: str | None = None, data: Any = None) -> None:

@@ -65,8 +65,13 @@ def mask(value: Any) -> Any:
     return masking.mask(value)
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: Any) -> Any:
     """Make a value JSON-able the way deskhand writes it: ISO dates, decimals as strings."""
+    if type(value) in _JSON_SCALARS:
+        return value
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
@@ -245,11 +250,12 @@ class RunLog:
             given = {k: v for k, v in fields.items() if v is not None}
             typed = journal_events.make(kind, {**base, **given}, level)
         if self._writer is not None:
-            record = self._writer.write(typed)
+            record, human = self._writer.write(typed)
         else:  # not entered (or closed): nothing is written, the line is still returned
             record = masking.mask(to_json(typed.to_dict()), self.secrets)
+            human = human_line(record)
         _track(record)
-        self.log.log(typed.level, human_line(record))
+        self.log.log(typed.level, human)  # for the application's own loguru sinks, if any
         return record
 
     def flush(self) -> None:

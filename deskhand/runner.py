@@ -31,7 +31,7 @@ from .config import describe
 from .context import Context
 from .errors import ApplicationError, ConfigError, Stopped
 from .journal import RunModel, from_dict
-from .journal.events import RunEnded
+from .journal.events import RunEnded, RunStarted, Sourced, WaitingForLease
 from .logs import RunLog
 from .selectors import SelectorRepository
 from .status import Status, count_statuses
@@ -186,7 +186,7 @@ def enqueue(run: Run) -> dict[str, int]:
     earlier: dict[str, int] = {}
     for item in existing:
         earlier[item.status] = earlier.get(item.status, 0) + 1
-    run.log.event("source", total=len(items), added=len(added), already_queued=earlier)
+    run.log.event(Sourced(total=len(items), added=len(added), already_queued=earlier))
     return earlier
 
 
@@ -252,11 +252,12 @@ def run_bot(
         runners.serving(store, run.owner, [bot.name], settings.lease_seconds),
     ):
         log.event(
-            "run_start",
-            settings=describe(settings, bot),
-            queue=bot.queue,
-            db=store.url,
-            trigger=trigger or ("on demand" if from_source else "worker"),
+            RunStarted(
+                settings=describe(settings, bot),
+                queue=bot.queue,
+                db=store.url,
+                trigger=trigger or ("on demand" if from_source else "worker"),
+            )
         )
         try:
             if from_source:
@@ -318,7 +319,7 @@ def _next_due(
                 f"waiting for item {item.id} ({item.label}): leased by {item.lease_owner} until "
                 f"{item.lease_expires:%H:%M:%S} UTC; taken over if that runner is gone by then"
             )
-            run.log.event("waiting_for_lease", "WARNING", message=note, item_id=item.id)
+            run.log.event(WaitingForLease(message=note, item_id=item.id))
             if on_note:
                 on_note(note)
     if not due:

@@ -13,7 +13,9 @@ from typing import Any
 
 from .actions import StepContext
 from .errors import BusinessError, Stopped
+from .journal.events import ErrorInfo, StepData, StepEnded, StepStarted
 from .logs import mask, slug, to_json
+from .status import StepStatus
 
 
 def error_info(exc: BaseException) -> dict[str, str]:
@@ -40,8 +42,13 @@ class Step:
         ctx.run.check_lease(ctx)  # the heartbeat found the item taken: stop here
         ctx.steps.append(self)
         self._started = time.perf_counter()
-        extra = {"point_of_no_return": True} if self.point_of_no_return else {}
-        ctx.emit("step_start", step=self.name, data=self.data or None, **extra)
+        ctx.emit(
+            StepStarted(
+                step=self.name,
+                data=self.data or None,
+                point_of_no_return=True if self.point_of_no_return else None,
+            )
+        )
         if self.point_of_no_return and ctx.queued is not None:
             run, queued = ctx.run, ctx.queued
             try:  # saved only while the claim's lease holds: the last check before acting
@@ -67,12 +74,13 @@ class Step:
                     queued.id, run.owner, mask(to_json(self.data)), token=queued.lease_token
                 )
                 ctx.passed_point_of_no_return = self.name
-            ctx.emit("step_end", step=self.name, status="ok", duration_ms=duration)
+            ctx.emit(StepEnded(step=self.name, status=StepStatus.OK, duration_ms=duration))
             # A stop after the point of no return finishes the item instead of releasing it.
             if ctx.run.stop.is_set() and not ctx.steps and not ctx.passed_point_of_no_return:
                 raise Stopped(f"stopped after step '{self.name}': the item goes back to the queue")
             return False
-        status = "business_error" if isinstance(exc, BusinessError) else "failed"
+        business = isinstance(exc, BusinessError)
+        status = StepStatus.BUSINESS_ERROR if business else StepStatus.FAILED
         evidence: dict[str, Any] = {}
         # Only the innermost failing step takes the evidence; outer ones just log the end.
         if not getattr(exc, "_deskhand_step", None):
@@ -81,18 +89,21 @@ class Step:
                 exc._deskhand_step = self.name  # type: ignore[union-attr]
             except AttributeError:
                 pass
+        shot, html = evidence.pop("screenshot", None), evidence.pop("html", None)
         self.ctx.emit(
-            "step_end",
-            "WARNING" if status == "business_error" else "ERROR",
-            step=self.name,
-            status=status,
-            duration_ms=duration,
-            error=error_info(exc),
-            **evidence,
+            StepEnded(
+                step=self.name,
+                status=status,
+                duration_ms=duration,
+                error=ErrorInfo(**error_info(exc)),
+                screenshot=shot,
+                html=html,
+                extra=evidence,  # any other evidence a driver saved
+            )
         )
         return False
 
     def set(self, **data: Any) -> None:
         """Add data to the step while it runs (logged as a ``data`` event of the step)."""
         self.data.update(data)
-        self.ctx.emit("data", step=self.name, data=data)
+        self.ctx.emit(StepData(step=self.name, data=data))

@@ -127,6 +127,13 @@ def test_report_bot_log_summary_alerts_and_console_agree_on_every_status(mixed_r
     assert {ref: item.status for ref, item in model.items.items()} == EXPECTED
     assert model.items["recon"].reconciled and not model.items["ok"].reconciled
     assert [len(model.items[r].attempts) for r in EXPECTED] == [1, 1, 2, 2, 1]
+    first, second = model.items["recon"].attempts  # values and actions by attempt and step
+    assert first.values == {"extracted": {"total": "12.50"}} and second.values == {}
+    assert [(s.name, [a.action for a in s.actions]) for s in first.steps] == [
+        ("read", []),
+        ("save", ["click"]),
+    ]
+    assert second.steps[0].name == "reconcile" and second.end.output["reconciled"] is True
     assert {i.reference: i.status for i in result.items} == EXPECTED  # what on_item was told
 
     # run_end in steps.jsonl, read back from the file by the one reader.
@@ -380,3 +387,56 @@ def test_unknown_kinds_and_fields_are_kept_not_dropped():
     assert end.to_dict()["future_field"] == [1]
     odd = ev.from_dict({"event": "item_end", "status": "exploded"})  # a status unknown here
     assert isinstance(odd, ev.Other) and odd.to_dict()["status"] == "exploded"
+
+
+# -- the writer ----------------------------------------------------------------------------------
+
+DIES = """
+import os, sys
+from deskhand.journal import events as ev
+from deskhand.logs import RunLog
+
+log = RunLog(sys.argv[1], "dies", "20260301-090000-dead").__enter__()
+log.event(ev.RunStarted(queue="q"))
+log.event(ev.ItemStarted(item="a", attempt=1))
+log.event(ev.StepStarted(item="a", attempt=1, step="save"))
+log.event(ev.Action(item="a", attempt=1, step="save", action="click", element="save"))
+log.event(ev.StepEnded(item="a", attempt=1, step="save", duration_ms=1.0))
+os._exit(9)  # killed: no clean-up, no flush, no run_end
+"""
+
+
+def test_a_process_killed_after_a_step_keeps_the_step_in_its_journal(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    code = subprocess.run(
+        [sys.executable, "-c", DIES, str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert code.returncode == 9, code.stderr
+    run_dir = tmp_path / "dies" / "20260301-090000-dead"
+    model = read_run(run_dir)
+    assert not model.ended and not model.torn
+    [step] = model.items["a"].attempts[0].steps
+    assert (step.name, step.status, len(step.actions)) == ("save", "ok", 1)
+    assert model.items["a"].status == Status.UNFINISHED
+    lines, _ = read_lines(run_dir / "steps.jsonl")
+    assert render_bot_log(lines) == (run_dir / "bot.log").read_text()  # flushed together
+
+
+def test_secrets_are_masked_once_in_both_files(tmp_path):
+    from deskhand import masking
+    from deskhand.logs import RunLog, register_secret
+
+    with RunLog(tmp_path, "masked") as log:
+        register_secret("hunter2-secret")
+        log.event(ev.ItemStarted(item="a", attempt=1, data={"password": "hunter2-secret"}))
+        log.event("warning", "WARNING", item="a", message="login with hunter2-secret failed")
+    for name in ("steps.jsonl", "bot.log"):
+        text = (log.dir / name).read_text()
+        assert "hunter2-secret" not in text and masking.MASK in text, name
+    lines, _ = read_lines(log.dir / "steps.jsonl")
+    assert lines[0]["data"] == {"password": masking.MASK}
+    assert render_bot_log(lines) == (log.dir / "bot.log").read_text()

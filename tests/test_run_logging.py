@@ -158,3 +158,12 @@ def test_bot_log_lines_say_what_source_values_and_healing_hold():
     assert line.startswith("[inv-1] healing save (selectors/legacy_ap.yaml): ")
     assert "#save matched 0, text=Save matched 1" in line
     assert line.endswith("proposal selectors/legacy_ap.proposed.yaml")
+
+
+def test_bot_log_lines_for_run_end_key_and_step_data_read_as_sentences():
+    end = {"event": "run_end", "run_id": "r1", "counts": {"done": 2, "needs_review": 1}}
+    assert human_line(end) == "run r1 ended: 2 done, 1 needs review"
+    key = {"event": "key", "item": "inv-1", "key": "acme | 4711"}
+    assert human_line(key) == "[inv-1] business key acme | 4711"
+    data = {"event": "data", "item": "inv-1", "step": "read", "data": {"pages": 2}}
+    assert human_line(data) == "[inv-1] step 'read' data {\"pages\": 2}"

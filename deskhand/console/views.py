@@ -18,13 +18,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from ..queue import STATUSES
+from ..status import ITEM_OUTCOMES
 from . import items as q
 from . import runs as run_folders
 from .auth import add_user, current_user, list_users, remove_user, require
 from .tables import ROLES
 
 bp = Blueprint("views", __name__)
-RUN_STATUSES = ("done", "needs_review", "failed", "unfinished")
+RUN_STATUSES = tuple(str(s) for s in ITEM_OUTCOMES)  # an item's status at the end of a run
 
 
 def _console():

@@ -10,6 +10,7 @@ unknown fields are kept in ``extra``. Nothing a journal holds is dropped by read
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -92,13 +93,12 @@ class Event:
         """The line as a dict, in the journal's field order; fields that are None left out."""
         out: dict[str, Any] = {"ts": self.ts, "event": self.kind, "v": self.v}
         out |= {"run_id": self.run_id, "bot": self.bot}
-        for f in dataclasses.fields(self):
-            if f.name in _BASE or f.name == "extra":
-                continue
-            value = getattr(self, f.name)
+        for name in _names(type(self)):
+            value = getattr(self, name)
             if value is not None:
-                out[f.name] = _plain(value)
-        out |= {k: v for k, v in self.extra.items() if v is not None and k not in out}
+                out[name] = value if type(value) in _PLAIN else _plain(value)
+        if self.extra:
+            out |= {k: v for k, v in self.extra.items() if v is not None and k not in out}
         return out
 
 
@@ -153,7 +153,9 @@ class StepEnded(ItemEvent):
 
     @property
     def level(self) -> str:
-        return {"ok": "INFO", "business_error": "WARNING"}.get(self.status, "ERROR")
+        return {StepStatus.OK: "INFO", StepStatus.BUSINESS_ERROR: "WARNING"}.get(
+            self.status, "ERROR"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,7 +284,7 @@ class ItemEnded(ItemEvent):
 
     @property
     def level(self) -> str:
-        return {"done": "INFO", "failed": "ERROR"}.get(self.status, "WARNING")
+        return {Status.DONE: "INFO", Status.FAILED: "ERROR"}.get(self.status, "WARNING")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -336,12 +338,26 @@ EVENTS: dict[str, type[Event]] = {
 _RENAMED = {"log": {"level": "level_name"}, "values": {"kind": "kind_of"}}
 
 
+@functools.cache
+def _names(cls: type[Event]) -> tuple[str, ...]:
+    """The event's own fields, in order (not the ones every line has, not ``extra``)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in (*_BASE, "extra"))
+
+
+@functools.cache
+def _init_names(cls: type[Event]) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls)) - {"extra", "name"}
+
+
+_PLAIN = frozenset({str, int, float, bool, dict})
+
+
 def from_dict(line: dict[str, Any]) -> Event:
     """The typed event of one journal line (a dict); any version, any kind."""
     kind = str(line.get("event") or "other")
     cls = EVENTS.get(kind, Other)
     renamed = _RENAMED.get(kind, {})
-    names = {f.name for f in dataclasses.fields(cls)} - {"extra", "name"}
+    names = _init_names(cls)
     known: dict[str, Any] = {"v": 0}
     extra: dict[str, Any] = {}
     try:

@@ -55,6 +55,7 @@ class AttemptRun:
     released: str | None = None  # the message of a ``released`` event
     retry: str | None = None  # the message of a ``retry`` or ``waiting`` event
     key: str | None = None
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)  # this attempt's, by kind
 
     @property
     def status(self) -> Status:
@@ -185,8 +186,10 @@ class RunModel:
             item.payload = dict(event.data) if isinstance(event.data, dict) else {}
             item.attempts.append(AttemptRun(event.attempt, event.ts))
             return
-        if isinstance(event, ev.Values):
+        if isinstance(event, ev.Values):  # the item's latest values of each kind
             item.values[event.kind_of] = dict(event.data or {})
+            if item.last is not None:
+                item.last.values[event.kind_of] = dict(event.data or {})
             return
         if isinstance(event, ev.Warning_):
             item.warnings.append(event.message)

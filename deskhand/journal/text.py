@@ -7,13 +7,15 @@ journal line, so ``render_bot_log(steps.jsonl)`` gives bot.log back.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
 from typing import Any
 
 from ..status import Status
 from . import events as ev
 
 __all__ = ["bot_log_line", "counts_text", "human_line", "level_of", "render_bot_log"]
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}")  # the writer's UTC time stamps
 
 
 def human_line(e: dict[str, Any] | ev.Event) -> str:
@@ -78,14 +80,16 @@ def level_of(e: dict[str, Any] | ev.Event) -> str:
     return (e if isinstance(e, ev.Event) else ev.from_dict(e)).level
 
 
-def bot_log_line(e: dict[str, Any] | ev.Event) -> str:
-    """The event's line in bot.log: ``2026-03-01 09:00:00.123 | INFO    | …`` (UTC)."""
-    event = e if isinstance(e, ev.Event) else ev.from_dict(e)
-    try:
-        when = datetime.fromisoformat(event.ts).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    except ValueError:
-        when = event.ts
-    return f"{when} | {event.level: <7} | {human_line(event)}"
+def bot_log_line(
+    e: dict[str, Any] | ev.Event, level: str | None = None, human: str | None = None
+) -> str:
+    """The event's line in bot.log: ``2026-03-01 09:00:00.123 | INFO    | …`` (UTC).
+    ``level`` and ``human``: the event's level and :func:`human_line`, when the caller has
+    them at hand."""
+    line = e.to_dict() if isinstance(e, ev.Event) else e
+    ts = str(line.get("ts", ""))
+    when = f"{ts[:10]} {ts[11:23]}" if _ISO.match(ts) else ts
+    return f"{when} | {level or level_of(e): <7} | {human or human_line(line)}"
 
 
 def render_bot_log(lines: list[dict[str, Any]]) -> str:

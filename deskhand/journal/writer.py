@@ -18,12 +18,14 @@ from typing import IO, Any
 
 from .. import masking, private
 from . import events as ev
-from .text import bot_log_line
+from .text import bot_log_line, human_line
 
 __all__ = ["FLUSH_SECONDS", "JournalWriter"]
 
 FLUSH_SECONDS = 1.0
-_FLUSH_ON = frozenset({"step_end", "item_end", "run_end", "retry", "released", "lease_lost"})
+_FLUSH_ON = frozenset(  # the ends of a step, an attempt, the run
+    e.EVENT for e in (ev.StepEnded, ev.ItemEnded, ev.RunEnded, ev.Retry, ev.Released)
+) | {ev.LeaseLostEvent.EVENT}
 _QUIET = frozenset({"DEBUG", "TRACE", "INFO"})
 
 
@@ -56,11 +58,13 @@ class JournalWriter:
         self._timer.start()
         return self
 
-    def write(self, event: ev.Event) -> dict[str, Any]:
-        """Write one event (masked); return its journal line as a dict."""
+    def write(self, event: ev.Event) -> tuple[dict[str, Any], str]:
+        """Write one event (masked); return its journal line as a dict, and its readable
+        text (as bot.log shows it after the time and level)."""
         record = masking.mask(self._to_json(event.to_dict()), self._secrets())
         line = json.dumps(record, ensure_ascii=False)
-        text = bot_log_line(record)
+        human = human_line(record)
+        text = bot_log_line(record, event.level, human)
         with self._lock:
             if self._files is not None:
                 self._jsonl.append(line + "\n")
@@ -70,7 +74,7 @@ class JournalWriter:
                 stream.flush()
             if record.get("event") in _FLUSH_ON or event.level not in _QUIET:
                 self._flush()
-        return record
+        return record, human
 
     def flush(self) -> None:
         """Write out what is buffered."""

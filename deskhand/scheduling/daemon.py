@@ -28,6 +28,7 @@ from typing import Any, TextIO
 import schedule
 
 from ..logs import mask
+from ..status import Status
 from . import state
 from .jobs import Job
 from .state import BUSY, STARTED, TAKEN, State
@@ -249,7 +250,7 @@ class Daemon:
             self.say(f"{job.name}: not started: {_one_line(exc)}")
 
     def _waiting(self, job: Job) -> int:
-        return self.store.counts(job.queue).get("new", 0)
+        return self.store.counts(job.queue).get(Status.NEW, 0)
 
     # -- watching ---------------------------------------------------------------------
 
@@ -303,7 +304,7 @@ class Daemon:
         prefix = f"{socket.gethostname()}:{run.proc.pid}:"
         held = [
             i
-            for i in self.store.list(run.job.queue, status="in_progress", limit=None)
+            for i in self.store.list(run.job.queue, status=Status.IN_PROGRESS, limit=None)
             if (i.lease_owner or "").startswith(prefix)
         ]
         if run.reason:
