@@ -243,8 +243,9 @@ def test_a_plugin_command_that_cannot_import_says_what_to_install(capsys, monkey
 
     from deskhand import commands
 
-    broken = EntryPoint("record-screen", "no_such_module_xyz", commands.GROUP)
-    monkeypatch.setattr(commands, "entry_points", lambda group: [broken])
+    missing = EntryPoint("record-screen", "no_such_module_xyz", commands.GROUP)
+    broken = EntryPoint("broken", "json:no_such_command", commands.GROUP)
+    monkeypatch.setattr(commands, "entry_points", lambda group: [missing, broken])
     monkeypatch.setitem(commands.EXTRAS, "no_such_module_xyz", "desktop")
     code, _, err = run_main(capsys, "record-screen", "--anything")
     assert code == 2
@@ -252,6 +253,12 @@ def test_a_plugin_command_that_cannot_import_says_what_to_install(capsys, monkey
         "deskhand: record-screen is not available (No module named 'no_such_module_xyz'): "
         "pip install 'deskhand[desktop]'\n"
     )
+    code, _, err = run_main(capsys, "broken")
+    assert code == 2 and err.startswith(
+        "deskhand: broken is not available: its package failed to load (AttributeError: "
+    )
+    code, out, _ = run_main(capsys, "list", "--help")  # the other commands are unharmed
+    assert code == 0 and out.startswith("usage: deskhand list")
 
 
 def test_init_writes_a_project_whose_bot_runs_and_whose_test_passes(tmp_path, capsys, monkeypatch):

@@ -1,10 +1,10 @@
 """deskhand as a user gets it: a wheel installed into a fresh virtualenv, used from a folder
 outside this checkout (no PYTHONPATH, no project around it).
 
-The wheel is built from a copy of the sources (nothing is written into the checkout) and
-installed without its dependencies; a ``.pth`` file lends the test environment's
-site-packages for those (the distribution there is shadowed by the wheel's, which comes
-first on the path).
+The wheel is built from a copy of the sources (nothing is written into the checkout) with
+this environment's setuptools (the dev extra's) and installed without its dependencies; a
+``.pth`` file lends the test environment's site-packages for those (the distribution there
+is shadowed by the wheel's, which comes first on the path).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def installed(tmp_path_factory) -> Path:
             shutil.copy2(path, source / name)
     wheels = base / "wheels"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(wheels), str(source)],
         capture_output=True, text=True, timeout=600, env=clean_env(),
     )  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr

@@ -93,10 +93,17 @@ def from_module(module: ModuleType | Any, name: str | None = None) -> Command:
     return Command(name, register, module.run)
 
 
-def _unavailable(name: str, error: ImportError) -> Command:
-    """A plugin command whose module does not import: listed, and saying what to install."""
-    hint = install_hint(error) or f"install {error.name or 'what it needs'}"
-    why = f"{name} is not available ({error}): {hint}"
+def _unavailable(name: str, error: Exception) -> Command:
+    """A plugin command whose module does not load: listed, and saying what to install (or
+    what went wrong: a broken plugin does not take the other commands down with it)."""
+    if isinstance(error, ImportError):
+        hint = install_hint(error) or f"install {error.name or 'what it needs'}"
+        why = f"{name} is not available ({error}): {hint}"
+    else:
+        hint = "its package failed to load"
+        why = (
+            f"{name} is not available: its package failed to load ({type(error).__name__}: {error})"
+        )
 
     def register(sub: Any) -> argparse.ArgumentParser:
         # Every argument is taken as it is (no option prefix), so that any command line
@@ -123,7 +130,7 @@ def load_commands() -> dict[str, Command]:
             continue
         try:
             found[point.name] = from_module(point.load(), point.name)
-        except ImportError as exc:
+        except Exception as exc:  # noqa: BLE001 - one broken plugin, not the whole CLI
             found[point.name] = _unavailable(point.name, exc)
     return found
 
