@@ -119,14 +119,19 @@ def run(tmp_path, browser):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def documents_cache_outside_the_checkout(tmp_path_factory):
+def documents_cache_outside_the_checkout(tmp_path_factory, request):
     """Read documents are cached in this session's temporary folder, never the project's
-    .deskhand/ (results are keyed by content and code version, so tests may share them;
-    a test about the cache itself takes ``private_cache``)."""
+    .deskhand/: results are keyed by content and code version and written atomically, so
+    the tests and xdist workers of one session share them (a scan is read by OCR once); a
+    test about the cache itself takes ``private_cache``."""
     from deskhand.documents import cache
 
+    base = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # xdist: <session>/popen-gwN
+        base = base.parent
     before = cache.DIRECTORY
-    cache.DIRECTORY = tmp_path_factory.mktemp("documents-cache")
+    cache.DIRECTORY = base / "documents-cache"
+    cache.DIRECTORY.mkdir(mode=0o700, exist_ok=True)
     yield cache.DIRECTORY
     cache.DIRECTORY = before
 
