@@ -184,8 +184,19 @@ def _shared_folder(config) -> str:
     return config._deskhand_pg_shared
 
 
+def pytest_configure(config):
+    """Hypothesis keeps its examples and the constants it collects in a temporary folder of
+    this process, not in .hypothesis/ of the checkout."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    config._deskhand_hypothesis = tempfile.mkdtemp(prefix="deskhand-hypothesis-")
+    set_hypothesis_home_dir(config._deskhand_hypothesis)
+
+
 def pytest_unconfigure(config):
-    """The process that made the shared folder stops the cluster the workers started."""
+    """Remove the temporary folders; the process that made the shared folder stops the
+    cluster the workers started."""
+    shutil.rmtree(config._deskhand_hypothesis, ignore_errors=True)
     folder = getattr(config, "_deskhand_pg_shared", None)
     if folder:
         from pg_cluster import stop_shared
