@@ -119,14 +119,19 @@ def run(tmp_path, browser):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def documents_cache_outside_the_checkout(tmp_path_factory):
+def documents_cache_outside_the_checkout(tmp_path_factory, request):
     """Read documents are cached in this session's temporary folder, never the project's
-    .deskhand/ (results are keyed by content and code version, so tests may share them;
-    a test about the cache itself takes ``private_cache``)."""
+    .deskhand/: results are keyed by content and code version and written atomically, so
+    the tests and xdist workers of one session share them (a scan is read by OCR once); a
+    test about the cache itself takes ``private_cache``."""
     from deskhand.documents import cache
 
+    base = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # xdist: <session>/popen-gwN
+        base = base.parent
     before = cache.DIRECTORY
-    cache.DIRECTORY = tmp_path_factory.mktemp("documents-cache")
+    cache.DIRECTORY = base / "documents-cache"
+    cache.DIRECTORY.mkdir(mode=0o700, exist_ok=True)
     yield cache.DIRECTORY
     cache.DIRECTORY = before
 
@@ -179,8 +184,19 @@ def _shared_folder(config) -> str:
     return config._deskhand_pg_shared
 
 
+def pytest_configure(config):
+    """Hypothesis keeps its examples and the constants it collects in a temporary folder of
+    this process, not in .hypothesis/ of the checkout."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    config._deskhand_hypothesis = tempfile.mkdtemp(prefix="deskhand-hypothesis-")
+    set_hypothesis_home_dir(config._deskhand_hypothesis)
+
+
 def pytest_unconfigure(config):
-    """The process that made the shared folder stops the cluster the workers started."""
+    """Remove the temporary folders; the process that made the shared folder stops the
+    cluster the workers started."""
+    shutil.rmtree(config._deskhand_hypothesis, ignore_errors=True)
     folder = getattr(config, "_deskhand_pg_shared", None)
     if folder:
         from pg_cluster import stop_shared

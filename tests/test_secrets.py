@@ -126,10 +126,12 @@ def test_invoice_run_with_trace_leaves_no_secret_in_any_file(
     assert leaks(found, DEMO_PASSWORD) == []
 
 
-def test_a_failure_with_the_password_typed_in_leaves_no_secret(run, legacy_app):
+def test_a_failure_with_the_password_typed_in_leaves_no_secret(run, legacy_app, tmp_path):
+    project = tmp_path / "project"  # the run writes a healing proposal beside its selectors
+    shutil.copytree(ASSETS, project)
     result = run(
         "web_failure",
-        root=ASSETS,
+        root=project,
         target=legacy_app.url,
         timeout_ms=1500,
         trace=True,
