@@ -164,8 +164,9 @@ def parties(
 def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: float) -> Name:
     """The seller's legal name when the header prints one under its trading name ('Harvey
     Norman' over 'Elitetrax Marketing Sdn Bhd (616227-D)', a logo over 'Muster GmbH' and its
-    address): a name with a legal form and its registration or address in the top third. Else ``best``, marked unsure when the page prints a legal
-    name elsewhere (the footer's company line) or a name line lies right above it."""
+    address): a name with a legal form and its registration or address in the top third.
+    Else ``best``, marked unsure when the page prints a legal name elsewhere (the footer's
+    company line) or a name line lies right above it."""
     if "legal form" in best.cues:
         return best
     legal = [n for n in candidates if "legal form" in n.cues and fold(n.text) != fold(best.text)]
