@@ -234,3 +234,34 @@ def _own_cache(tmp_path, monkeypatch):
     cache.clear()
     yield
     cache.clear()
+
+
+def test_a_sentence_about_paying_by_a_date_gives_the_due_date():
+    fields = _fields(
+        [
+            (10, "Muster Handel GmbH"),
+            (30, "Rechnungsdatum 05.03.2013"),
+            (60, "Summe 235,62"),
+            (80, "Zahlbar innerhalb 30 Tagen netto bis 04.04.2013, 3% Skonto bis 15.03.2013"),
+        ],
+        kind="invoice",
+    )
+    assert fields["due_date"].value == date(2013, 4, 4)  # not the discount's deadline
+    assert fields["due_date"].confidence < MIN_CONFIDENCE  # unlabelled: to review
+    fields = _fields(
+        [(10, "Muster Handel GmbH"), (30, "Bitte überweisen Sie bis zum 09.06.2014")],
+        kind="invoice",
+    )
+    assert fields["due_date"].value == date(2014, 6, 9)
+    fields = _fields([(10, "Valid until 09.06.2014"), (30, "Datum 01.06.2014")], kind="invoice")
+    assert "due_date" not in fields  # no word about paying
+
+
+def test_a_heading_spaced_out_is_no_name():
+    fields = _fields(
+        [(10, "Muster Handel GmbH"), (30, "W A R E N R E C H N U N G"), (60, "Summe 9,50")],
+        kind="invoice",
+        conf=0.99,
+    )
+    assert fields["issuer"].value == "Muster Handel GmbH"
+    assert "customer" not in fields or "W A R" not in fields["customer"].value

@@ -364,6 +364,8 @@ def _name_like(text: str, domain: bool = False) -> bool:
     folded = fold(text)
     if letters < 3 or digits * 3 > letters or "@" in text or len(text) > 60:
         return False
+    if len(text.split()) >= 4 and all(len(part) == 1 for part in text.split()):
+        return False  # 'R E C H N U N G': a heading spaced out, not a name
     if text.startswith("("):  # '(Co. No. 123)', '(M) SDN BHD': the tail of something
         return False
     if re.search(r"\w: ", text):  # 'Ihr Zeichen: AB-312': a label and its value
