@@ -7,6 +7,11 @@ code, in ``<project root>/.deskhand/cache/documents/`` (git-ignored; folders 070
 names, is not read again. A change to the reader's code changes the version, so stale
 results are never served.
 
+The pages' words (and the OCR page images, for re-reading a region) are kept apart, in
+``pages/``, keyed by the file, the engine and the version of the OCR code and settings only
+(ocr_version): a change to the field rules re-runs the rules on the pages read before, not
+the OCR (pagecache.py).
+
 The cache belongs to whoever reads: ``with cache.scope(folder):`` gives the block (a run, a
 worker's item, a test) a cache of its own, memory and folder, that nothing outside it sees
 or fills; outside any scope, the process's default cache is used (the project's folder, or
@@ -31,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from . import pagecache
 from .model import Document, Field, Table, Word
 
 MEMORY_SIZE = 256
@@ -71,6 +77,7 @@ def key(data: bytes, kind: str, password: str | None) -> str:
 
 
 def code_version() -> str:
+    """The version of the reader's code (every module: the rules read what OCR gave)."""
     global _version
     if _version is None:
         digest = hashlib.sha256()
@@ -78,6 +85,40 @@ def code_version() -> str:
             digest.update(source.read_bytes())
         _version = digest.hexdigest()[:16]
     return _version
+
+
+# The modules whose code makes a page's words; a change to any other (the field rules) keeps
+# the pages read, and re-runs only the rules on them.
+OCR_MODULES = ("files.py", "pdf.py", "ocr.py", "engines.py", "prepare.py", "limits.py")
+_ocr_version: str | None = None
+
+
+def ocr_version() -> str:
+    """The version of the code and settings that read a page's words: OCR_MODULES, the OCR
+    language and tesseract's own version."""
+    global _ocr_version
+    if _ocr_version is None:
+        from . import engines
+
+        digest = hashlib.sha256()
+        for name in OCR_MODULES:
+            source = Path(__file__).parent / name
+            digest.update(source.read_bytes() if source.exists() else b"")
+        try:
+            tesseract = str(engines.pytesseract.get_tesseract_version())
+        except Exception:  # noqa: BLE001 - no tesseract: the engines say so when used
+            tesseract = ""
+        digest.update(f"\0{engines.LANGUAGE}\0{tesseract}".encode())
+        _ocr_version = digest.hexdigest()[:16]
+    return _ocr_version
+
+
+def pages_key(data: bytes, engine: str, password: str | None, max_pages: int) -> str:
+    """The key of a file's read pages: content, engine, password, page limit and the OCR
+    code's version (not the rules')."""
+    digest = hashlib.sha256(data)
+    digest.update(f"\0{engine}\0{password or ''}\0{max_pages}\0{ocr_version()}".encode())
+    return digest.hexdigest()
 
 
 class DocumentCache:
@@ -114,12 +155,23 @@ class DocumentCache:
         if self.disk:
             _save(self.directory() / f"{cache_key}.json", entry)
 
+    def get_pages(self, pages_key: str):
+        """The pages read from a file before (files.Pages, OCR page images with them), from
+        disk; None when there are none or the disk cache is off."""
+        if not self.disk:
+            return None
+        return pagecache.load(self.directory() / "pages" / f"{pages_key}.json")
+
+    def put_pages(self, pages_key: str, pages) -> None:
+        if self.disk:
+            pagecache.save(self.directory() / "pages" / f"{pages_key}.json", pages)
+
     def clear(self, disk: bool = False) -> None:
         """Forget every result held in memory (and, with ``disk``, on disk)."""
         self.memory.clear()
         folder = self.directory()
         if disk and folder.is_dir():
-            for path in folder.glob("*.json"):
+            for path in [*folder.glob("*.json"), *folder.glob("pages/*.json")]:
                 path.unlink(missing_ok=True)
 
     def _remember(self, cache_key: str, entry: Entry) -> None:
@@ -160,6 +212,15 @@ def get(cache_key: str) -> Entry | None:
 
 def put(cache_key: str, entry: Entry) -> None:
     current().put(cache_key, entry)
+
+
+def get_pages(key_of_pages: str):
+    """The pages the cache in use holds for ``key_of_pages`` (see pages_key), else None."""
+    return current().get_pages(key_of_pages)
+
+
+def put_pages(key_of_pages: str, pages) -> None:
+    current().put_pages(key_of_pages, pages)
 
 
 def clear(disk: bool = False) -> None:

@@ -82,6 +82,35 @@ def unlabelled(lines: list[Line], day_first_order: bool) -> Candidate | None:
     return first
 
 
+_PAY = re.compile(
+    r"\b(zahlbar|zahlen|zahlung|uberweisen|begleichen|pay|payable|payment|paid|remit|regler|"
+    r"reglement|payer|payable|pagar|pago|betalen|betaling|zaplaty|zaplacic)\b"
+)
+_BY = {"bis", "by", "until", "before", "avant", "jusqu", "antes", "voor", "do"}
+_FILLER = {"zum", "spatestens", "le", "au", "del", "de", "the", "op"}
+
+
+def due_by(lines: list[Line], day_first_order: bool) -> Candidate | None:
+    """The due date a sentence about paying gives: 'Zahlbar innerhalb 30 Tagen netto bis
+    04.04.2013', 'Bitte überweisen Sie bis zum 09.06.2014', 'Please pay by 26 Sep 2025'; the
+    first such date (a discount's deadline follows it)."""
+    for line in lines:
+        if not _PAY.search(fold(line.text)):
+            continue
+        words = line.words
+        for i, word in enumerate(words[:-1]):
+            if fold(word.text).strip(".,:") not in _BY:
+                continue
+            j = i + 1
+            while j < len(words) - 1 and fold(words[j].text).strip(".,:") in _FILLER:
+                j += 1
+            found = date(words[j:], day_first_order)
+            if found:
+                found.rule = "regex:due-by"
+                return found
+    return None
+
+
 def _month_like(word: Word) -> bool:
     return word.text[:1].isalpha() and len(word.text) >= 3
 

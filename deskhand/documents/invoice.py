@@ -89,6 +89,10 @@ def extract(
             fields[name] = best.to_field(name)
     if "invoice_number" not in fields and found.get("_title_number"):
         fields["invoice_number"] = found["_title_number"][0].to_field("invoice_number")
+    if "due_date" not in fields:
+        due = dates.due_by(lines, day_first)
+        if due and ("invoice_date" not in fields or due.value >= fields["invoice_date"].value):
+            fields["due_date"] = due.to_field("due_date")
     if "invoice_date" not in fields:
         unlabelled = dates.unlabelled(lines, day_first)
         if unlabelled:

@@ -113,6 +113,44 @@ class OcrPage:
             )
             self.image = Image.fromarray(plain)
 
+    def state(self) -> dict:
+        """What restored() needs to answer re-reads as this page would: the image (PNG), its
+        resolution and how it was read, and the regions read again so far."""
+        from . import pagecache
+
+        if not self._png:
+            buffer = io.BytesIO()
+            self.image.save(buffer, "PNG", compress_level=1)
+            png = buffer.getvalue()
+        else:
+            png = self._png
+        return {
+            "page": self.page,
+            "engine": self.engine,
+            "variant": self.variant,
+            "scale": self.scale,
+            "dpi": self.dpi,
+            "png": pagecache.encode(png),
+            "again": [[list(k), pagecache.dump_words(w)] for k, w in self._again.items()],
+            "words": pagecache.dump_words(self.words),
+        }
+
+    @classmethod
+    def restored(cls, state: dict) -> OcrPage:
+        """The page as state() kept it, without reading it again."""
+        from . import pagecache
+
+        page = cls.__new__(cls)
+        page.page, page.engine, page.variant = state["page"], state["engine"], state["variant"]
+        page.scale, page.dpi = float(state["scale"]), float(state["dpi"])
+        page._png = pagecache.decode(state["png"])
+        page._image = None
+        with Image.open(io.BytesIO(page._png)) as image:  # the header only: its size
+            page._pixels = image.size
+        page._again = {tuple(k): pagecache.words(w) for k, w in state["again"]}
+        page.words = pagecache.words(state["words"])
+        return page
+
     @property
     def image(self) -> Image.Image:
         """The image the words were read from (grayscale, at ``dpi``)."""

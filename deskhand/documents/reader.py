@@ -78,9 +78,15 @@ def extract(
     key = cache.key(data, f"{kind}/{engine}", password)
     entry = cache.get(key) if cache_results else None
     if entry is None:
-        pages = files.read_pages(path, data, password, max_pages, engine)
+        pages_key = cache.pages_key(data, engine, password, max_pages)
+        pages = cache.get_pages(pages_key) if cache_results else None
+        known = None if pages is None else _reread_count(pages)
+        if pages is None:
+            pages = files.read_pages(path, data, password, max_pages, engine)
         reread = files.Rereader(pages) if pages.readers else None
         fields, lines, text, aligned = KINDS[kind](pages.words, pages.sizes, reread)
+        if cache_results and _reread_count(pages) != known:  # read afresh, or re-read more
+            cache.put_pages(pages_key, pages)
         found = tables.merge(pages.tables, aligned)
         document = Document(
             path, kind, len(pages.sizes), pages.ocr_pages, fields, lines, text, tables=found
@@ -95,6 +101,10 @@ def extract(
     if chosen is not None:
         templates.apply(chosen, document, entry.words)
     return document
+
+
+def _reread_count(pages: files.Pages) -> int:
+    return sum(len(reader._again) for reader in pages.readers.values())
 
 
 def clear_cache(disk: bool = False) -> None:

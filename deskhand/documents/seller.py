@@ -164,8 +164,9 @@ def parties(
 def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: float) -> Name:
     """The seller's legal name when the header prints one under its trading name ('Harvey
     Norman' over 'Elitetrax Marketing Sdn Bhd (616227-D)', a logo over 'Muster GmbH' and its
-    address): a name with a legal form and its registration or address in the top third. Else ``best``, marked unsure when the page prints a legal
-    name elsewhere (the footer's company line) or a name line lies right above it."""
+    address): a name with a legal form and its registration or address in the top third.
+    Else ``best``, marked unsure when the page prints a legal name elsewhere (the footer's
+    company line) or a name line lies right above it."""
     if "legal form" in best.cues:
         return best
     legal = [n for n in candidates if "legal form" in n.cues and fold(n.text) != fold(best.text)]
@@ -363,6 +364,8 @@ def _name_like(text: str, domain: bool = False) -> bool:
     folded = fold(text)
     if letters < 3 or digits * 3 > letters or "@" in text or len(text) > 60:
         return False
+    if len(text.split()) >= 4 and all(len(part) == 1 for part in text.split()):
+        return False  # 'R E C H N U N G': a heading spaced out, not a name
     if text.startswith("("):  # '(Co. No. 123)', '(M) SDN BHD': the tail of something
         return False
     if re.search(r"\w: ", text):  # 'Ihr Zeichen: AB-312': a label and its value
