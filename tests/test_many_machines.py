@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -254,7 +254,7 @@ def test_runners_on_two_hosts_and_a_host_lost_mid_run(batch, tmp_path, ground_tr
                 for entry in history:  # the lost host's item, step by step (pytest -s)
                     print(f"item {item.id}: {entry.at:%H:%M:%S.%f} {entry.event:14} "
                           f"{entry.runner} {entry.detail}")  # fmt: skip
-                print(f"item {item.id}: {datetime.fromtimestamp(cut_at):%H:%M:%S.%f} link cut")
+                print(f"item {item.id}: {datetime.fromtimestamp(cut_at, UTC):%H:%M:%S.%f} link cut")
                 taken = [e for e in history if e.event == "lease_expired"]
                 assert taken and taken[-1].runner == owners["a"], history
                 assert taken[-1].detail["previous_owner"] == owners["b"]

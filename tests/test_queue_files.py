@@ -216,3 +216,18 @@ def test_runners_register_beat_and_are_lost_when_silent(queue_url):
         lines = out.getvalue().splitlines()
         assert lines[0].split()[:3] == ["RUNNER", "HOST", "PID"]
         assert any("host-a:1:r1" in line and "lost" in line for line in lines)
+
+
+def test_a_host_whose_clock_is_behind_leases_in_the_database_time(pg_cluster, monkeypatch):
+    """A runner whose clock runs 90 s behind still gives its claim a full lease in the
+    database's time (uncorrected, the lease would have run out before it began)."""
+    from deskhand.queue import rows
+
+    url = pg_cluster.empty_database()
+    monkeypatch.setitem(rows.CLOCK, "offset", timedelta(0))
+    monkeypatch.setattr(rows, "local_now", lambda: datetime.now(UTC) - timedelta(seconds=90))
+    with open_store(url) as store:
+        store.add("docs", "one")
+        item = store.claim("docs", "host-behind:1", lease_seconds=60)
+    now = datetime.now(UTC)
+    assert now + timedelta(seconds=50) < item.lease_expires <= now + timedelta(seconds=61)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, or_, select, update
@@ -139,10 +139,21 @@ def entry(
     return {"item_id": item_id, "at": at, "event": event, "runner": runner, "detail": detail or {}}
 
 
+# The queue database's clock minus this host's, when they differ by a second or more (set
+# by open_store on PostgreSQL): every host then writes and reads leases in one time.
+CLOCK = {"offset": timedelta(0)}
+
+
+def local_now() -> datetime:
+    """This host's clock, in UTC."""
+    return datetime.now(UTC)
+
+
 def utc(value: datetime | None) -> datetime:
-    """``value`` in UTC (now when None); a naive datetime is refused, not guessed."""
+    """``value`` in UTC (now, in the database's time, when None); a naive datetime is
+    refused, not guessed."""
     if value is None:
-        return datetime.now(UTC)
+        return local_now() + CLOCK["offset"]
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value}: pass an aware one, e.g. datetime.now(UTC)")
     return value.astimezone(UTC)
