@@ -23,8 +23,6 @@ def open_app(ctx):
         if app["username"].exists():  # the app asks for a log-in: first item, or it expired
             with ctx.step("log in"):
                 log_in(app, vault.get("legacy_ap"))
-        else:
-            logged_in(app)
     return app
 
 

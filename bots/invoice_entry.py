@@ -169,8 +169,11 @@ def find_invoice(app, vendor: str, invoice_number: str) -> str | None:
     app["search_query"].fill(invoice_number)
     with app.expect_navigation(frame="content") as nav:
         app["search_button"].click()
-    page_ok = app["results"].exists() or app["search_empty"].exists()  # "No invoices found"
+    empty = app["search_empty"].exists()  # "No invoices found"
+    page_ok = empty or app["results"].exists()
     answered(nav.value, page_ok, f"the search for invoice {invoice_number}")
+    if empty:
+        return None
     row = app.find_row("results", invoice_number=invoice_number, vendor=vendor)
     return row["record_no"] if row else None
 
@@ -222,15 +225,16 @@ def save(app, invoice_number: str) -> str:
     with app.expect_navigation(frame="content"):
         with app.accept_dialog(expect=f"Save invoice {invoice_number}"):
             app["save_button"].click()
+    if app["record_number"].exists():
+        return app["record_number"].text()
     if app["form_errors"].exists():
         problems = [line.strip() for line in app["form_errors"].text().splitlines()]
         raise BusinessError(
             "the legacy app refused the invoice: " + " ".join(filter(None, problems))
         )
-    if not app["record_number"].exists():  # an error page: the save may or may not have happened
-        title = app["page_heading"].text() if app["page_heading"].exists() else ""
-        raise ApplicationError(f"no confirmation after Save ({title or 'blank page'})")
-    return app["record_number"].text()
+    # An error page: the save may or may not have happened.
+    title = app["page_heading"].text() if app["page_heading"].exists() else ""
+    raise ApplicationError(f"no confirmation after Save ({title or 'blank page'})")
 
 
 def read_record(app, record: str) -> dict:

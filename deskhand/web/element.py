@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from ..errors import ApplicationError, SelectorNotFound
 from ..selectors import ElementSpec, playwright_selector, proposed_ranking, write_proposal
+from .overlays import plain_css
 from .protocols import PageHost
 
 if TYPE_CHECKING:
@@ -41,6 +42,11 @@ rows.map(row => {
   }
   return out;
 })); }""".replace("MARK", ROW_MARK)
+
+
+_COUNT_FIRST = """(_, json) => JSON.stringify(JSON.parse(json).map(css => {
+  try { return document.querySelectorAll(css).length; } catch (e) { return -1; }
+}))"""
 
 
 class Option(NamedTuple):
@@ -87,7 +93,10 @@ class Element:
             return root.locator(selectors[0])
         candidates = [root.locator(c) for c in selectors]
         if timeout is None:  # the page has it already, as first choice: one round trip
-            first = candidates[0].count()
+            if self._resolve_together():
+                first = 1 if self.name in self.page._resolved else 0
+            else:
+                first = candidates[0].count()
             if first == 1 or (self.spec.many and first > 0):
                 self.page._resolved[self.name] = 0
                 return candidates[0]
@@ -108,6 +117,35 @@ class Element:
                 self.page._resolved[self.name] = index
                 return candidate
         raise SelectorNotFound(self._ambiguous())
+
+    def _resolve_together(self) -> bool:
+        """Count, in one round trip, the first choice of every element of this frame not yet
+        resolved, and take those the page shows exactly once (a list: at least once): the
+        first element resolved on a page pays for the page's others. False when this
+        element cannot be counted so (placeholders, a selector that is not plain CSS)."""
+        repo, resolved = self.page.selectors, self.page._resolved
+        group = [
+            spec
+            for spec in repo.elements.values()
+            if spec.frames == self.spec.frames
+            and spec.name not in resolved
+            and "{" not in "".join(spec.candidates)
+            and plain_css(spec.candidates[:1])
+        ]
+        if self.template.name not in {spec.name for spec in group} or self.spec != self.template:
+            return False
+        try:
+            answer = (
+                self._root()
+                .locator(":root")
+                .evaluate_all(_COUNT_FIRST, json.dumps([spec.candidates[0] for spec in group]))
+            )
+        except PlaywrightError:  # the frame is not there yet
+            return False
+        for spec, count in zip(group, json.loads(answer)):
+            if count == 1 or (spec.many and count > 0):
+                resolved[spec.name] = 0
+        return True
 
     def _ambiguous(self) -> str:
         return (

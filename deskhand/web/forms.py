@@ -108,9 +108,9 @@ def fill_form(page: PageHost, values: dict[Any, Any]) -> dict[Any, str]:
         root = group[0][1]._root()
         if root is page.raw:
             answer = page.raw.evaluate(_SCRIPT, json.dumps(fields))
-        else:  # in a frame: the script runs on the frame's document element
+        else:  # in a frame: the script runs on the frame's document (one round trip)
             script = f"(_, fields) => ({_SCRIPT})(fields)"
-            answer = root.locator(":root").evaluate(script, json.dumps(fields))
+            answer = root.locator(":root").evaluate_all(script, json.dumps(fields))
         results = json.loads(answer)
         for (key, element), result in zip(group, results):
             if result.get("unresolved"):

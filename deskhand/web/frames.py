@@ -53,10 +53,12 @@ class FramePage(WebPage):
         found: Any = self.parent.raw.main_frame
         if isinstance(self.parent, FramePage):
             found = self.parent.frame_object
-        self.raw.locator(frame_css(self.path[0])).first.wait_for(state="attached")
-        for child in found.child_frames:
-            if child.name == self.name:
-                return child
+        for waited in (False, True):  # a frame the page knows already needs no round trip
+            for child in found.child_frames:
+                if child.name == self.name:
+                    return child
+            if not waited:
+                self.raw.locator(frame_css(self.path[0])).first.wait_for(state="attached")
         handle = self._scope_handle()
         if handle is None:
             raise ApplicationError(f"no frame '{self.name}' on {self.parent.url}")
