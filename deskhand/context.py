@@ -10,6 +10,7 @@ from . import inputs
 from .actions import RunHandle
 from .bot import WorkItem
 from .errors import ConfigError, DeskhandError
+from .journal import events as ev
 from .journal.events import Event, ItemEvent
 from .logs import slug
 from .steps import Step
@@ -156,14 +157,14 @@ class Context:
         that this runner still holds the item (a LeaseLost stops the step otherwise)."""
         self.run.check_lease(self, strict=self.in_point_of_no_return)
         step = self.steps[-1].name if self.steps else None
-        self.emit("action", "DEBUG", step=step, action=action, element=element, data=data)
+        self.emit(ev.Action(step=step, action=action, element=element, data=data))
 
     def info(self, message: str, **data: Any) -> None:
         """A free-form line in the step log."""
-        self.emit("log", message=message, data=data or None)
+        self.emit(ev.LogRecord(message=message, data=data or None))
 
     def warning(self, message: str, **data: Any) -> None:
-        self.emit("warning", "WARNING", message=message, data=data or None)
+        self.emit(ev.Warning_(message=message, data=data or None))
 
     def values(self, kind: str, mapping: dict[str, Any]) -> None:
         """Record field values for the report's comparison table.
@@ -175,7 +176,7 @@ class Context:
             raise ValueError(
                 f"values kind must be extracted, reviewed, keyed or read_back, not {kind!r}"
             )
-        self.emit("values", kind=kind, data=mapping)
+        self.emit(ev.Values(kind_of=kind, data=mapping))
 
     def capture(self, name: str) -> dict[str, Any]:
         """Screenshot + HTML of the page last used, into the run's screenshots folder."""

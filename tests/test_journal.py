@@ -426,6 +426,31 @@ def test_a_process_killed_after_a_step_keeps_the_step_in_its_journal(tmp_path):
     assert render_bot_log(lines) == (run_dir / "bot.log").read_text()  # flushed together
 
 
+EXITS = """
+import sys
+from deskhand.journal import events as ev
+from deskhand.logs import RunLog
+
+log = RunLog(sys.argv[1], "exits", "20260301-090000-exit").__enter__()
+log.event(ev.Action(item="a", attempt=1, action="click", element="save"))  # buffered
+sys.exit(0)  # the run is never closed: the interpreter's exit still writes it out
+"""
+
+
+def test_buffered_events_are_written_when_the_interpreter_exits(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    code = subprocess.run(
+        [sys.executable, "-c", EXITS, str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert code.returncode == 0, code.stderr
+    lines, _ = read_lines(tmp_path / "exits" / "20260301-090000-exit" / "steps.jsonl")
+    assert [(e["event"], e["action"]) for e in lines] == [("action", "click")]
+
+
 def test_secrets_are_masked_once_in_both_files(tmp_path):
     from deskhand import masking
     from deskhand.logs import RunLog, register_secret

@@ -10,8 +10,10 @@ that unwinds the run loses nothing.
 
 from __future__ import annotations
 
+import atexit
 import json
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -49,13 +51,15 @@ class JournalWriter:
         self._closing = threading.Event()
 
     def open(self) -> JournalWriter:
-        """Create (or append to) the two files and start the flush timer."""
+        """Create (or append to) the two files and start the flush timer; what is buffered
+        is also written when the interpreter exits with the writer still open."""
         jsonl = open(private.open_file(self.folder / "steps.jsonl"), "a", encoding="utf-8")  # noqa: SIM115
         log = open(private.open_file(self.folder / "bot.log"), "a", encoding="utf-8")  # noqa: SIM115
         self._files = (jsonl, log)
         self._closing.clear()
         self._timer = threading.Thread(target=self._tick, daemon=True, name="journal-flush")
         self._timer.start()
+        _open.add(self)
         return self
 
     def write(self, event: ev.Event) -> tuple[dict[str, Any], str]:
@@ -101,6 +105,7 @@ class JournalWriter:
 
     def close(self) -> None:
         """Flush, stop the timer, close the files."""
+        _open.discard(self)
         self._closing.set()
         with self._lock:
             try:
@@ -112,3 +117,15 @@ class JournalWriter:
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.join(timeout=FLUSH_SECONDS * 2)
         self._timer = None
+
+
+_open: weakref.WeakSet[JournalWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for writer in list(_open):
+        try:
+            writer.flush()
+        except (OSError, ValueError):
+            continue
