@@ -15,6 +15,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """The bin/ folder of a fresh virtualenv holding only the deskhand wheel."""
-    base = tmp_path_factory.mktemp("packaging")
+def wheel(tmp_path_factory) -> Path:
+    """deskhand's wheel, built from a copy of the sources."""
+    base = tmp_path_factory.mktemp("wheel")
     source = base / "source"
     source.mkdir()
     for name in SOURCES:
@@ -52,8 +53,14 @@ def installed(tmp_path_factory) -> Path:
         capture_output=True, text=True, timeout=600, env=clean_env(),
     )  # fmt: skip
     assert build.returncode == 0, build.stdout + build.stderr
-    (wheel,) = wheels.glob("deskhand-*.whl")
-    env_dir = base / "venv"
+    (built,) = wheels.glob("deskhand-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """The bin/ folder of a fresh virtualenv holding only the deskhand wheel."""
+    env_dir = tmp_path_factory.mktemp("packaging") / "venv"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     install = subprocess.run(
@@ -123,3 +130,20 @@ def test_the_wheel_gives_a_deskhand_that_inits_and_runs_a_project_anywhere(insta
         env=clean_env(),
     )  # fmt: skip
     assert tests.returncode == 0 and "1 passed" in tests.stdout, tests.stdout + tests.stderr
+
+
+def test_the_wheel_holds_every_file_of_the_packages_and_the_demo_project(wheel):
+    """A file added to a package (a template, a page, a sample) is installed too."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        path.relative_to(ROOT).as_posix()
+        for package in ("deskhand", "demo", "recorders")
+        for path in (ROOT / package).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+    assert expected - names == set()
+    shared = "deskhand-0.1.0.data/data/share/deskhand/demo-project/"
+    for part in ("bots", "selectors", "templates"):
+        for path in (ROOT / part).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.name[0] != ".":
+                assert shared + path.relative_to(ROOT).as_posix() in names, path
