@@ -29,7 +29,7 @@ import json
 import os
 import tempfile
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -155,12 +155,13 @@ class DocumentCache:
         if self.disk:
             _save(self.directory() / f"{cache_key}.json", entry)
 
-    def get_pages(self, pages_key: str):
+    def get_pages(self, pages_key: str, restore: Callable[..., Any]):
         """The pages read from a file before (files.Pages, OCR page images with them), from
-        disk; None when there are none or the disk cache is off."""
+        disk, built by ``restore`` (see pagecache.load); None when there are none or the disk
+        cache is off."""
         if not self.disk:
             return None
-        return pagecache.load(self.directory() / "pages" / f"{pages_key}.json")
+        return pagecache.load(self.directory() / "pages" / f"{pages_key}.json", restore)
 
     def put_pages(self, pages_key: str, pages) -> None:
         if self.disk:
@@ -214,9 +215,9 @@ def put(cache_key: str, entry: Entry) -> None:
     current().put(cache_key, entry)
 
 
-def get_pages(key_of_pages: str):
+def get_pages(key_of_pages: str, restore: Callable[..., Any]):
     """The pages the cache in use holds for ``key_of_pages`` (see pages_key), else None."""
-    return current().get_pages(key_of_pages)
+    return current().get_pages(key_of_pages, restore)
 
 
 def put_pages(key_of_pages: str, pages) -> None:

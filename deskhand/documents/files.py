@@ -41,6 +41,19 @@ class Pages:
     readers: dict[int, ocr.OcrPage] = field(default_factory=dict)
     tables: list[Table] = field(default_factory=list)
 
+    @classmethod
+    def restored(
+        cls,
+        words: list[Word],
+        sizes: list[tuple[float, float]],
+        ocr_pages: list[int],
+        readers: dict[int, dict],
+        tables: list[Table],
+    ) -> Pages:
+        """Pages kept by the documents cache (pagecache.load), OCR pages from their state."""
+        found = {n: ocr.OcrPage.restored(state) for n, state in readers.items()}
+        return cls(words, sizes, ocr_pages, found, tables)
+
     def reread(self, page: int, region: BBox, options: str) -> list[Word]:
         """Read ``region`` of OCR page ``page`` again on its own ([] for a text page)."""
         return self.reread_many([(page, region)], options)[0]

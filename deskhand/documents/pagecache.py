@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +35,17 @@ def save(path: Path, pages: Any) -> None:
         pass
 
 
-def load(path: Path) -> Any:
-    """The files.Pages written to ``path``, None if there is none or it cannot be read."""
-    from .files import Pages
-    from .ocr import OcrPage
-
+def load(path: Path, restore: Callable[..., Any]) -> Any:
+    """The pages written to ``path``, built by ``restore(words, sizes, ocr_pages, readers,
+    tables)`` (``readers``: each OCR page's saved state); None if there is none or it cannot
+    be read. The caller builds them: this module sits below the readers that use it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Pages(
+        return restore(
             [_unword(w) for w in data["words"]],
             [tuple(size) for size in data["sizes"]],
             list(data["ocr_pages"]),
-            {int(n): OcrPage.restored(state) for n, state in data["readers"].items()},
+            {int(n): state for n, state in data["readers"].items()},
             [Table(t["page"], tuple(t["bbox"]), t["rows"], t["source"]) for t in data["tables"]],
         )
     except (OSError, ValueError, KeyError, TypeError):

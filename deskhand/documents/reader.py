@@ -79,7 +79,7 @@ def extract(
     entry = cache.get(key) if cache_results else None
     if entry is None:
         pages_key = cache.pages_key(data, engine, password, max_pages)
-        pages = cache.get_pages(pages_key) if cache_results else None
+        pages = cache.get_pages(pages_key, files.Pages.restored) if cache_results else None
         known = None if pages is None else _reread_count(pages)
         if pages is None:
             pages = files.read_pages(path, data, password, max_pages, engine)

@@ -12,10 +12,9 @@ plain CSS (``text=...``, ``xpath=...``, ``>>`` chains), which the watcher cannot
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .page import WebPage
+from .protocols import PageHost
 
 BINDING = "__deskhandOverlay"
 WATCHER = """([name, overlay, close, binding]) => {
@@ -57,7 +56,7 @@ def plain_css(candidates: tuple[str, ...]) -> bool:
     return all(not _NOT_CSS.search(c) for c in candidates)
 
 
-def watch(page: WebPage, name: str, overlay: tuple[str, ...], close: tuple[str, ...]) -> None:
+def watch(page: PageHost, name: str, overlay: tuple[str, ...], close: tuple[str, ...]) -> None:
     """Install the watcher for overlay ``name`` in the page's every document, now and later."""
     raw = page.raw
     if not getattr(raw, "_deskhand_overlays", False):
@@ -73,7 +72,7 @@ def watch(page: WebPage, name: str, overlay: tuple[str, ...], close: tuple[str, 
                 continue
 
 
-def _closed(page: WebPage, source: dict[str, Any], name: str) -> None:
+def _closed(page: PageHost, source: dict[str, Any], name: str) -> None:
     frame, path = source.get("frame"), []
     while frame is not None and frame.parent_frame is not None:
         path.insert(0, frame.name or frame.url)
