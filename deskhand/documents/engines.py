@@ -48,6 +48,15 @@ def engine_name(setting: str | None = None) -> str:
     return name
 
 
+def rapidocr_installed() -> bool:
+    """True when the second engine can be loaded (the ``ocr`` extra: rapidocr, onnxruntime).
+    ``auto`` keeps tesseract's read without it; ``rapidocr`` asked by name says what to
+    install."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("rapidocr", "onnxruntime"))
+
+
 def check_tesseract() -> None:
     """Raise ApplicationError unless the tesseract program can be run."""
     global _checked

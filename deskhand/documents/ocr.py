@@ -104,7 +104,11 @@ class OcrPage:
                     break
         if _poor(self.words):
             self._upright()
-        if auto and engines.mean_confidence(self.words) < ESCALATE:
+        if (
+            auto
+            and engines.mean_confidence(self.words) < ESCALATE
+            and engines.rapidocr_installed()  # without the ocr extra, tesseract's read stays
+        ):
             # tesseract's best read is unsure: a photo, a thermal receipt, a faint scan
             self.words, self.variant, self.engine = (
                 engines.rapidocr(plain, self.dpi, page),
