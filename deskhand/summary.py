@@ -7,25 +7,27 @@ import urllib.request
 from typing import Any
 
 from .errors import ConfigError
+from .status import Status
 
 
 def summary(name: str, result: Any) -> list[str]:
     """What a run did, and what it found in the queue already, as a person reads it."""
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
-    lines = [f"{name}: {len(result.items)} items: {counts}"]
+    # Items, each counted once by its last attempt (the run model's counts), not claims.
+    lines = [f"{name}: {sum(result.counts.values())} items: {counts}"]
     already = result.already
-    earlier = [f"{already[s]} already done" for s in ("done",) if already.get(s)]
+    earlier = [f"{already[Status.DONE]} already done"] if already.get(Status.DONE) else []
     hints = {
-        "needs_review": "waiting for review (queue list --status needs_review)",
-        "failed": "failed earlier (queue retry --status failed)",
-        "cancelled": "cancelled earlier",
-        "in_progress": "in progress in another run",
+        Status.NEEDS_REVIEW: "waiting for review (queue list --status needs_review)",
+        Status.FAILED: "failed earlier (queue retry --status failed)",
+        Status.CANCELLED: "cancelled earlier",
+        Status.IN_PROGRESS: "in progress in another run",
     }
     earlier += [f"{already[s]} {text}" for s, text in hints.items() if already.get(s)]
     if earlier:
         lines.append(f"{name}: already in the queue: {', '.join(earlier)}")
     if result.stopped:
-        released = any(i.status == "released" for i in result.items)
+        released = any(i.status == Status.RELEASED for i in result.items)
         what = "the item in progress went back to the queue" if released else "no item left open"
         lines.append(f"{name}: stopped by a signal: {what} (exit code 143)")
     return lines

@@ -16,9 +16,10 @@ from typing import TextIO
 
 from ..errors import ConfigError
 from ..queue.models import QueueError
+from ..status import QUEUE_STATUSES
 from . import load_bot, project_root
 
-STATUS_CHOICES = ("new", "in_progress", "done", "needs_review", "failed", "cancelled")
+STATUS_CHOICES = tuple(str(s) for s in QUEUE_STATUSES)
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
