@@ -101,10 +101,15 @@ def tesseract_many(
 def rapidocr(image: np.ndarray, dpi: float, page: int) -> list[Word]:
     """The words RapidOCR reads on the grayscale ``image``, each with its own box and score."""
     result = _rapid_engine()(np.dstack([image] * 3), return_word_box=True)
+    if getattr(result, "boxes", None) is None:
+        return []  # nothing detected (a blank page): word_results is then one empty entry
     to_pt = 72.0 / dpi
     words = []
     for line in getattr(result, "word_results", None) or ():
-        for text, score, quad in line:
+        for entry in line:
+            if not isinstance(entry, tuple | list) or len(entry) != 3 or entry[2] is None:
+                continue  # an entry without a box
+            text, score, quad = entry
             text = str(text).strip()
             if not text or not meaningful(text):
                 continue

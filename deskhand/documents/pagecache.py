@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import private
 from .model import Table, Word
 
 
@@ -26,7 +27,7 @@ def save(path: Path, pages: Any) -> None:
         "readers": {str(n): reader.state() for n, reader in pages.readers.items()},
     }
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private.make_dirs(path.parent)  # the cache folder and pages/ in it: owner-only
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # created 0600
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False)
