@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # browsers here), tesseract for OCR, Xvfb and scrot for desktop bots, poppler for PDF tools,
 # PostgreSQL for queues shared between machines (the tests start a throwaway cluster).
 APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-eng xvfb scrot poppler-utils fonts-dejavu-core \
-	postgresql python3-tk dovecot-imapd
+	postgresql python3-tk dovecot-imapd iproute2
 PYTEST_ARGS ?=
 
 .PHONY: demo test bench setup system-packages lint clean

@@ -89,9 +89,12 @@ def fill(url: str, bot: str, items: int, folder: Path) -> None:
     shutil.rmtree(inbox)  # the workers read the documents from the queue only
 
 
-def measure(url: str, bot: str, items: int, workers: int, folder: Path) -> float:
-    """Items per second for ``workers`` processes draining ``items`` fresh items."""
+def measure(url: str, bot: str, items: int, workers: int, folder: Path, reset=None) -> float:
+    """Items per second for ``workers`` processes draining ``items`` fresh items;
+    ``reset(url)`` runs once they are queued (the statistics count the draining only)."""
     fill(url, bot, items, folder)
+    if reset is not None:
+        reset(url)
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(workers), ctx.Queue()
     procs = [
@@ -179,8 +182,8 @@ def main() -> int:
                             folder.mkdir()
                         else:
                             url = pg.create_database(f"bench_{count}")
-                            reset_stats(url)
-                        rates.append(measure(url, bot, args.items, workers, folder))
+                        reset = reset_stats if backend == "postgresql" else None
+                        rates.append(measure(url, bot, args.items, workers, folder, reset))
                         if backend == "postgresql":
                             item_ms, claim_ms = db_time(url, args.items)
                             per_item.append(item_ms)

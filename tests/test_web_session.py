@@ -118,6 +118,31 @@ def test_a_retry_logs_in_again_when_the_saved_session_has_ended(tmp_path, browse
     assert logged_in == [1, 2]
 
 
+def test_a_setup_that_logs_in_serves_every_item(tmp_path, browser, legacy_app):
+    bot = Bot("setup_login_test", selectors="legacy_ap")
+
+    @bot.source
+    def _items(ctx):
+        yield from (ctx.item(reference=ref) for ref in ("first", "second"))
+
+    @bot.setup
+    def _log_in(ctx):
+        open_app(ctx)  # the app asks for a log-in: the run's one
+
+    @bot.process
+    def _process(item, ctx):
+        return ctx.done(menu=open_app(ctx)["nav_search"].text())
+
+    result = run_bot(bot, settings_for(tmp_path, legacy_app.url), browser=browser)
+
+    assert [(i.status, i.output["menu"]) for i in result.items] == [("done", "Search invoices")] * 2
+    assert logins(legacy_app.url) == 1
+    events = read_events(result.dir)
+    logged_in = [e for e in events if e["event"] == "step_end" and e["step"] == "log in"]
+    assert [(e.get("item"), e["status"]) for e in logged_in] == [(None, "ok")]  # in the setup
+    assert [e["status"] for e in events if e["event"] == "setup"] == ["ok"]
+
+
 def lifecycle_bot(calls: list, fail: dict) -> Bot:
     """A bot that records the order of its setup, items and teardown; ``fail`` says where
     to raise (``setup``, ``teardown``, or an item reference: the exception to raise)."""
