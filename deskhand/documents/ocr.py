@@ -104,8 +104,10 @@ class OcrPage:
                     break
         if _poor(self.words):
             self._upright()
+        blank = not self.words and found.char_height is None  # no text, no character ink
         if (
             auto
+            and not blank  # a blank page costs RapidOCR ~1 GB of memory for nothing
             and engines.mean_confidence(self.words) < ESCALATE
             and engines.rapidocr_installed()  # without the ocr extra, tesseract's read stays
         ):
