@@ -45,7 +45,8 @@ def inbox(ctx):
             digest = documents.fingerprint(path)
             yield ctx.item(
                 reference=f"{digest[:16]}/{path.name}",
-                file=str(path),
+                file=str(path),  # read from the copy the runner gets (queue.files)
+                inbox_file=str(path),  # the original, removed from the inbox once filed
                 name=path.name,
                 sha256=digest,
             )
@@ -111,7 +112,7 @@ def file_document(item, ctx):
             **public(doc),
         }
         index.add(record)
-        source.unlink()  # copied and verified above: now it may leave the inbox
+        _leave_inbox(item)  # copied and verified above: now it may leave the inbox
     return finish(ctx, index, item, record)
 
 
@@ -126,8 +127,14 @@ def filed_before(item, ctx, checkpoint):
     archived = index.root / known["archived"]
     if not archived.is_file() or filing.sha256(archived.read_bytes()) != known["archived_sha256"]:
         return None
-    Path(item.file).unlink(missing_ok=True)
+    _leave_inbox(item)
     return finish(ctx, index, item, known)
+
+
+def _leave_inbox(item) -> None:
+    """Remove the document from the inbox it was queued from (the run works on a copy of it
+    when the queue carries files: filing runs on the machine that holds the inbox)."""
+    Path(item.get("inbox_file") or item.file).unlink(missing_ok=True)
 
 
 def finish(ctx, index, item, record: dict) -> dict:
