@@ -70,6 +70,7 @@ def session(tmp_path, browser, legacy_app):
 
 
 def actions(log, action: str) -> list[dict]:
+    log.flush()  # the journal buffers its writes (flushed at step ends and every second)
     events = [json.loads(line) for line in (log.dir / "steps.jsonl").read_text().splitlines()]
     return [e for e in events if e.get("event") == "action" and e.get("action") == action]
 
