@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from playwright.sync_api import Error as PlaywrightError
+
 from ..actions import ActionLog
 from ..errors import ApplicationError
 from ..logs import mask, slug
@@ -258,6 +260,12 @@ class WebPage:
         with self.raw.expect_event("close"):
             try:
                 yield
+            except PlaywrightError:
+                if not self.raw.is_closed():
+                    self.keep_evidence("expect_close")
+                    raise
+                # The action closed the popup before Playwright heard back from it (the
+                # page's script calls window.close() in the click): what the block awaited.
             except BaseException:
                 self.keep_evidence("expect_close")
                 raise
