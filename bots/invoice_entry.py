@@ -164,8 +164,10 @@ def answered(response, page_ok: bool, what: str) -> None:
 def find_invoice(app, vendor: str, invoice_number: str) -> str | None:
     """The record number of this vendor's invoice, if the system already has it. Only a
     results page that loaded says "not there": an error page raises ApplicationError."""
-    app["nav_search"].click()
-    app.frame("content").wait_for_url("**/invoices/search*")
+    # The frame may already show a search (the last item's): wait for the new page to load,
+    # not for a URL that already matches, or the query is typed into the page being left.
+    with app.expect_navigation(frame="content"):
+        app["nav_search"].click()
     app["search_query"].fill(invoice_number)
     with app.expect_navigation(frame="content") as nav:
         app["search_button"].click()

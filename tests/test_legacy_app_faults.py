@@ -150,6 +150,25 @@ def test_a_seed_makes_the_failures_repeatable(db_path):
     assert 5 < first.count(500) < 35 and set(first) == {200, 500}
 
 
+def test_which_saves_are_lost_does_not_depend_on_the_pages_read_between_them(db_path, tmp_path):
+    """Each kind of fault has its own seeded dice: a run that happened to request more pages
+    (a retry, a slower machine) still loses the same saves, so a test can count on them."""
+
+    def lost_saves(db, pages_between):
+        client = make_client(db, "lost=0.5,modal=0.5,latency=0.5:0,seed=4", sleep=lambda s: None)
+        lost = []
+        for n in range(12):
+            for _ in range(pages_between):
+                client.get("/invoices/search")
+            answer = client.post("/invoices/new", data=valid_invoice(invoice_number=f"L-{n}"))
+            lost.append(answer.status_code == 500)
+        return lost
+
+    quiet = lost_saves(db_path, 0)
+    busy = lost_saves(str(tmp_path / "busy.db"), 3)
+    assert quiet == busy and True in quiet and False in quiet
+
+
 # -- lost ----------------------------------------------------------------------------------
 def test_lost_save_commits_the_record_but_answers_500(db_path):
     client = make_client(db_path, "lost=1.0,seed=3")

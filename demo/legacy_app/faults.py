@@ -122,17 +122,24 @@ class Faults:
     def __init__(self, spec: FaultSpec, sleep: Callable[[float], None] = time.sleep):
         self.spec = spec
         self.sleep = sleep
-        self._random = random.Random(spec.seed)
+        # One die per kind: whether the n-th save is lost does not depend on how many pages
+        # (each a draw for latency and errors) the timing of a run happened to request first.
+        self._dice = {
+            kind: random.Random(None if spec.seed is None else f"{spec.seed}/{kind}")
+            for kind in KINDS
+        }
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(KINDS, 0)
         self._sessions: dict[str, int] = {}  # session id -> authenticated requests so far
 
-    def hit(self, share: float) -> bool:
-        """True for a share of calls; draws nothing when the share is 0, so seeds stay stable."""
+    def hit(self, kind: str) -> bool:
+        """True for the spec's share of calls of this kind (``lost``: of saves); draws nothing
+        when the share is 0, so seeds stay stable."""
+        share = self.spec.latency[0] if kind == "latency" else getattr(self.spec, kind)
         if share <= 0.0:
             return False
         with self._lock:
-            return self._random.random() < share
+            return self._dice[kind].random() < share
 
     def record(self, kind: str, method: str, path: str) -> None:
         """Count an injected fault and print it, one line, for the server log."""

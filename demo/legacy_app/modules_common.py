@@ -20,7 +20,7 @@ def conn() -> sqlite3.Connection:
 def page(template: str, **context) -> str:
     """A page a clerk works on: now and then under the fault mode's maintenance notice."""
     injector = current_app.extensions["faults"]
-    if injector.hit(injector.spec.modal):
+    if injector.hit("modal"):
         injector.record("modal", request.method, request.path)
         context["maintenance"] = True
     return render_template(template, **context)
@@ -29,7 +29,7 @@ def page(template: str, **context) -> str:
 def maybe_lost():
     """After a save committed: the fault mode's lost answer (HTTP 500), else None."""
     injector = current_app.extensions["faults"]
-    if injector.hit(injector.spec.lost):
+    if injector.hit("lost"):
         injector.record("lost", request.method, request.path)
         return render_template("server_error.html"), 500
     return None
