@@ -52,6 +52,11 @@ __all__ = [
 POLL_SECONDS = 1.0  # how often a worker that runs forever looks for new items
 EXIT_STOPPED = 143  # a run stopped by a signal (128 + SIGTERM), after giving its item back
 
+# What every run renders from its run model when it ends, by name: ``view(run_dir, model)``.
+# The layers above register theirs (the package registers the HTML report, see
+# deskhand/__init__.py): the runner never imports the views it is handed.
+VIEWS: dict[str, Callable[[Path, RunModel], object]] = {}
+
 
 @dataclass
 class RunResult:
@@ -219,7 +224,7 @@ def run_bot(
     trigger: str | None = None,
 ) -> RunResult:
     """Queue the bot's work (``from_source``), process every claimable item of its queue,
-    and render the report. ``forever``: keep polling for new items until ``stop`` is set.
+    and render its VIEWS. ``forever``: keep polling for new items until ``stop`` is set.
     ``browser`` (a started :class:`deskhand.web.Browser`) is shared instead of started.
     ``on_note`` gets what a person watching should know (waiting for a lease).
     ``trigger`` (recorded in run_start): "schedule" from the scheduler; by default "on
@@ -227,7 +232,6 @@ def run_bot(
     A ConfigError (the set-up is wrong) stops the run and propagates."""
     from .documents import cache as documents_cache
     from .queue import open_store
-    from .report import render_report
 
     check_requirements(bot, settings, from_source)
     log = RunLog(settings.resolve(settings.logs_dir), bot.name)
@@ -294,7 +298,8 @@ def run_bot(
             end = RunEnded(counts=model.counts(), total=len(model.items), stopped=outcome.stopped)
             model.add(from_dict(log.event(end)))
             store.close()
-            render_report(log.dir, model)
+            for render in VIEWS.values():
+                render(log.dir, model)
     return outcome
 
 

@@ -64,10 +64,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "WebPage.frame() makes a FramePage, a subclass of WebPage: one of the two has to "
         "move (frame() into frames.py, or FramePage into page.py)"
     ),
-    ("deskhand.runner", "deskhand.report"): (
-        "a run renders its report when it ends; the report belongs to the views rendered "
-        "from the run journal (issue 14, item 1)"
-    ),
 }
 
 
