@@ -32,7 +32,7 @@ from .context import Context
 from .errors import ApplicationError, ConfigError, Stopped
 from .journal import RunModel, from_dict
 from .journal.events import RunEnded, RunStarted, Sourced, WaitingForLease
-from .logs import RunLog
+from .logs import RunLog, format_traceback
 from .selectors import SelectorRepository
 from .status import Status, count_statuses
 
@@ -291,7 +291,7 @@ def run_bot(
             if set_up:
                 _tear_down(run)
             run.close()
-            model = log.read()  # the run model: the summary, run_end and the report agree
+            model = log.read()  # steps.jsonl's model, as `deskhand report` reads it again
             outcome = RunResult(
                 bot.name, log.run_id, log.dir, results, already, stop.is_set(), log.secrets, model
             )
@@ -359,7 +359,9 @@ def _set_up(run: Run, claimed: Any) -> bool:
             f"setup of bot {bot.name} failed ({type(exc).__name__}: {first}): no item was "
             f"processed, {waiting} item(s) stay queued; fix it and run again"
         )
-        ctx.emit("setup", "ERROR", status="failed", message=message, traceback=_trace(exc))
+        ctx.emit(
+            "setup", "ERROR", status="failed", message=message, traceback=format_traceback(exc)
+        )
         raise kind(message) from None
     finally:
         ctx.close_pages()
@@ -379,12 +381,8 @@ def _tear_down(run: Run) -> None:
     except BaseException as exc:  # an interrupt too: the run still closes its browser
         first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
         message = f"teardown of bot {bot.name} failed ({type(exc).__name__}: {first})"
-        ctx.emit("teardown", "ERROR", status="failed", message=message, traceback=_trace(exc))
+        ctx.emit(
+            "teardown", "ERROR", status="failed", message=message, traceback=format_traceback(exc)
+        )
     finally:
         ctx.close_pages()
-
-
-def _trace(exc: BaseException) -> str:
-    import traceback
-
-    return "".join(traceback.format_exception(exc)).rstrip()

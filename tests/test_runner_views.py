@@ -102,3 +102,54 @@ def test_a_scheduled_run_in_a_fresh_interpreter_writes_its_report(project, tmp_p
     assert proc.returncode == 1, proc.stdout + proc.stderr  # one item needs review
     [run_dir] = (tmp_path / "logs" / "two").iterdir()
     assert "R-good" in (run_dir / "report.html").read_text()
+
+
+FRAGILE = """
+    from deskhand import Bot
+
+    bot = Bot("fragile", max_attempts=1)
+
+    @bot.source
+    def items(ctx):
+        yield ctx.item(reference="one")
+
+    @bot.setup
+    def open_ledger(ctx):
+        if ctx.settings.target:
+            raise RuntimeError("the ledger is closed")
+
+    @bot.process
+    def process(item, ctx):
+        return ctx.done()
+
+    @bot.teardown
+    def close_ledger(ctx):
+        raise ValueError("the ledger would not close")
+"""
+
+
+def test_setup_and_teardown_failures_journal_their_traceback(tmp_path):
+    from deskhand.errors import ApplicationError
+    from deskhand.journal import read_lines
+
+    root = tmp_path / "project"
+    (root / "bots").mkdir(parents=True)
+    (root / "bots" / "fragile.py").write_text(textwrap.dedent(FRAGILE))
+    bot = load_bot("fragile", root)
+    cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
+
+    result = runner.run_bot(bot, load_settings(root, bot.settings, cli))  # teardown fails
+    [teardown] = [e for e in read_lines(result.dir / "steps.jsonl")[0] if e["event"] == "teardown"]
+    assert teardown["status"] == "failed" and result.counts["done"] == 1
+    assert (
+        'fragile.py", line' in teardown["traceback"] and "in close_ledger" in teardown["traceback"]
+    )
+    assert teardown["traceback"].endswith("ValueError: the ledger would not close")
+
+    cli |= {"target": "http://127.0.0.1:9/", "db": f"sqlite:///{tmp_path / 'other.db'}"}
+    with pytest.raises(ApplicationError, match="setup of bot fragile failed"):
+        runner.run_bot(bot, load_settings(root, bot.settings, cli))
+    run_dir = max((tmp_path / "logs" / "fragile").iterdir())
+    [setup] = [e for e in read_lines(run_dir / "steps.jsonl")[0] if e["event"] == "setup"]
+    assert "in open_ledger" in setup["traceback"]
+    assert setup["traceback"].endswith("RuntimeError: the ledger is closed")
