@@ -29,6 +29,7 @@ RENDER_SCALE = 1.5  # page images at 108 dpi: sharp enough to read, small enough
 MAX_IMAGE_WIDTH = 1400
 # PDFium (under pypdfium2 and the document reader) is not thread-safe: one page at a time.
 _PDFIUM = threading.Lock()
+_COPIES = threading.Lock()  # a page and its images, asked for at once, copy a document once
 
 
 def _console():
@@ -46,7 +47,8 @@ def _document_path(item) -> Path:
     """The item's document on this host: a copy of the content the queue database holds
     (the source's path may be on another machine), else the path it was queued with (one
     machine, ``store_files = false``)."""
-    local = files.local_copy(_console().store, item, _console().files)
+    with _COPIES:
+        local = files.local_copy(_console().store, item, _console().files)
     payload = _payload(local)
     if payload.get("input_error") != _payload(item).get("input_error"):
         abort(404, payload["input_error"])  # its content was pruned or is damaged
