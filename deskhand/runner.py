@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ class RunResult:
     bot: str
     run_id: str
     dir: Path
-    items: list[ItemResult]
+    items: list[ItemResult]  # one per item the run worked on, in the order first claimed
     already: dict[str, int] = field(default_factory=dict)  # what the queue held before, by status
     stopped: bool = False  # a stop (SIGTERM, time limit) ended the run early
     secrets: Any = field(default=None, repr=False)  # the run's masking registry (alerts)
@@ -292,8 +292,9 @@ def run_bot(
                 _tear_down(run)
             run.close()
             model = log.read()  # steps.jsonl's model, as `deskhand report` reads it again
+            items = _per_item(results, model)
             outcome = RunResult(
-                bot.name, log.run_id, log.dir, results, already, stop.is_set(), log.secrets, model
+                bot.name, log.run_id, log.dir, items, already, stop.is_set(), log.secrets, model
             )
             end = RunEnded(counts=model.counts(), total=len(model.items), stopped=outcome.stopped)
             model.add(from_dict(log.event(end)))
@@ -301,6 +302,16 @@ def run_bot(
             for render in VIEWS.values():
                 render(log.dir, model)
     return outcome
+
+
+def _per_item(results: list[ItemResult], model: RunModel) -> list[ItemResult]:
+    """One result per item (its last: the item's state at the end of the run), in the order
+    first claimed, with this run's attempts at it from the run model inside."""
+    last = {r.reference: r for r in results}
+    return [
+        replace(r, tries=list(model.items[ref].attempts) if ref in model.items else [])
+        for ref, r in last.items()
+    ]
 
 
 def _next_due(
