@@ -136,6 +136,22 @@ def documents_cache_outside_the_checkout(tmp_path_factory, request):
     cache.DIRECTORY = before
 
 
+@pytest.fixture
+def project(tmp_path, documents_cache_outside_the_checkout) -> Path:
+    """A project folder for a deskhand process run from it (its working folder): the
+    checkout's code, bots, selectors, templates and demo, linked; its own logs/ and
+    .deskhand/ (queue, caches), with the session's documents cache, so nothing is written
+    into the checkout and a document read once in the session is not read again."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("bots", "selectors", "templates", "demo", "deskhand", "pyproject.toml",
+                 "run_bot.py"):  # fmt: skip
+        (folder / name).symlink_to(ROOT / name)
+    (folder / ".deskhand" / "cache").mkdir(parents=True)
+    (folder / ".deskhand" / "cache" / "documents").symlink_to(documents_cache_outside_the_checkout)
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def quiet_console():
     """Runs log to their own folders; the console copy would only bury pytest's report."""
@@ -182,6 +198,32 @@ def _shared_folder(config) -> str:
     if not hasattr(config, "_deskhand_pg_shared"):
         config._deskhand_pg_shared = tempfile.mkdtemp(prefix="deskhand-pg-shared-")
     return config._deskhand_pg_shared
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    """The longest tests first, so that under xdist (``--dist loadgroup``, pyproject.toml)
+    no long test starts last and leaves one worker alone at the end: ``slow(SECONDS)``
+    gives a rough length, a bare ``slow`` counts as 10 s. The tests of a module sharing a
+    module-scoped fixture run on one worker, so that fixture is made once."""
+    units: dict[str, list] = {}  # a module's tests sharing its fixture, or one test
+    for item in items:
+        unit = item.nodeid
+        info = getattr(item, "_fixtureinfo", None)
+        for name in info.names_closure if info else ():
+            defs = info.name2fixturedefs.get(name)
+            if defs and defs[-1].scope == "module":
+                unit = item.module.__name__
+                item.add_marker(pytest.mark.xdist_group(unit))
+                break
+        units.setdefault(unit, []).append(item)
+
+    def seconds(item) -> float:
+        mark = item.get_closest_marker("slow")
+        return 0.0 if mark is None else float(mark.args[0] if mark.args else 10)
+
+    ordered = sorted(units.values(), key=lambda unit: -max(map(seconds, unit)))  # stable
+    items[:] = [item for unit in ordered for item in unit]
 
 
 def pytest_configure(config):

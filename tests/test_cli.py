@@ -16,13 +16,15 @@ from conftest import DOCUMENTS, ROOT
 from demo.data import DEMO_PASSWORD
 
 
-def cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    """run_bot.py as a user runs it, with a queue database of its own."""
+def cli(
+    *args: str, env: dict | None = None, timeout: int = 300, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    """run_bot.py as a user runs it (from ``cwd``), with a queue database of its own."""
     queue = Path(tempfile.mkdtemp(prefix="deskhand-queue-")) / "queue.db"
     env = {"DESKHAND_DB": f"sqlite:///{queue}", **(env or {})}
     return subprocess.run(
         [sys.executable, "run_bot.py", *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -122,12 +124,12 @@ def test_run_and_report_commands(tmp_path, legacy_app, ground_truth):
     assert ground_truth[name]["invoice_number"] in report.read_text()
 
 
-@pytest.mark.slow
-def test_demo_command_runs_the_main_job_and_prints_the_report(ground_truth):
-    proc = cli("demo", timeout=900)
+@pytest.mark.slow(45)
+def test_demo_command_runs_the_main_job_and_prints_the_report(ground_truth, project):
+    proc = cli("demo", timeout=900, cwd=project)  # a checkout's demo: its logs/ get the run
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     report = Path(proc.stdout.split("report: ")[1].strip())
-    assert report.is_file() and report.parent.parent == ROOT / "logs" / "invoice_entry"
+    assert report.is_file() and report.parent.parent == project / "logs" / "invoice_entry"
     n = len(ground_truth)
     assert f"{n} items: {n} done, 0 needs review, 0 failed" in proc.stdout
 

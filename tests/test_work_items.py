@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import pytest
@@ -46,35 +48,81 @@ def runner(args: list[str], env: dict) -> subprocess.Popen:
     )
 
 
+KILLS = 10
+
+
+def holding(store, proc: subprocess.Popen) -> set[int]:
+    """The items ``proc`` holds (its lease owner name is host:pid:run)."""
+    return {
+        item.id
+        for item in store.list("invoices", "in_progress", limit=None)
+        if f":{proc.pid}:" in (item.lease_owner or "")
+    }
+
+
+def kill_at_a_random_point(store, proc: subprocess.Popen, rng: random.Random) -> bool:
+    """SIGKILL ``proc`` at a random moment of its first item (browser start, log-in, keying,
+    save, read back, completion: up to 5 s after its claim), at the latest when it claims a
+    second one; False if it ended first. One item done per run at most: the batch outlasts
+    the kills on any machine, and no kill is spent on a run that has not claimed yet."""
+    while not (first := holding(store, proc)):
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    deadline = time.monotonic() + rng.uniform(0.0, 5.0)
+    while time.monotonic() < deadline and not holding(store, proc) - first:
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    proc.kill()  # SIGKILL: no clean-up, no release, mid-whatever-it-was-doing
+    proc.wait()
+    return True
+
+
+def kill_once_the_app_has_saved(app: LegacyApp, proc: subprocess.Popen) -> bool:
+    """SIGKILL ``proc`` the moment the app has committed an invoice it keyed: past its point
+    of no return, before or while it reads the answer; False if it ended first."""
+    before = app.query("SELECT COUNT(*) FROM invoices")[0][0]
+    while app.query("SELECT COUNT(*) FROM invoices")[0][0] == before:
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    return True
+
+
 def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     batch, legacy_app, queue_url, tmp_path
 ):
-    inbox, truth = batch(30)
+    inbox, truth = batch(KILLS + 2)
     env = {
         "DESKHAND_DB": queue_url,
         "DESKHAND_LOGS_DIR": str(tmp_path / "logs"),
         "DESKHAND_LEASE_SECONDS": "2",  # a dead runner's item comes back quickly
         "DESKHAND_RETRY_DELAY": "0",
-        # A killed attempt counts: on a loaded machine every kill may land on the same
-        # (first) item, so allow more attempts than kills.
-        "DESKHAND_MAX_ATTEMPTS": "12",
+        # A killed attempt counts: every kill may land on the same (first) item, so allow
+        # more attempts than kills.
+        "DESKHAND_MAX_ATTEMPTS": str(KILLS + 2),
     }
     args = ["run", "invoice_entry", "--input", str(inbox), "--target", legacy_app.url]
     rng = random.Random(20261122)
     kills = 0
-    for _ in range(40):
-        proc = runner(args, env)
-        try:
-            proc.wait(timeout=rng.uniform(3.0, 6.0))
-        except subprocess.TimeoutExpired:
-            proc.kill()  # SIGKILL: no clean-up, no release, mid-whatever-it-was-doing
-            proc.wait()
-            kills += 1
-            if kills >= 10:
+    with open_store(queue_url) as store:
+        first = runner(args, env)  # dies as its batch appears in the queue
+        while first.poll() is None and not sum(store.counts("invoices").values()):
+            time.sleep(0.01)
+        first.kill()
+        assert first.wait() == -signal.SIGKILL, first.stderr.read()[-2000:]
+        while kills < KILLS:  # every other run dies just after the app saved
+            proc = runner(args, env)
+            if kills % 2 and kill_once_the_app_has_saved(legacy_app, proc):
+                kills += 1
+            elif not kills % 2 and kill_at_a_random_point(store, proc, rng):
+                kills += 1
+            else:
                 break
-            continue
-        break  # it finished before the kill
-    assert kills >= 10
+    assert kills == KILLS
     final = runner(args, env)
     if final.wait(timeout=600) != 0:
         with open_store(queue_url) as store:
@@ -83,7 +131,7 @@ def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
 
     assert_keyed_exactly_once(legacy_app, truth)
     with open_store(queue_url) as store:
-        assert {k: n for k, n in store.counts("invoices").items() if n} == {"done": 30}
+        assert {k: n for k, n in store.counts("invoices").items() if n} == {"done": KILLS + 2}
         claims = [
             e
             for item in store.list("invoices", limit=100)
