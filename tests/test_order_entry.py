@@ -78,6 +78,7 @@ def check_mails(smtp, app) -> None:
         assert len(rcpt) == 1
 
 
+@pytest.mark.slow(20)
 def test_orders_from_mail_keyed_read_back_and_mailed_once(run, legacy_app, smtp_server, tmp_path):
     inbox, truth = setup_inbox(tmp_path, smtp_server)
     result = run("order_entry", input=inbox, target=legacy_app.url)
@@ -127,7 +128,7 @@ def test_orders_read_from_an_imap_mailbox(
     check_mails(smtp_server, legacy_app)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(25)
 @pytest.mark.parametrize("moment", ["save order", "send confirmation", "send shipping request"])
 def test_killed_at_a_point_of_no_return_keys_and_sends_nothing_twice(moment, smtp_server, tmp_path):
     """SIGKILL the bot inside one point of no return: right after the app committed the

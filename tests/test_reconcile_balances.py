@@ -84,6 +84,7 @@ def balances(app) -> dict[str, str]:
     return {code: f"{value:.2f}" for code, value in result.items()}
 
 
+@pytest.mark.slow(20)
 def test_statement_reconciled_as_a_clerk_would_and_rerun_changes_nothing(
     run, legacy_app, inputs, tmp_path
 ):
@@ -149,7 +150,7 @@ def test_csv_and_camt_statements_read_the_same(inputs):
     assert sorted(p["bank_ref"] for p in camt) == sorted(truth["payments"])
 
 
-@pytest.mark.slow
+@pytest.mark.slow(80)
 def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_path):
     """SIGKILL the bot the moment the app has committed an entry (its confirmation page is
     made slow), again and again; the finished job has keyed every entry exactly once."""
@@ -213,7 +214,7 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
     assert sorted(a[:4] for a in adjustments) == want_adj
 
 
-@pytest.mark.slow
+@pytest.mark.slow(40)
 def test_entries_whose_answer_is_lost_are_found_in_the_account_not_keyed_again(
     run, inputs, tmp_path
 ):

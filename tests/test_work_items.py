@@ -92,6 +92,7 @@ def kill_once_the_app_has_saved(app: LegacyApp, proc: subprocess.Popen) -> bool:
     return True
 
 
+@pytest.mark.slow(100)
 def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     batch, legacy_app, queue_url, tmp_path
 ):
@@ -141,6 +142,7 @@ def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     assert claims, "no item was taken back from a killed runner: the kills missed the work"
 
 
+@pytest.mark.slow(60)
 def test_failing_target_every_item_done_retries_in_the_log(batch, run, tmp_path, queue_url):
     inbox, truth = batch(8)
     faults = "error=0.03,lost=0.25,latency=0.1:0.3,expire=40,modal=0.1,seed=7"
@@ -176,6 +178,7 @@ def app_faults(url: str) -> dict:
         return json.load(response)
 
 
+@pytest.mark.slow(30)
 def test_two_workers_on_one_queue_never_process_an_item_twice(
     batch, legacy_app, queue_url, tmp_path
 ):
