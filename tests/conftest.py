@@ -10,6 +10,8 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +86,28 @@ def legacy_server(tmp_path_factory):
     yield app, f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
     thread.join(10)
+
+
+@contextmanager
+def app_server(db: Path, faults: str | None = None) -> Iterator[str]:
+    """The legacy app over the SQLite file ``db`` (``faults``: a fault SPEC, see
+    demo.legacy_app.faults) served from a thread of this process for the block, no
+    interpreter to start; its URL. Tests that stop the bot's process use it too: only the
+    bot dies."""
+    from werkzeug.serving import make_server
+
+    from demo.legacy_app.app import create_app
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    server = make_server("127.0.0.1", 0, create_app(str(db), faults), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="app-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
 
 
 @pytest.fixture
