@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import overlays
 from .browser import close_context
 
 
@@ -48,6 +49,7 @@ class WebSession:
         self.state: dict[str, Any] | None = None  # storage state saved after a log-in
         self.contexts = 0  # how many contexts this run opened
         self._clean_for: set[tuple[str, int]] = set()  # (item, attempt) given a clean one
+        self._overlays: Any = None  # what the closed context watched (deskhand.web.overlays)
 
     def new_page(self, item: str | None = None, attempt: int = 1) -> Any:
         """A new page in the run's context. The first page of an item's retry (``attempt``
@@ -62,6 +64,7 @@ class WebSession:
                 trace=self.trace_dir is not None,
                 storage_state=self.state,
             )
+            overlays.carry_over(self._overlays, self.context)
         return self.context.new_page()
 
     def save(self, context: Any = None) -> None:
@@ -72,6 +75,7 @@ class WebSession:
         """Close the current context (its trace saved); the next page opens a new one."""
         context, self.context = self.context, None
         if context is not None:
+            self._overlays = overlays.watched(context) or self._overlays
             close_context(context, self._trace_path())
 
     def _trace_path(self) -> Path | None:
