@@ -284,6 +284,12 @@ class WebPage:
         if not expected:
             raise ApplicationError(f"unexpected dialog '{seen[0]}' (wanted '{expect}'): dismissed")
 
+    def pdf(self, paper: str = "A4") -> bytes:
+        """The page printed as a PDF (headless Chromium), for a mail or an archive:
+        ``attachment = app.pdf()``."""
+        self.ctx.action("pdf", data={"url": self.raw.url, "format": paper})
+        return self.raw.pdf(format=paper)
+
     # -- evidence ---------------------------------------------------------------------
     def capture(self, folder: Path, stem: str) -> dict[str, Any]:
         """Save a screenshot (password inputs masked) and the HTML of every frame."""
