@@ -44,11 +44,16 @@ import whole_run  # noqa: E402
 
 
 def ratio_line(title: str, a_name: str, a: list[float], b_name: str, b: list[float], target: float):
+    """Print the medians of both sides and their ratio (returned); also the median of the
+    ratios round by round (a[i] and b[i] ran next to each other: less swayed by a load that
+    changes during the run)."""
     ma, mb = statistics.median(a), statistics.median(b)
+    paired = statistics.median(y / x for x, y in zip(a, b, strict=True))
     print(f"\n{title} ({len(a)} / {len(b)} samples, alternating rounds):")
     print(f"  {a_name:24} median {ma * 1000:8.1f} ms")
     print(f"  {b_name:24} median {mb * 1000:8.1f} ms")
     print(f"  ratio {b_name.split()[0]}/{a_name.split()[0]:14} {mb / ma:.3f}  (target <= {target})")
+    print(f"  median of the rounds' ratios {paired:.3f}")
     return mb / ma
 
 
