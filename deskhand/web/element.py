@@ -40,10 +40,17 @@ class Option(NamedTuple):
 class Element:
     """A named element on a WebPage; each action is logged."""
 
-    def __init__(self, page: PageHost, spec: ElementSpec, template: ElementSpec | None = None):
+    def __init__(
+        self,
+        page: PageHost,
+        spec: ElementSpec,
+        template: ElementSpec | None = None,
+        values: dict[str, Any] | None = None,
+    ):
         self.page = page
         self.spec = spec
         self.template = template or spec  # as the repository has it ({n} not filled in)
+        self.values = values or {}  # what filled its placeholders
 
     @property
     def name(self) -> str:
@@ -102,18 +109,22 @@ class Element:
     def _resolve_together(self) -> bool:
         """Count, in one round trip, the first choice of every element of this frame not yet
         resolved, and take those the page shows exactly once (a list: at least once): the
-        first element resolved on a page pays for the page's others. False when this
-        element cannot be counted so (placeholders, a selector that is not plain CSS)."""
+        first element resolved on a page pays for the page's others. Elements whose
+        placeholders this one's values fill (``line_quantity`` with ``line_amount``'s
+        ``n=2``) are counted with those values. False when this element cannot be counted
+        so (a selector that is not plain CSS)."""
         repo, resolved = self.page.selectors, self.page._resolved
-        group = [
-            spec
-            for spec in repo.elements.values()
-            if spec.frames == self.spec.frames
-            and spec.name not in resolved
-            and "{" not in "".join(spec.candidates)
-            and plain_css(spec.candidates[:1])
-        ]
-        if self.template.name not in {spec.name for spec in group} or self.spec != self.template:
+        group = []
+        for spec in repo.elements.values():
+            if spec.frames != self.spec.frames or spec.name in resolved:
+                continue
+            holes = spec.placeholders()
+            if holes and not all(hole in self.values for hole in holes):
+                continue
+            spec = spec.with_values(self.values) if holes else spec
+            if plain_css(spec.candidates[:1]):
+                group.append(spec)
+        if self.name not in {spec.name for spec in group}:
             return False
         try:
             answer = (

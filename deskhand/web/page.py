@@ -92,7 +92,7 @@ class WebPage:
         template = spec = self.selectors[_name]
         if params or "{" in "".join(spec.candidates):
             spec = spec.with_values(params)
-        return Element(self, spec, template)
+        return Element(self, spec, template, params)
 
     def frame(self, name: str) -> FramePage:
         """The page inside the iframe called ``name``, logged like this one: its elements are

@@ -75,8 +75,11 @@ class Row:
 
 def read_rows(element: Element, mark: str, start: int) -> list[Row]:
     """The rows of list ``element`` on the page now, in one round trip (none: [])."""
-    if element.name not in element.page._resolved and not element.exists():
-        return []  # (a resolved list is read straight away: no rows read as none)
+    resolved = element.page._resolved
+    if element.name not in resolved:  # counted with the frame's others: one trip if there
+        element._resolve_together()
+        if element.name not in resolved and not element.exists():
+            return []  # (a list resolved is read straight away: no rows read as none)
     loc = element.locator
     cells = [[name, list(css)] for name, css in element.spec.cells]
     answer = element._do(lambda loc: loc.evaluate_all(_READ_ROWS, json.dumps([cells, mark])))
