@@ -166,10 +166,13 @@ def _items(ctx):
 
 @bot.process
 def _challenge(item, ctx):
-    """Each item runs all four sides, in an order rotated per item, each on a new page of
-    the run's browser context: the same browser, process and moment for all of them."""
+    """Each item runs all four sides, in an order rotated per item, and then again in the
+    reverse order (a load that grows or falls during the item weighs on every side alike),
+    each on a new page of the run's browser context: the same browser, process and moment
+    for all of them."""
     k = _plan.index(item.reference)
-    for side in SIDES[k % 4 :] + SIDES[: k % 4]:
+    order = SIDES[k % 4 :] + SIDES[: k % 4]
+    for side in order + order[::-1]:
         page = ctx.run.new_page()
         serve(page)
         before = _counter[0].copy()
@@ -188,8 +191,8 @@ def _challenge(item, ctx):
 def bench(
     rounds: int, browser, tmp: Path, ratio_line, calls_line, counter: Counter
 ) -> dict[str, float]:
-    """Run the four sides ``rounds`` times (plus a warm-up) in one deskhand run with full
-    logging and its own queue; print and return the two ratios."""
+    """Run the four sides twice in each of ``rounds`` items (plus a warm-up item) in one
+    deskhand run with full logging and its own queue; print and return the two ratios."""
     path = tmp / "input_forms.yaml"
     path.write_text(REPOSITORY, encoding="utf-8")
     _repo[:] = [SelectorRepository.load(path)]
@@ -208,10 +211,10 @@ def bench(
     forms = ratio_line(
         title, "plain Playwright", _samples["plain"], "deskhand (logged)", _samples["ours"], 1.05
     )
-    calls_line(title, "plain", _calls["plain"], "deskhand", _calls["ours"], rounds)
+    calls_line(title, "plain", _calls["plain"], "deskhand", _calls["ours"], 2 * rounds)
     title = "batched fill, 10 rounds x 7 fields (page timer)"
     batch = ratio_line(
         title, "page.evaluate", _samples["evaluate"], "fill_form (logged)", _samples["batch"], 1.5
     )
-    calls_line(title, "evaluate", _calls["evaluate"], "fill_form", _calls["batch"], rounds)
+    calls_line(title, "evaluate", _calls["evaluate"], "fill_form", _calls["batch"], 2 * rounds)
     return {"input forms": forms, "fill_form": batch}
