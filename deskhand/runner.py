@@ -231,6 +231,7 @@ def run_bot(
     demand" for a run that reads its source and "worker" for one that only works the queue.
     A ConfigError (the set-up is wrong) stops the run and propagates."""
     from .documents import cache as documents_cache
+    from .documents import extract
     from .queue import open_store
 
     check_requirements(bot, settings, from_source)
@@ -276,10 +277,15 @@ def run_bot(
                         wait = POLL_SECONDS
                     stop.wait(min(max(wait, 0.05), POLL_SECONDS))  # a lease may end early
                     continue
-                if not set_up and not (set_up := _set_up(run, claimed)):
-                    break  # stopped during the setup: the item went back to the queue
                 # Its files, copied from the queue into this run's folder (any host).
                 claimed = files.local_copy(store, claimed, log.dir / "files")
+                if not set_up and bot.reads and run.selectors:  # Chromium starts while the
+                    first = WorkItem(claimed.reference, claimed.payload or {})  # first item's
+                    run.session.start(  # documents are read (the step gets them cached)
+                        lambda item=first: [extract(p, kind=bot.reads) for p in item.files]
+                    )
+                if not set_up and not (set_up := _set_up(run, claimed)):
+                    break  # stopped during the setup: the item went back to the queue
                 result = attempts.run_claimed(run, claimed)
                 if result is not None:
                     results.append(result)
