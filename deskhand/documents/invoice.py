@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from . import confidence, dates, parties, seller, summary, table, tables
+from . import columns, confidence, dates, parties, seller, summary, table, tables
 from .labels import LABELS, qualified
 from .layout import (
     Label,
@@ -64,7 +64,12 @@ def extract(
     text = "\n".join(line.text for line in lines)
     day_first = dates.day_first(text)
     headers = table.find_headers(lines)
-    labels = [_qualified(label) for label in find_labels(lines, LABELS, skip=set(headers))]
+    labels = find_labels(lines, LABELS, skip=set(headers))
+    rows = columns.header_labels(lines, set(headers))
+    if rows:  # a summary header row set close together: its labels replace the line's
+        replaced = {id(lb.line) for lb in rows}
+        labels = [lb for lb in labels if id(lb.line) not in replaced] + rows
+    labels = [_qualified(label, labels) for label in labels]
     labels += _rated_taxes(lines, labels, set(headers))
     items, bodies = table.read_items(lines, headers, labels, reread)
 
@@ -73,6 +78,8 @@ def extract(
         candidate = _value(label, labels, lines, day_first, reread)
         if candidate:
             found.setdefault(label.field, []).append(candidate)
+            if candidate.below and label.field in SUMMARY:  # a tax table's further rows
+                found[label.field] += columns.column_below(label, labels, lines, candidate)
 
     fields: dict[str, Field] = {}
     issuer, buyer = seller.parties(lines, labels, page_sizes)
@@ -97,7 +104,7 @@ def extract(
         unlabelled = dates.unlabelled(lines, day_first)
         if unlabelled:
             fields["invoice_date"] = unlabelled.to_field("invoice_date")
-    chosen = summary.choose({name: found.get(name, []) for name in SUMMARY})
+    chosen = summary.choose({name: found.get(name, []) for name in SUMMARY}, lines)
     for name, candidate in chosen.items():
         fields[name] = candidate.to_field(name)
     total = chosen.get("total")
@@ -134,7 +141,7 @@ def _value(
 ) -> Candidate | None:
     """The typed value of ``label``: right of it, else below it, else (OCR) read again."""
     rule = f"label:{label.text}"
-    if label.field == "_other":
+    if label.field == "_other" or (label.field == "tax" and columns.rate_label(label)):
         return None
 
     def places():
@@ -148,6 +155,8 @@ def _value(
 
     for place, words in enumerate(places()):
         value = _typed(label.field, words, day_first)
+        if value is None and label.field == "total" and place == 0:
+            value = columns.row_total(words, lines)  # 'TOTAL: 67.59 309.00' under columns
         if value:
             value.rule, value.size, value.below = rule, label.size, place == 1
             return value
@@ -172,9 +181,11 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
             # 'MwSt 19 % auf 804,35 € 152,83 €': the base first, the tax last
             rest = words[words.index(found.words[-1]) + 1 :]
             later = amount(rest, strict=True)
+            base = found.value if later is not None else None
             while later is not None:
                 found, rest = later, rest[rest.index(later.words[-1]) + 1 :]
                 later = amount(rest, strict=True) if rest else None
+            found.base = base
         if found and field == "total" and words[-1] not in found.words:
             rest = words[words.index(found.words[-1]) + 1 :]
             if amount(rest, strict=True):  # 'TOTAL : 52.00 3.12': a tax summary's row
@@ -212,10 +223,11 @@ def _rated_taxes(lines: list[Line], labels: list[Label], headers: set[int]) -> l
     return found
 
 
-def _qualified(label: Label) -> Label:
-    """The label with the field its qualifiers say (see labels.qualified)."""
+def _qualified(label: Label, labels: list[Label]) -> Label:
+    """The label with the field its qualifiers say (see labels.qualified), read up to the
+    next label on its line ('TOTAL HT   TOTAL TTC': 'TTC' qualifies the second)."""
     after = []
-    for word in label.line.words[label.end :]:
+    for word in right_of(label, labels):
         if any(ch.isdigit() for ch in word.text):
             break
         after += tokens(word.text)

@@ -36,7 +36,9 @@ _LABELS = {
     "purchase order number|your order|your order no|your reference|customer order|bestellnummer|"
     "bestellnr|bestell nr|ihre bestellung|ihre auftragsnummer|ihre bestellnummer|"
     "bon de commande|n bon de commande|commande n|votre commande|votre reference|"
-    "orden de compra|numero de pedido|uw referentie|uw bestelnummer|zamowienie nr",
+    "orden de compra|numero de pedido|uw referentie|uw bestelnummer|zamowienie nr|"
+    "bestellung nr|bestellung no|gemass bestellung nr|gemass ihrer bestellung nr|"
+    "rechnung gemass bestellung nr|laut bestellung nr|lt bestellung nr",
     "terms": "payment terms|terms|terms of payment|zahlungsbedingungen|zahlungsziel|"
     "conditions de paiement|conditions de reglement",
     "subtotal": "subtotal|sub total|warenwert|net total|net amount|total net|total excl vat|"
@@ -44,12 +46,17 @@ _LABELS = {
     "total before tax|total sales excluding gst|total sales|amount excl gst|zwischensumme|"
     "nettobetrag|summe netto|netto|gesamt netto|rechnungssumme netto|nettosumme|total ht|"
     "sous total|montant ht|total hors taxes|base imponible|subtotaal|totaal excl btw|"
-    "razem netto|wartosc netto|total exclusive|sub total ex|sub total excl",
+    "razem netto|wartosc netto|total exclusive|sub total ex|sub total excl|netto entgelt|"
+    "nettoentgelt|gesamtbeitrag|nettobeitrag|beitrag netto",
     "tax": "vat|tax|sales tax|gst|hst|mwst|ust|umsatzsteuer|mehrwertsteuer|tva|iva|btw|"
     "total tax|total gst|total vat|total taxes|total tva|total mwst|summe umsatzsteuer|"
     "summe mwst|vat total|tax total|vat amount|tax amount|gst amount|total gst amount|"
     "montant tva|total tva|kwota vat|razem vat|gst payable|service tax|sst|zzgl umsatzsteuer|"
-    "zuzuglich mwst|zzgl mwst|plus vat",
+    "zuzuglich mwst|zzgl mwst|plus vat|zzgl ust|zuzugl ust|zuzuglich ust|zuzugl mwst|"
+    "zuzugl umsatzsteuer|zuzuglich umsatzsteuer|inkl ust|inkl mwst|enthaltene mwst|"
+    "enthaltene ust|mwst betrag|ust betrag|steuerbetrag|umsatzsteuerbetrag|"
+    "mehrwertsteuerbetrag|versicherungsteuer|versicherungssteuer|taxe sur la valeur ajoutee|"
+    "taxes|taxe|impuesto|impuestos|value added tax|podatek vat|kwota podatku",
     "total": "total|total due|amount due|balance due|grand total|total amount|invoice total|"
     "amount payable|gesamtbetrag|gesamtsumme|rechnungsbetrag|zahlbetrag|endbetrag|endsumme|"
     "summe|brutto|gesamt brutto|rechnungssumme brutto|bruttobetrag|total ttc|montant ttc|"

@@ -228,22 +228,26 @@ def match_phrase(
     if first is None:
         return None
     best = None
+    best_exact = False
     for key, spelling in _index(vocabulary, fuzzy_from).starting(toks[first][0]):
         n = len(spelling)
-        if best is not None and n <= best[2]:
+        if best is not None and (n < best[2] or n == best[2] and best_exact):
             continue
         window = toks[first : first + n]
         if len(window) < n or not all(
             _close(t, s, fuzzy_from) for (t, _), s in zip(window[1:], spelling[1:], strict=True)
         ):
             continue
+        exact = all(t == s for (t, _), s in zip(window, spelling, strict=True))
+        if best is not None and n == best[2] and not exact:
+            continue  # a spelling read exactly beats one an OCR slip would also give
         last_word = window[-1][1]
         if limit is not None and last_word >= limit:
             continue  # 'Date   Due': two column headers, not one label
         after = toks[first + n][1] if first + n < len(toks) else None
         if after == last_word:
             continue  # the label would end inside a word
-        best = (key, last_word + 1, n)
+        best, best_exact = (key, last_word + 1, n), exact
     return best
 
 
@@ -286,12 +290,7 @@ def right_of(label: Label, labels: list[Label]) -> list[Word]:
 
 def below(label: Label, labels: list[Label], lines: list[Line]) -> list[Word]:
     """The words under ``label`` in its column, on the nearest line below (within 3 lines)."""
-    same_row = [lb for lb in labels if lb.line is label.line and lb is not label]
-    left = max((lb.x1 for lb in same_row if lb.x1 <= label.x0), default=None)
-    right = min((lb.x0 for lb in same_row if lb.x0 >= label.x1), default=None)
-    width = label.x1 - label.x0
-    lo = label.x0 - 0.5 * width if left is None else max(left, label.x0 - 0.5 * width)
-    hi = 1e9 if right is None else right
+    lo, hi = column_span(label, labels)
     limit = label.line.bottom + 3.2 * max(label.line.height, 1.0)
     for line in lines:
         if line.page != label.line.page or line.top <= label.line.bottom - 0.2 * line.height:
@@ -302,6 +301,17 @@ def below(label: Label, labels: list[Label], lines: list[Line]) -> list[Word]:
         if words:
             return words
     return []
+
+
+def column_span(label: Label, labels: list[Label]) -> tuple[float, float]:
+    """The x-range of ``label``'s column: from half its width left of it (or the label on its
+    left) to the next label on its right."""
+    same_row = [lb for lb in labels if lb.line is label.line and lb is not label]
+    left = max((lb.x1 for lb in same_row if lb.x1 <= label.x0), default=None)
+    right = min((lb.x0 for lb in same_row if lb.x0 >= label.x1), default=None)
+    width = label.x1 - label.x0
+    lo = label.x0 - 0.5 * width if left is None else max(left, label.x0 - 0.5 * width)
+    return lo, 1e9 if right is None else right
 
 
 def has_any(text: str, words: tuple[str, ...]) -> bool:
