@@ -215,3 +215,16 @@ def test_a_tax_rate_column_is_no_tax():
     )
     assert "tax" not in fields or fields["tax"].value != Decimal("19.00")
     assert fields["total"].value == Decimal("119.00")
+
+
+def test_a_row_whose_ocr_boxes_overlap_its_header_is_still_under_it():
+    rows = [
+        (20, "Delphin Apotheke"),
+        (40, "Detmolder Straße 8, 33102 Paderborn"),
+        (100, [(40, "Summe EUR"), (200, "19,90")]),
+        (130, [(40, "Typ"), (80, "Netto"), (140, "MwSt"), (200, "Brutto")]),
+        (141, [(40, "19"), (80, "16,72"), (140, "3,18"), (200, "19,90")]),  # 3 points overlap
+        (156, [(40, "gegeben Kreditkarte"), (200, "19,90")]),
+    ]
+    fields = _read(rows, kind="receipt", ocr=True, height=14.0)
+    assert _values(fields, "subtotal", "tax") == [Decimal("16.72"), Decimal("3.18")]

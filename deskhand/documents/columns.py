@@ -68,7 +68,7 @@ def column_below(
     last = first.words[0]
     found: list[Candidate] = []
     for line in lines:
-        if line.page != last.page or line.top <= last.bottom - 0.2 * line.height:
+        if line.page != last.page or line.top < last.top + 0.7 * last.height:
             continue
         if line.top - last.bottom > 2.5 * max(line.height, 1.0) or len(found) >= MAX_ROWS:
             break

@@ -293,8 +293,10 @@ def below(label: Label, labels: list[Label], lines: list[Line]) -> list[Word]:
     lo, hi = column_span(label, labels)
     limit = label.line.bottom + 3.2 * max(label.line.height, 1.0)
     for line in lines:
-        if line.page != label.line.page or line.top <= label.line.bottom - 0.2 * line.height:
+        if line.page != label.line.page or line is label.line:
             continue
+        if line.top < label.line.top + 0.7 * label.line.height:
+            continue  # above, or beside (OCR's boxes of the next line may overlap this one's)
         if line.top > limit:
             break
         words = [w for w in line.words if lo <= w.xc < hi]
