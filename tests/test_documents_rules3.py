@@ -6,6 +6,7 @@ prints it on every page, letter dates, and the customer's address block."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from deskhand.documents import invoice, receipt
@@ -228,3 +229,34 @@ def test_a_row_whose_ocr_boxes_overlap_its_header_is_still_under_it():
     ]
     fields = _read(rows, kind="receipt", ocr=True, height=14.0)
     assert _values(fields, "subtotal", "tax") == [Decimal("16.72"), Decimal("3.18")]
+
+
+def test_without_a_total_line_what_was_paid_less_the_change_is_the_total():
+    rows = [
+        (20, "Pasar Mini Jin Seng"),
+        (32, "379, Jalan Permas Satu, 81750 Plentong"),
+        (60, [(40, "VEGETABLES"), (200, "20.60")]),
+        (72, [(40, "SEAFOOD"), (200, "8.00")]),
+        (90, [(40, "SUBTOTAL:"), (200, "28.60")]),
+        (110, [(40, "CASH"), (200, "100.00")]),
+        (122, [(40, "CASH CHANGE"), (200, "71.40")]),
+    ]
+    fields = _read(rows, kind="receipt", ocr=True)
+    assert fields["total"].value == Decimal("28.60")
+    assert fields["total"].rule == "sum:paid-change"
+    # change that does not leave a printed figure confirms nothing
+    rows[-1] = (122, [(40, "CASH CHANGE"), (200, "71.00")])
+    assert "total" not in _read(rows, kind="receipt", ocr=True)
+
+
+def test_a_date_after_a_date_and_time_label_and_a_colon_is_read():
+    fields = _read(
+        [
+            (20, "Golden Scoop Sdn Bhd"),
+            (40, [(40, "Date& time"), (100, ":16/02/201812:04:58")]),
+            (60, [(40, "Total (Incl.GST)"), (200, "21.50")]),
+        ],
+        kind="receipt",
+        ocr=True,
+    )
+    assert fields["date"].value == date(2018, 2, 16)

@@ -105,6 +105,10 @@ def extract(
         if unlabelled:
             fields["invoice_date"] = unlabelled.to_field("invoice_date")
     chosen = summary.choose({name: found.get(name, []) for name in SUMMARY}, lines)
+    if "total" not in chosen:
+        paid = summary.paid_less_change(labels, found.get("subtotal", []))
+        if paid is not None:
+            chosen["total"] = paid
     for name, candidate in chosen.items():
         fields[name] = candidate.to_field(name)
     total = chosen.get("total")

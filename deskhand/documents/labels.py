@@ -28,7 +28,8 @@ _LABELS = {
     "date|datum|rechnungsdatum|date de facture|date facture|date d emission|belegdatum|"
     "beleg datum|liefer und rechnungsdatum|factuurdatum|fecha|fecha de emision|"
     "fecha de factura|data wystawienia|data faktury|tarikh|date of invoice|statement date|"
-    "invoice dt|issued at|issued on|as of|ausstellungsdatum|date :|txn date|trans date",
+    "invoice dt|issued at|issued on|as of|ausstellungsdatum|date :|txn date|trans date|"
+    "date time|date and time|datum uhrzeit|tarikh masa",
     "due_date": "due date|due|payment due|due by|date due|pay by|fallig|fallig am|falligkeit|"
     "falligkeitsdatum|zahlbar bis|echeance|date d echeance|fecha de vencimiento|vencimiento|"
     "termin platnosci|vervaldatum|please remit until|payable by",

@@ -11,8 +11,9 @@ import dataclasses
 import itertools
 from decimal import Decimal
 
+from .layout import Label, right_of
 from .model import Field, Line, Reread, Word, union
-from .parse import split_currency
+from .parse import split_currency, tokens
 from .values import REPAIRED, Candidate, amount
 
 SUMMARY = ("subtotal", "tax", "total")
@@ -145,6 +146,31 @@ def _based(taxes: list[Candidate], totals: list[Candidate]) -> list[tuple]:
     summed = Candidate(value, [w for t in based for w in t.words], "sum:taxes")
     last = max(_where(t) for t in based)
     return [(t, None, summed) for t in totals if t.value == gross and _where(t) > last]
+
+
+_PAID = frozenset("cash tendered bargeld gegeben tunai paid bar".split())
+_CHANGE = frozenset("change kembalian ruckgeld zuruck ruckgabe wechselgeld".split())
+
+
+def paid_less_change(labels: list[Label], subs: list[Candidate]) -> Candidate | None:
+    """With no total labelled: the amount handed over less the change given back ('CASH
+    100.00', 'CHANGE 71.40'), when a net-labelled figure is exactly that ('SUBTOTAL 28.60':
+    what was paid is the total)."""
+    paid, change = [], []
+    for label in labels:
+        if label.field != "_other":
+            continue
+        words = set(tokens(label.text))
+        found = amount(right_of(label, labels), strict=True)
+        if found is not None and found.value > 0:
+            (change if words & _CHANGE else paid if words & _PAID else []).append(found.value)
+    if len(paid) != 1 or len(change) != 1 or paid[0] <= change[0]:
+        return None
+    due = paid[0] - change[0]
+    same = [c for c in subs if c.value == due]
+    if not same:
+        return None
+    return Candidate(due, same[0].words, "sum:paid-change")
 
 
 def _same_line(a: Candidate, b: Candidate) -> bool:
