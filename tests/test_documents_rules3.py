@@ -260,3 +260,56 @@ def test_a_date_after_a_date_and_time_label_and_a_colon_is_read():
         ocr=True,
     )
     assert fields["date"].value == date(2018, 2, 16)
+
+
+def test_a_letters_date_beats_a_print_date_in_the_footer_and_is_unsure():
+    fields = _read(
+        [
+            (20, "Fuhrpark Leasing GmbH"),
+            (32, "Lilienthalallee 26, 80786 München"),
+            (120, [(40, "Muster GmbH"), (350, "Rechnungsnummer: 2015738820")]),
+            (132, [(40, "Musterweg 1"), (350, "München, den 01.11.2024")]),
+            (300, [(300, "Summe gesamt"), (450, "447,88")]),
+            (800, [(40, "IBAN DE34 7007 0010"), (300, "Datum: 30.10.2024 Zeit: 04:59:13")]),
+        ]
+    )
+    assert fields["invoice_date"].value == date(2024, 11, 1)
+    assert fields["invoice_date"].rule == "layout:letter-date"
+    # two dates the page gives itself disagree: which is the invoice's goes to review
+    assert fields["invoice_date"].confidence < MIN_CONFIDENCE
+
+
+def test_a_date_printed_with_the_title_or_after_the_number_is_the_invoices():
+    titled = _read(
+        [
+            (20, "Versicherungsverein Musterstadt a.G."),
+            (100, "Beitragsrechnung 24. Januar 2014"),
+            (300, [(300, "Rechnungsbeitrag"), (450, "59,50 €")]),
+        ]
+    )
+    assert titled["invoice_date"].value == date(2014, 1, 24)
+    assert "invoice_number" not in titled  # '24.' is the day, not a number
+    numbered = _read(
+        [
+            (20, "Bei Spiel GmbH"),
+            (100, "Rechnung # RE-20140519/499 vom 19.05.2014"),
+            (300, [(300, "Summe"), (450, "559,84 €")]),
+        ]
+    )
+    assert numbered["invoice_number"].value == "RE-20140519/499"
+    assert numbered["invoice_date"].value == date(2014, 5, 19)
+    assert numbered["invoice_date"].rule.startswith("label:")
+
+
+def test_an_unlabelled_date_is_not_the_due_date_printed_first():
+    fields = _read(
+        [
+            (20, [(300, "Pay By")]),
+            (32, [(40, "Current balance"), (300, "09/20/24")]),
+            (60, "Your billing summary as of Aug 29, 2024"),
+            (80, "City Power Inc"),
+            (300, [(300, "Total amount due"), (450, "$521,341.68")]),
+        ]
+    )
+    assert fields["due_date"].value == date(2024, 9, 20)
+    assert fields["invoice_date"].value == date(2024, 8, 29)

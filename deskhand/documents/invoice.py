@@ -75,6 +75,11 @@ def extract(
 
     found: dict[str, list[Candidate]] = {}
     for label in labels:
+        dated = _dated(label, labels, day_first)
+        if dated is not None:
+            found.setdefault("invoice_date", []).append(dated)
+            if label.field == "_title_number" and dated.words[0] in right_of(label, labels)[:1]:
+                continue  # 'Beitragsrechnung 24. Januar 2014': a date, no number
         candidate = _value(label, labels, lines, day_first, reread)
         if candidate:
             found.setdefault(label.field, []).append(candidate)
@@ -90,10 +95,17 @@ def extract(
             fields["issuer_address"] = address
     if buyer:
         fields["customer"] = buyer
+    letter = dates.letter_date(lines, day_first)
+    if letter is not None:
+        found.setdefault("invoice_date", []).append(letter)
     for name in ("invoice_number", "invoice_date", "due_date", "po_number"):
         if found.get(name):
             best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
             fields[name] = best.to_field(name)
+            if name == "invoice_date" and any(c.value != best.value for c in found[name]):
+                # the page dates itself twice, differently (a letter's date and a print
+                # date in the footer): which is the invoice's is a guess
+                fields[name].confidence = min(fields[name].confidence, confidence.UNCONFIRMED)
     if "invoice_number" not in fields and found.get("_title_number"):
         fields["invoice_number"] = found["_title_number"][0].to_field("invoice_number")
     if "due_date" not in fields:
@@ -101,7 +113,8 @@ def extract(
         if due and ("invoice_date" not in fields or due.value >= fields["invoice_date"].value):
             fields["due_date"] = due.to_field("due_date")
     if "invoice_date" not in fields:
-        unlabelled = dates.unlabelled(lines, day_first)
+        due = fields.get("due_date")
+        unlabelled = dates.unlabelled(lines, day_first, {due.value} if due else ())
         if unlabelled:
             fields["invoice_date"] = unlabelled.to_field("invoice_date")
     chosen = summary.choose({name: found.get(name, []) for name in SUMMARY}, lines)
@@ -165,6 +178,26 @@ def _value(
             value.rule, value.size, value.below = rule, label.size, place == 1
             return value
     return None
+
+
+def _dated(label: Label, labels: list[Label], day_first: bool) -> Candidate | None:
+    """The document's date printed with its title or number: 'Beitragsrechnung 24. Januar
+    2014', 'Rechnung # RE-499 vom 19.05.2014'."""
+    if label.field not in ("_title_number", "invoice_number"):
+        return None
+    words = [w for w in right_of(label, labels) if w.text not in (":", "#")]
+    found = date_value(words[:4], day_first) if label.field == "_title_number" else None
+    if found is not None and found.words[-1].text.isdigit() and len(found.words) == 1:
+        found = None  # '20140519': a number that reads as a date
+    if found is None:
+        number = identifier(words[:2]) if words else None
+        if number is None:
+            return None
+        rest = words[words.index(number.words[-1]) + 1 :]
+        found = dates.after_number(rest, day_first)
+    if found is not None:
+        found.rule, found.size = f"label:{label.text}", label.size
+    return found
 
 
 def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
