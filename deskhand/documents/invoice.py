@@ -87,7 +87,7 @@ def extract(
                 found[label.field] += columns.column_below(label, labels, lines, candidate)
 
     fields: dict[str, Field] = {}
-    issuer, buyer = seller.parties(lines, labels, page_sizes)
+    issuer, buyer = parties.parties(lines, labels, page_sizes)
     if issuer:
         fields["issuer"] = issuer
         address = parties.issuer_address(lines, issuer, labels)
