@@ -313,3 +313,36 @@ def test_an_unlabelled_date_is_not_the_due_date_printed_first():
     )
     assert fields["due_date"].value == date(2024, 9, 20)
     assert fields["invoice_date"].value == date(2024, 8, 29)
+
+
+def test_a_sender_line_in_small_print_with_commas_heads_the_address_window():
+    words = _words([(60, "Kranwerk GmbH"), (72, "Am Kai 7, 20457 Hamburg")], height=12.0)
+    words += _words([(120, [(70, "Kranwerk, Am Kai 7, 20457 Hamburg")])], height=6.0)
+    words += _words(
+        [
+            (140, [(40, "Möwe Reederei AG"), (350, "Rechnungsnummer: RE-17")]),
+            (152, [(40, "Deichstraße 12"), (350, "Datum: 14.03.2026")]),
+            (164, [(40, "21073 Hamburg")]),
+            (300, [(300, "Rechnungsbetrag"), (450, "1.190,00 €")]),
+        ]
+    )
+    fields, _, _, _ = invoice.extract(words, SIZE)
+    # the window's address starts left of the sender line over it
+    assert fields["customer"].value == "Möwe Reederei AG"
+    assert fields["issuer"].value.startswith("Kranwerk")
+
+
+def test_the_name_under_a_salutation_line_is_the_customer():
+    fields = _read(
+        [
+            (20, "Versicherungsverein Musterstadt a.G."),
+            (60, "Herrn"),
+            (72, "Max Mustermann"),
+            (84, "Musterstr. 11"),
+            (96, "12346 Bad Musterhausen"),
+            (160, "Beitragsrechnung 24. Januar 2014"),
+            (300, [(300, "Rechnungsbeitrag"), (450, "59,50 €")]),
+        ]
+    )
+    assert fields["customer"].value == "Max Mustermann"
+    assert fields["issuer"].value != "Max Mustermann"

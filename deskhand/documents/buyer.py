@@ -89,11 +89,13 @@ def _block_below(words: list[Word], page: list[Line]) -> set[int]:
 
 def sender_line(page: list[Line]) -> Line | None:
     """A small line of the top half that strings the sender's name, street and town with
-    separators: 'Muster GmbH | Hauptstr. 1 | 10115 Berlin'."""
+    separators: 'Muster GmbH | Hauptstr. 1 | 10115 Berlin' (in small print also commas)."""
     heights = sorted(ln.height for ln in page)
     median = heights[len(heights) // 2]
     for line in page[: max(8, len(page) // 3)]:
         parts = [p for p in _SEPARATORS.split(line.text) if p and p.strip()]
+        if len(parts) < 3 and line.height < 0.8 * median:  # in small print, commas do
+            parts = [p for p in line.text.split(",") if p.strip()]  # 'Muster, Weg 2, 12345 Ort'
         if len(parts) >= 3 and line.height <= median * 1.05 and _POSTCODE.search(line.text):
             if _name_like(parts[0].strip(), True) and not _ADDRESS.search(fold(parts[0])):
                 return line
@@ -101,10 +103,11 @@ def sender_line(page: list[Line]) -> Line | None:
 
 
 def under(sender: Line, page: list[Line], taken: set[int]) -> Name | None:
-    """The addressee: the first name under the sender line in its column."""
+    """The addressee: the first name under the sender line in its column (the window's
+    address may start a little left of the sender line)."""
     x0 = sender.words[0].x0
     for line in [ln for ln in page if ln.top > sender.bottom][:4]:
-        near = [w for w in line.words if abs(w.x0 - x0) < 3 * line.height]
+        near = [w for w in line.words if x0 - 6 * line.height < w.x0 < x0 + 3 * line.height]
         if not near:
             continue
         words = [w for w in _phrase_at(line, near[0]) if id(w) not in taken]
@@ -143,5 +146,33 @@ def other_block(
         if any(_POSTCODE.search(t) for t in column) and abs(x0 - issuer.words[0].x0) > 0:
             if name.score < issuer.score:
                 name.cues = ["address block"]
+                return name
+    return None
+
+
+_ADDRESSED = {"herrn", "firma", "messrs"}
+
+
+def after_salutation(page: list[Line], taken: set[int], height: float) -> Name | None:
+    """The addressee under a salutation line of the top half ('Herrn' / 'Max Mustermann' /
+    'Musterstr. 11'): the name line right under a line that is only a salutation, with an
+    address under it."""
+    for index, line in enumerate(page[:-1]):
+        if line.top > height / 2:
+            break
+        if len(line.words) != 1 or id(line.words[0]) in taken:
+            continue
+        word = fold(line.words[0].text).strip(".:,")
+        if not (_SALUTATION.match(word) or word in _ADDRESSED):
+            continue
+        nxt = page[index + 1]
+        near = [w for w in nxt.words if abs(w.x0 - line.words[0].x0) < 3 * nxt.height]
+        if not near or nxt.top - line.bottom > 2 * nxt.height:
+            continue
+        words = [w for w in _phrase_at(nxt, near[0]) if id(w) not in taken]
+        name = Name(words)
+        if words and _name_like(name.text) and not _ADDRESS.search(fold(name.text)):
+            if _address_below(words, page):
+                name.cues += ["after a salutation", "address below"]
                 return name
     return None

@@ -135,6 +135,8 @@ def parties(
         customer = buyer.under(sender, page, taken)
         if customer is not None:
             customer.cues.append("under the sender line")
+    if customer is None:
+        customer = buyer.after_salutation(page, taken, height)
     blocked = set(customer_block)
     if customer is not None:
         blocked |= {id(w) for w in customer.words}

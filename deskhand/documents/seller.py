@@ -54,7 +54,9 @@ _TRADES = frozenset(
     "stationery bookstore bookstores marketing industries holdings group telecom bank "
     "apotheke markt baumarkt drogerie tankstelle boulangerie pharmacie shop gmbh".split()
 )
-_SALUTATION = re.compile(r"^(herr|frau|mr|mrs|ms|miss|dr|m|mme|mlle|madame|monsieur|sr|sra)\.?$")
+_SALUTATION = re.compile(
+    r"^(herr|herrn|frau|mr|mrs|ms|miss|dr|m|mme|mlle|madame|monsieur|sr|sra)\.?$"
+)
 _ADDRESS = re.compile(
     r"(\w(strasse|str\.?|weg|allee|platz|gasse|straat|laan)\s*\d|^[a-z][a-z.-]+ \d{1,4}[a-z]?$|"
     r"\b(street|st|road|rd|avenue|ave|lane|drive|blvd|suite|floor|flr|"
