@@ -346,3 +346,18 @@ def test_the_name_under_a_salutation_line_is_the_customer():
     )
     assert fields["customer"].value == "Max Mustermann"
     assert fields["issuer"].value != "Max Mustermann"
+
+
+def test_the_payee_a_sentence_names_is_the_seller_but_unsure():
+    fields = _read(
+        [
+            (20, [(300, "Pay By")]),
+            (32, [(40, "Current balance due"), (300, "09/20/24")]),
+            (60, "Your billing summary as of Aug 29, 2024"),
+            (80, "Last billing period"),
+            (300, [(300, "Total amount due"), (450, "$521,341.68")]),
+            (600, "Please make checks payable to Hudson Power."),
+        ]
+    )
+    assert fields["issuer"].value.rstrip(".") == "Hudson Power"
+    assert fields["issuer"].confidence < MIN_CONFIDENCE  # a payee may be a bank: review

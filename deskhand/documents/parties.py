@@ -172,6 +172,14 @@ def parties(
                 continue
             seller._score(name, line, index, page, height, sender, domains, texts, own)
             candidates.append(name)
+    paid = seller.payee(page, taken | blocked)
+    if paid is not None:  # 'Please make checks payable to Muster Power.'
+        line, words = paid
+        name = seller.Name(words)
+        seller._score(name, line, page.index(line), page, height, sender, domains, texts, own)
+        name.score += 3.0
+        name.cues.append("payable to")
+        candidates.append(name)
     if not candidates:
         return None, seller._field("customer", customer)
     best = seller._legal_name(max(candidates, key=lambda n: n.score), candidates, page, height)

@@ -88,7 +88,8 @@ _WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have
 # what makes a chosen seller's name unsure: the page prints a legal name it is not (the
 # trading name over the company's), a name line sits over it (a name on two lines), an
 # address line over it (the address's last line), or it is a few letters only
-_DOUBT = {"legal name elsewhere", "name above", "under an address", "short"}
+# (a payee named in a sentence may be a bank, an agency or an acronym of the seller)
+_DOUBT = {"legal name elsewhere", "name above", "under an address", "short", "payable to"}
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 
 
@@ -369,3 +370,24 @@ def _domains(lines: list[Line]) -> set[str]:
                 if part not in ("www", "mail", "info", "com", "co"):
                     found.add(part.replace("-", ""))
     return found
+
+
+_PAYEE = re.compile(
+    r"\b(payable to|pay to the order of|made out to|zahlbar an|a l ordre de|a favor de)\s+(.+)$"
+)
+
+
+def payee(page: list[Line], taken: set[int]) -> tuple[Line, list[Word]] | None:
+    """The name a sentence says to pay ('Please make checks payable to Muster Power.'):
+    the seller, often printed nowhere else as text (its logo is a picture)."""
+    for line in page:
+        match = _PAYEE.search(fold(line.text))
+        if not match:
+            continue
+        count = len(match[2].split())
+        words = [w for w in line.words[-count:] if id(w) not in taken]
+        cut = next((i + 1 for i, w in enumerate(words) if w.text.endswith((".", ","))), None)
+        words = words[:cut][:6]
+        if words and _name_like(" ".join(w.text for w in words).strip(".,")):
+            return line, words
+    return None
