@@ -361,3 +361,24 @@ def test_the_payee_a_sentence_names_is_the_seller_but_unsure():
     )
     assert fields["issuer"].value.rstrip(".") == "Hudson Power"
     assert fields["issuer"].confidence < MIN_CONFIDENCE  # a payee may be a bank: review
+
+
+def test_a_watermarks_tall_letters_do_not_join_the_lines_they_cross():
+    words = _words(
+        [
+            (20, "Sliced Demo Pty Ltd"),
+            (40, "123 Somewhere Street, Your City AZ 12345"),
+            (300, [(300, "Sub Total"), (480, "$85.00")]),
+            (316, [(300, "Tax"), (480, "$8.50")]),
+            (340, [(300, "Total"), (480, "$93.50")]),
+        ]
+    )
+    words.append(Word("P", 150, 280, 290, 330, 1, 0.99, False))  # a 'PAID' stamp's letter
+    lines = group_lines(words)
+    assert [ln.text for ln in lines if "Tax" in ln.text] == ["Tax $8.50"]
+    fields, _, _, _ = invoice.extract(words, SIZE)
+    assert _values(fields, "subtotal", "tax", "total") == [
+        Decimal("85.00"),
+        Decimal("8.50"),
+        Decimal("93.50"),
+    ]

@@ -11,13 +11,19 @@ from dataclasses import dataclass, replace
 from .model import Line, Word
 from .parse import fold, tokens
 
+TALL = 3.0  # a word this many times the usual height stands alone (see group_lines)
 GAP = 1.2  # a gap wider than this many times the line's tallest word separates phrases
 
 
 def group_lines(words: list[Word]) -> list[Line]:
-    """Words grouped into lines (by vertical overlap), top to bottom, each left to right."""
-    lines: list[list[Word]] = []
-    sums: list[list[float]] = []  # per line: the sum of its words' tops and of their bottoms
+    """Words grouped into lines (by vertical overlap), top to bottom, each left to right.
+    A word over three times as tall as the page's usual word (a watermark's letters, 'PAID'
+    across the totals) is a line of its own: it would join the lines it overlaps."""
+    heights = sorted(w.bottom - w.top for w in words)
+    tall = TALL * heights[len(heights) // 2] if heights else 0.0
+    lines: list[list[Word]] = [[w] for w in words if tall and w.bottom - w.top > tall]
+    sums: list[list[float]] = [[1e9, 1e9] for _ in lines]  # never joined by another word
+    words = [w for w in words if not tall or w.bottom - w.top <= tall]
     for word in sorted(words, key=lambda w: (w.page, w.top, w.x0)):
         for index in range(len(lines) - 1, max(len(lines) - 7, -1), -1):
             line = lines[index]
