@@ -382,3 +382,16 @@ def test_a_watermarks_tall_letters_do_not_join_the_lines_they_cross():
         Decimal("8.50"),
         Decimal("93.50"),
     ]
+
+
+def test_a_tax_row_of_net_tax_and_gross_gives_the_middle_figure():
+    fields = _read(
+        [
+            (20, "Drogerie Markt GmbH"),
+            (40, "Marktplatz 1, 33098 Paderborn"),
+            (80, [(40, "SUMME EUR"), (200, "1,95")]),
+            (100, [(40, "A MWST A 19%"), (120, "1,64"), (160, "0,31"), (200, "1,95")]),
+        ],
+        kind="receipt",
+    )
+    assert fields["tax"].value == Decimal("0.31")

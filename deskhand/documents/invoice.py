@@ -216,13 +216,18 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
         found = amount(words, strict=True)
         if found and field == "tax" and words[-1] not in found.words:
             # 'MwSt 19 % auf 804,35 € 152,83 €': the base first, the tax last
+            figures = [found]
             rest = words[words.index(found.words[-1]) + 1 :]
             later = amount(rest, strict=True)
-            base = found.value if later is not None else None
             while later is not None:
-                found, rest = later, rest[rest.index(later.words[-1]) + 1 :]
+                figures.append(later)
+                rest = rest[rest.index(later.words[-1]) + 1 :]
                 later = amount(rest, strict=True) if rest else None
-            found.base = base
+            if len(figures) == 3 and figures[0].value + figures[1].value == figures[2].value:
+                found = figures[1]  # 'MwSt A 19% 1,64 0,31 1,95': net, tax, gross
+            else:
+                found = figures[-1]
+            found.base = figures[0].value if len(figures) >= 2 else None
         if found and field == "total" and words[-1] not in found.words:
             rest = words[words.index(found.words[-1]) + 1 :]
             if amount(rest, strict=True):  # 'TOTAL : 52.00 3.12': a tax summary's row
