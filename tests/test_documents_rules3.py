@@ -395,3 +395,28 @@ def test_a_tax_row_of_net_tax_and_gross_gives_the_middle_figure():
         kind="receipt",
     )
     assert fields["tax"].value == Decimal("0.31")
+
+
+def test_a_word_that_begins_like_a_currency_code_is_no_currency():
+    fields = _read(
+        [
+            (20, "Aeon Co. (M) Bhd."),
+            (40, "Cashier 0235138 SARYANI"),
+            (60, [(40, "Total"), (200, "88.95")]),
+            (80, "Amounts in RM"),
+        ],
+        kind="receipt",
+        ocr=True,
+    )
+    assert fields["currency"].value == "MYR"
+    # a sign that begins a word still counts: '€/Stk' over the prices' column
+    fields = _read(
+        [
+            (20, "Möbelmarkt GmbH"),
+            (40, [(40, "Pos Menge"), (150, "€/Stk"), (200, "€/Ges")]),
+            (60, [(40, "Total"), (200, "12,00")]),
+        ],
+        kind="receipt",
+        ocr=True,
+    )
+    assert fields["currency"].value == "EUR"

@@ -302,6 +302,8 @@ def _currency(
     where: dict[str, Word] = {}
     for word in words:
         rest, code = split_currency(word.text)
+        if rest[:1].isalpha() and word.text[:3].isalpha():
+            code = None  # 'SARYANI', 'EUROPA': a word that begins like a code ('€/Stk' counts)
         code = code or _CURRENCY_WORDS.get(fold(word.text).strip(".:()"))
         weight = _currency_weight(word)
         if code and weight:
