@@ -75,7 +75,7 @@ def choose(
     subs, taxes, totals = (found.get(name, []) for name in SUMMARY)
     if not totals:
         return {n: _nearest(found.get(n, []), None) for n in ("subtotal", "tax") if found.get(n)}
-    percent = {(ln.page, round(ln.top)) for ln in lines or [] if "%" in ln.text}
+    percent = {id(w) for ln in lines or [] if "%" in ln.text for w in ln.words}  # rate rows
     combos = _combos(subs, taxes, totals, percent)
     if not combos:
         combos = _based(taxes, totals)
@@ -181,7 +181,7 @@ def _table_total(total: Candidate, totals: list[Candidate], percent: set) -> boo
     """Whether ``total``, read under a column's header, is its tax table's total: the
     column's last figure, the only one or the sum of those above it, on a row without a
     rate, and no other total on the page is larger."""
-    if not total.below or (_where(total)[0], round(total.words[0].top)) in percent:
+    if not total.below or id(total.words[0]) in percent:
         return False
     word = total.words[0]
     column = [
