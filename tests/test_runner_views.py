@@ -149,7 +149,7 @@ def test_setup_and_teardown_failures_journal_their_traceback(tmp_path):
     cli |= {"target": "http://127.0.0.1:9/", "db": f"sqlite:///{tmp_path / 'other.db'}"}
     with pytest.raises(ApplicationError, match="setup of bot fragile failed"):
         runner.run_bot(bot, load_settings(root, bot.settings, cli))
-    run_dir = max((tmp_path / "logs" / "fragile").iterdir())
+    [run_dir] = [d for d in (tmp_path / "logs" / "fragile").iterdir() if d != result.dir]
     [setup] = [e for e in read_lines(run_dir / "steps.jsonl")[0] if e["event"] == "setup"]
     assert "in open_ledger" in setup["traceback"]
     assert setup["traceback"].endswith("RuntimeError: the ledger is closed")
