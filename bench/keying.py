@@ -14,7 +14,7 @@ Three ratios, each side by side in one process (rounds alternate), medians:
    the same (its own browser, documents read, one log-in, search, key, save, read back).
    Target <= 1.2.
 
-    python bench/keying.py [--rounds 5] [--invoices 3] [--only forms|run]
+    python bench/keying.py [--rounds 10] [--invoices 3] [--only forms|run]
 
 Every run has its own temporary demo app, queue and logs, so it can be run any number of
 times in the same checkout.
@@ -87,7 +87,7 @@ def calls_line(title: str, a_name: str, a: Counter, b_name: str, b: Counter, run
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per scenario")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds per scenario")
     parser.add_argument("--invoices", type=int, default=3, help="invoices in each whole run")
     parser.add_argument("--only", choices=("forms", "run"), help="one scenario only")
     args = parser.parse_args()
