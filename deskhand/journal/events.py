@@ -200,14 +200,6 @@ class LogRecord(ItemEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Warning_(ItemEvent):  # noqa: N801 - ``Warning`` is a builtin
-    EVENT = "warning"
-    LEVEL = "WARNING"
-    message: str = ""
-    data: Any = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class Values(ItemEvent):
     """Field values for the report's comparison (``kind``: extracted, reviewed, keyed,
     read_back)."""
@@ -242,35 +234,41 @@ class KeyDeclared(ItemEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Waiting(ItemEvent):
+class _Notice(ItemEvent):
+    """What happened to an item, in a sentence (a warning in bot.log)."""
+
+    LEVEL = "WARNING"
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Warning_(_Notice):  # noqa: N801 - ``Warning`` is a builtin
+    EVENT = "warning"
+    data: Any = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Waiting(_Notice):
     """The item went back to the queue for a while: another item holds its business key."""
 
     EVENT = "waiting"
-    LEVEL = "WARNING"
-    message: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class Released(ItemEvent):
+class Released(_Notice):
     """The run stopped: the item went back to the queue before its point of no return."""
 
     EVENT = "released"
-    LEVEL = "WARNING"
-    message: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class LeaseLostEvent(ItemEvent):
+class LeaseLostEvent(_Notice):
     EVENT = "lease_lost"
-    LEVEL = "WARNING"
-    message: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class Retry(ItemEvent):
+class Retry(_Notice):
     EVENT = "retry"
-    LEVEL = "WARNING"
-    message: str = ""
     error: ErrorInfo | None = None
 
 
