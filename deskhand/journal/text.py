@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..status import Status
@@ -22,52 +23,8 @@ def human_line(e: dict[str, Any] | ev.Event) -> str:
     """One readable line for an event (a journal line's dict, or typed), as bot.log shows it."""
     if isinstance(e, ev.Event):
         e = e.to_dict()
-    kind = e.get("event")
     where = f"[{e['item']}] " if e.get("item") else ""
-    if kind in ("step_start", "step_end"):
-        text = f"{where}step '{e.get('step')}'"
-        if kind == "step_start":
-            return text + " started" + _data(e.get("data"))
-        text += f" {e.get('status')} in {e.get('duration_ms', 0)} ms"
-        return text + (f": {e['error']['message']}" if e.get("error") else "")
-    if kind == "action":
-        return f"{where}  {e.get('action')} {e.get('element') or ''}{_data(e.get('data'))}"
-    if kind == "item_end":
-        text = f"{where}item {e.get('status')} after {e.get('attempt')} attempt(s)"
-        return text + (f": {e['error']['message']}" if e.get("error") else "")
-    if kind == "item_start":
-        return f"{where}item started (attempt {e.get('attempt')})"
-    if kind == "run_start":
-        return f"run {e.get('run_id')} of {e.get('bot')} started"
-    if kind == "run_end":
-        return f"run {e.get('run_id')} ended: {counts_text(e.get('counts') or {})}"
-    if kind == "log":
-        step = f"({e['step']}) " if e.get("step") else ""
-        origin = f"{e.get('source')}:{e.get('logger')}" if e.get("source") else "log"
-        text = f"{where}{step}{origin}: {e.get('message', '')}{_data(e.get('data'))}"
-        return text + (f"\n{e['traceback']}" if e.get("traceback") else "")
-    if kind == "source":
-        earlier = e.get("already_queued") or {}
-        held = ", ".join(f"{n} {status}" for status, n in sorted(earlier.items()))
-        return f"source: {e.get('total')} item(s) read, {e.get('added')} queued" + (
-            f"; already in the queue: {held}" if held else ""
-        )
-    if kind == "key":
-        return f"{where}business key {e.get('key')}"
-    if kind == "data":
-        return f"{where}step '{e.get('step')}' data{_data(e.get('data'))}"
-    if kind == "values":
-        return f"{where}values {e.get('kind')}{_data(e.get('data'))}"
-    if kind == "healing":
-        tried = ", ".join(
-            f"{c['selector']} matched {c['matches']}" for c in e.get("candidates") or []
-        )
-        proposal = f"; proposal {e['proposal']}" if e.get("proposal") else ""
-        return (
-            f"{where}healing {e.get('element')} (selectors/{e.get('repository')}.yaml): "
-            f"{tried}{proposal}"
-        )
-    return f"{where}{kind}: {e.get('message', '')}{_data(e.get('data'))}"
+    return _LINES.get(e.get("event"), _notice)(e, where)
 
 
 def counts_text(counts: dict[str, int]) -> str:
@@ -101,3 +58,61 @@ def _data(data: Any) -> str:
     if not data:
         return ""
     return " " + json.dumps(data, ensure_ascii=False, sort_keys=True)[:500]
+
+
+def _error(e: dict[str, Any]) -> str:
+    return f": {e['error']['message']}" if e.get("error") else ""
+
+
+def _source(e: dict[str, Any], where: str) -> str:
+    earlier = e.get("already_queued") or {}
+    held = ", ".join(f"{n} {status}" for status, n in sorted(earlier.items()))
+    return f"source: {e.get('total')} item(s) read, {e.get('added')} queued" + (
+        f"; already in the queue: {held}" if held else ""
+    )
+
+
+def _log(e: dict[str, Any], where: str) -> str:
+    step = f"({e['step']}) " if e.get("step") else ""
+    origin = f"{e.get('source')}:{e.get('logger')}" if e.get("source") else "log"
+    text = f"{where}{step}{origin}: {e.get('message', '')}{_data(e.get('data'))}"
+    return text + (f"\n{e['traceback']}" if e.get("traceback") else "")
+
+
+def _healing(e: dict[str, Any], where: str) -> str:
+    tried = ", ".join(f"{c['selector']} matched {c['matches']}" for c in e.get("candidates") or [])
+    proposal = f"; proposal {e['proposal']}" if e.get("proposal") else ""
+    repository = f"selectors/{e.get('repository')}.yaml"
+    return f"{where}healing {e.get('element')} ({repository}): {tried}{proposal}"
+
+
+def _notice(e: dict[str, Any], where: str) -> str:
+    """Every kind not in _LINES (warnings, retries, released, a bot's own): message, data."""
+    return f"{where}{e.get('event')}: {e.get('message', '')}{_data(e.get('data'))}"
+
+
+# The kind of a journal line -> its text in bot.log (``w``: "[item] " or ""); other kinds:
+# _notice.
+_LINES: dict[str, Callable[[dict[str, Any], str], str]] = {
+    ev.RunStarted.EVENT: lambda e, w: f"run {e.get('run_id')} of {e.get('bot')} started",
+    ev.Sourced.EVENT: _source,
+    ev.ItemStarted.EVENT: lambda e, w: f"{w}item started (attempt {e.get('attempt')})",
+    ev.StepStarted.EVENT: lambda e, w: f"{w}step '{e.get('step')}' started{_data(e.get('data'))}",
+    ev.StepEnded.EVENT: lambda e, w: (
+        f"{w}step '{e.get('step')}' {e.get('status')} in {e.get('duration_ms', 0)} ms{_error(e)}"
+    ),
+    ev.StepData.EVENT: lambda e, w: f"{w}step '{e.get('step')}' data{_data(e.get('data'))}",
+    ev.Action.EVENT: lambda e, w: (
+        f"{w}  {e.get('action')} {e.get('element') or ''}{_data(e.get('data'))}"
+    ),
+    ev.LogRecord.EVENT: _log,
+    ev.Values.EVENT: lambda e, w: f"{w}values {e.get('kind')}{_data(e.get('data'))}",
+    ev.Healing.EVENT: _healing,
+    ev.KeyDeclared.EVENT: lambda e, w: f"{w}business key {e.get('key')}",
+    ev.ItemEnded.EVENT: lambda e, w: (
+        f"{w}item {e.get('status')} after {e.get('attempt')} attempt(s){_error(e)}"
+    ),
+    ev.RunEnded.EVENT: lambda e, w: (
+        f"run {e.get('run_id')} ended: {counts_text(e.get('counts') or {})}"
+    ),
+}
