@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -33,16 +33,21 @@ class Settings(BaseSettings):
     target: str | None = None
     headed: bool = False
     trace: bool = False
-    timeout_ms: int = 10_000
-    max_attempts: int | None = None  # None: the bot's own
-    retry_delay: float | None = None  # seconds before the first retry; doubles each time
+    timeout_ms: int = Field(10_000, gt=0)
+    # None: the bot's own (max_attempts, retry_delay). A description says what an
+    # out-of-range value must be where the range alone would not say it as well.
+    max_attempts: int | None = Field(None, ge=1, description="at least 1 (1 = no retries)")
+    # seconds before the first retry; doubles each time
+    retry_delay: float | None = Field(None, ge=0, description="0 or more seconds")
     db: str | None = None  # queue database URL; default sqlite:///<root>/.deskhand/queue.db
-    lease_seconds: float = 60.0  # a claimed item returns to the queue this long after its
-    # runner's last heartbeat (the runner beats every third of it)
+    # a claimed item returns to the queue this long after its runner's last heartbeat (the
+    # runner beats every third of it)
+    lease_seconds: float = Field(60.0, gt=0)
     store_files: bool = True  # queued items carry their files' content (runners on other
     # machines read them); false: items hold local paths (one machine, or a shared folder)
-    max_file_mb: float = 25.0  # largest file an item may carry into the queue
-    file_retention_days: float = 30.0  # `queue prune`: files of items done longer ago go
+    max_file_mb: float = Field(25.0, gt=0)  # largest file an item may carry into the queue
+    file_retention_days: float = Field(30.0, gt=0)  # `queue prune`: files of items done
+    # longer ago go
 
     @classmethod
     def settings_customise_sources(
@@ -52,27 +57,6 @@ class Settings(BaseSettings):
         # Only what it is given: load_settings reads the layers, so that an error can name
         # the one that set a bad value (and the bot's settings rank between two of them).
         return (init_settings,)
-
-    @field_validator("max_attempts")
-    @classmethod
-    def _at_least_one(cls, value: int | None) -> int | None:
-        if value is not None and value < 1:
-            raise ValueError(f"is {value!r}: it must be at least 1 (1 = no retries)")
-        return value
-
-    @field_validator("retry_delay")
-    @classmethod
-    def _not_negative(cls, value: float | None) -> float | None:
-        if value is not None and value < 0:
-            raise ValueError(f"is {value!r}: it must be 0 or more seconds")
-        return value
-
-    @field_validator("timeout_ms", "lease_seconds", "max_file_mb", "file_retention_days")
-    @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"is {value!r}: it must be more than 0")
-        return value
 
     @field_validator("target")
     @classmethod
@@ -102,6 +86,11 @@ _ENV_SKIP = {
     "DESKHAND_PRIVATE_FILES",
     "DESKHAND_OCR_ENGINE",
 }  # read where they are used
+
+
+# A range (Field(gt=..., ge=...)) as an error says it, unless the field's description says
+# it in its own words.
+_RANGES = {"greater_than": "more than {gt:g}", "greater_than_equal": "at least {ge:g}"}
 
 
 def _name(key: str, origin: str) -> str:
@@ -149,7 +138,12 @@ def checked(values: dict[str, Any], sources: dict[str, str] | None = None) -> Se
         error = exc.errors(include_url=False)[0]
         key = str(error["loc"][0]) if error["loc"] else "settings"
         name = sources.get(key, key)
-        if error["type"] == "value_error":  # a range check (the value has its type by then)
+        if error["type"] in _RANGES:  # the value has its type by then: show it so
+            field = _KEYS[key]
+            value = TypeAdapter(field.annotation).validate_python(error["input"])
+            must = field.description or _RANGES[error["type"]].format(**error["ctx"])
+            raise ConfigError(f"{name} is {value!r}: it must be {must}") from None
+        if error["type"] == "value_error":  # a check of the settings' own (the target's URL)
             raise ConfigError(f"{name} {error['ctx']['error']}") from None
         what = f"expected {_kind(key)}" if key in _KEYS else error["msg"]
         raise ConfigError(f"{name} has a bad value {error['input']!r}: {what}") from None
