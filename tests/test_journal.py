@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from deskhand import alerts
-from deskhand.bot import load_bot
-from deskhand.config import load_settings
 from deskhand.console import runs as console_runs
 from deskhand.journal import events as ev
 from deskhand.journal import read_lines, read_run, render_bot_log
 from deskhand.runner import run_bot
 from deskhand.status import Status
+from tests.bot_runs import load, other_run, python, run
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -71,13 +69,7 @@ EXPECTED = {
 
 @pytest.fixture
 def mixed_run(tmp_path):
-    root = tmp_path / "project"
-    (root / "bots").mkdir(parents=True)
-    (root / "bots" / "mixed.py").write_text(textwrap.dedent(MIXED))
-    bot = load_bot("mixed", root)
-    cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
-    settings = load_settings(root, bot.settings, cli)
-    return run_bot(bot, settings)
+    return run(tmp_path, "mixed", MIXED)
 
 
 class _ReportStatuses(HTMLParser):
@@ -221,13 +213,7 @@ def _views(run_dir: Path) -> dict[str, tuple[dict, dict]]:
 
 
 def test_a_stopped_retry_and_an_interrupted_item_agree_everywhere(tmp_path):
-    root = tmp_path / "project"
-    (root / "bots").mkdir(parents=True)
-    (root / "bots" / "halted.py").write_text(textwrap.dedent(INTERRUPTED))
-    bot = load_bot("halted", root)
-    cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
-    settings = load_settings(root, bot.settings, cli)
-
+    bot, settings = load(tmp_path, "halted", INTERRUPTED)
     stopped = run_bot(bot, settings)  # "again" fails while the run is being stopped
     assert stopped.counts == {"done": 1, "needs_review": 0, "failed": 0, "retrying": 1}
     views = _views(stopped.dir)
@@ -241,8 +227,7 @@ def test_a_stopped_retry_and_an_interrupted_item_agree_everywhere(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):  # the next run: "again" is done, then Ctrl-C
         run_bot(bot, settings)
-    [interrupted] = [d for d in (tmp_path / "logs" / "halted").iterdir() if d != stopped.dir]
-    views = _views(interrupted)
+    views = _views(other_run(tmp_path, "halted", stopped.dir))
     assert views["bot.log"][0] == "1 done, 0 needs review, 0 failed, 1 released"
     want = {"again": "done", "ctrl-c": "released"}
     for name, (counts, statuses) in views.items():
@@ -407,15 +392,8 @@ os._exit(9)  # killed: no clean-up, no flush, no run_end
 
 
 def test_a_process_killed_after_a_step_keeps_the_step_in_its_journal(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
-    code = subprocess.run(
-        [sys.executable, "-c", DIES, str(tmp_path)], env=env, capture_output=True, text=True
-    )
-    assert code.returncode == 9, code.stderr
+    proc = python("-c", DIES, str(tmp_path))
+    assert proc.returncode == 9, proc.stderr
     run_dir = tmp_path / "dies" / "20260301-090000-dead"
     model = read_run(run_dir)
     assert not model.ended and not model.torn
@@ -438,15 +416,8 @@ sys.exit(0)  # the run is never closed: the interpreter's exit still writes it o
 
 
 def test_buffered_events_are_written_when_the_interpreter_exits(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
-    code = subprocess.run(
-        [sys.executable, "-c", EXITS, str(tmp_path)], env=env, capture_output=True, text=True
-    )
-    assert code.returncode == 0, code.stderr
+    proc = python("-c", EXITS, str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
     lines, _ = read_lines(tmp_path / "exits" / "20260301-090000-exit" / "steps.jsonl")
     assert [(e["event"], e["action"]) for e in lines] == [("action", "click")]
 

@@ -3,12 +3,8 @@ attempts at it inside (a retry or a lost lease is an attempt, not another item).
 
 from __future__ import annotations
 
-import textwrap
-
-from deskhand import runner
-from deskhand.bot import load_bot
-from deskhand.config import load_settings
 from deskhand.status import Status
+from tests.bot_runs import run
 
 FLAKY = """
     from deskhand import ApplicationError, Bot
@@ -30,15 +26,8 @@ FLAKY = """
 
 
 def test_one_result_per_item_with_its_attempts_inside(tmp_path):
-    root = tmp_path / "project"
-    (root / "bots").mkdir(parents=True)
-    (root / "bots" / "flaky.py").write_text(textwrap.dedent(FLAKY))
-    bot = load_bot("flaky", root)
     told = []
-    cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}"}
-    result = runner.run_bot(
-        bot, load_settings(root, bot.settings, cli), on_item=lambda r, n, t: told.append(r)
-    )
+    result = run(tmp_path, "flaky", FLAKY, on_item=lambda r, n, t: told.append(r))
 
     by_ref = {i.reference: i for i in result.items}
     assert [i.reference for i in result.items] == ["steady", "flaky", "broken"]
@@ -91,15 +80,9 @@ STOLEN = """
 
 
 def test_an_item_lost_to_another_runner_then_taken_back_is_one_item(tmp_path):
-    root = tmp_path / "project"
-    (root / "bots").mkdir(parents=True)
-    (root / "bots" / "stolen.py").write_text(textwrap.dedent(STOLEN))
-    bot = load_bot("stolen", root)
     told = []
-    cli = {"logs_dir": tmp_path / "logs", "db": f"sqlite:///{tmp_path / 'queue.db'}",
-           "lease_seconds": 0.3}  # fmt: skip
-    result = runner.run_bot(
-        bot, load_settings(root, bot.settings, cli), on_item=lambda r, n, t: told.append(r)
+    result = run(
+        tmp_path, "stolen", STOLEN, on_item=lambda r, n, t: told.append(r), lease_seconds=0.3
     )
     [item] = result.items  # one item, done in the end: not one entry per claim
     assert (item.status, item.attempts, item.output["record"]) == (Status.DONE, 3, "R-1")
