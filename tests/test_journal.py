@@ -25,38 +25,8 @@ GOLDEN = Path(__file__).parent / "golden"
 # One item of each ending: done, needs_review, failed (after two attempts), reconciled (its
 # first attempt passed the point of no return then failed; the second confirms the record
 # in the target instead of keying it again), and released (the run is stopped while it
-# works: it goes back to the queue).
-MIXED = """
-    from deskhand import ApplicationError, Bot, BusinessError
-
-    bot = Bot("mixed", max_attempts=2, retry_delay=0)
-
-    @bot.source
-    def items(ctx):
-        for ref in ("ok", "bad-data", "broken", "recon", "stop-me"):
-            yield ctx.item(reference=ref, file=f"in/{ref}.pdf")
-
-    @bot.process
-    def process(item, ctx):
-        with ctx.step("read", ref=item.reference):
-            ctx.values("extracted", {"total": "12.50"})
-        if item.reference == "bad-data":
-            raise BusinessError("the total does not add up")
-        if item.reference == "broken":
-            raise ApplicationError("the ledger is down")
-        if item.reference == "recon":
-            with ctx.step("save", point_of_no_return=True, record="R-1"):
-                ctx.action("click", "save")
-            raise ApplicationError("read back failed after the save")
-        if item.reference == "stop-me":
-            with ctx.step("work"):
-                ctx.run.stop.set()  # as SIGTERM does: the step ends, the item goes back
-        return ctx.done(record="R-0")
-
-    @bot.reconcile
-    def reconcile(item, ctx, checkpoint):
-        return {"confirmed": checkpoint["outcome"]["record"]}
-"""
+# works: it goes back to the queue). The bot that wrote the v1 golden journal.
+MIXED = (GOLDEN / "v1-mixed" / "mixed.py").read_text()
 
 EXPECTED = {
     "ok": Status.DONE,
@@ -212,29 +182,37 @@ def _views(run_dir: Path) -> dict[str, tuple[dict, dict]]:
     }
 
 
+def _agree(run_dir: Path, line: str, counts: dict[str, int], statuses: dict[str, str]) -> None:
+    """Every view of the run says ``counts`` (those not 0; bot.log: ``line``) and each
+    item's status (``statuses``; run_end holds counts only)."""
+    views = _views(run_dir)
+    assert views["bot.log"][0] == line
+    for name, (shown, by_item) in views.items():
+        if name != "bot.log":
+            assert {s: n for s, n in shown.items() if n} == counts, name
+        if name != "run_end":
+            assert by_item == statuses, name
+
+
 def test_a_stopped_retry_and_an_interrupted_item_agree_everywhere(tmp_path):
     bot, settings = load(tmp_path, "halted", INTERRUPTED)
     stopped = run_bot(bot, settings)  # "again" fails while the run is being stopped
     assert stopped.counts == {"done": 1, "needs_review": 0, "failed": 0, "retrying": 1}
-    views = _views(stopped.dir)
-    assert views["bot.log"][0] == "1 done, 0 needs review, 0 failed, 1 retrying"
-    want = {"ok": "done", "again": "retrying"}
-    for name, (counts, statuses) in views.items():
-        if name != "bot.log":
-            assert {s: n for s, n in counts.items() if n} == {"done": 1, "retrying": 1}, name
-        if name != "run_end":
-            assert statuses == want, name
+    _agree(
+        stopped.dir,
+        "1 done, 0 needs review, 0 failed, 1 retrying",
+        {"done": 1, "retrying": 1},
+        {"ok": "done", "again": "retrying"},
+    )
 
     with pytest.raises(KeyboardInterrupt):  # the next run: "again" is done, then Ctrl-C
         run_bot(bot, settings)
-    views = _views(other_run(tmp_path, "halted", stopped.dir))
-    assert views["bot.log"][0] == "1 done, 0 needs review, 0 failed, 1 released"
-    want = {"again": "done", "ctrl-c": "released"}
-    for name, (counts, statuses) in views.items():
-        if name != "bot.log":
-            assert {s: n for s, n in counts.items() if n} == {"done": 1, "released": 1}, name
-        if name != "run_end":
-            assert statuses == want, name
+    _agree(
+        other_run(tmp_path, "halted", stopped.dir),
+        "1 done, 0 needs review, 0 failed, 1 released",
+        {"done": 1, "released": 1},
+        {"again": "done", "ctrl-c": "released"},
+    )
 
 
 # -- golden journals ---------------------------------------------------------------------------
