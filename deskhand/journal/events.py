@@ -27,6 +27,7 @@ __all__ = [
     "ItemEnded",
     "ItemEvent",
     "ItemStarted",
+    "LINE_KEYS",
     "KeyDeclared",
     "LeaseLostEvent",
     "LogRecord",
@@ -49,6 +50,9 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _BASE = ("ts", "event", "v", "run_id", "bot")
+# A field whose name in the line is not its dataclass name (a property or a builtin's).
+LINE_KEYS = {"level_name": "level", "kind_of": "kind"}
+_FIELD_NAMES = {key: name for name, key in LINE_KEYS.items()}
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class Event:
         for name in _names(type(self)):
             value = getattr(self, name)
             if value is not None:
-                out[name] = value if type(value) in _PLAIN else _plain(value)
+                out[LINE_KEYS.get(name, name)] = value if type(value) in _PLAIN else _plain(value)
         if self.extra:
             out |= {k: v for k, v in self.extra.items() if v is not None and k not in out}
         return out
@@ -192,12 +196,6 @@ class LogRecord(ItemEvent):
     def level(self) -> str:
         return self.level_name or "INFO"
 
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        if "level_name" in out:
-            out = {("level" if k == "level_name" else k): v for k, v in out.items()}
-        return out
-
 
 @dataclass(frozen=True, kw_only=True)
 class Values(ItemEvent):
@@ -207,9 +205,6 @@ class Values(ItemEvent):
     EVENT = "values"
     kind_of: str = ""  # ``kind`` in the line
     data: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {("kind" if k == "kind_of" else k): v for k, v in super().to_dict().items()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -333,7 +328,6 @@ EVENTS: dict[str, type[Event]] = {
         ItemEnded, WaitingForLease, RunEnded,
     )
 }  # fmt: skip
-_RENAMED = {"log": {"level": "level_name"}, "values": {"kind": "kind_of"}}
 
 
 @functools.cache
@@ -354,7 +348,6 @@ def from_dict(line: dict[str, Any]) -> Event:
     """The typed event of one journal line (a dict); any version, any kind."""
     kind = str(line.get("event") or "other")
     cls = EVENTS.get(kind, Other)
-    renamed = _RENAMED.get(kind, {})
     names = _init_names(cls)
     known: dict[str, Any] = {"v": 0}
     extra: dict[str, Any] = {}
@@ -362,7 +355,7 @@ def from_dict(line: dict[str, Any]) -> Event:
         for key, value in line.items():
             if key == "event":
                 continue
-            name = renamed.get(key, key)
+            name = _FIELD_NAMES.get(key, key)
             if name in names:
                 known[name] = _typed(cls, name, value)
             else:

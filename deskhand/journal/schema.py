@@ -18,7 +18,7 @@ from . import events as ev
 
 __all__ = ["journal_schema", "main"]
 
-_RENAMED = {"level_name": "level", "kind_of": "kind"}  # dataclass field -> line key
+_REQUIRED = ["ts", "event", "run_id", "bot"]  # every line has them
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
@@ -35,7 +35,7 @@ def journal_schema() -> dict[str, Any]:
             "keep fields and kinds they do not know; a bot's own ctx.emit kinds are allowed."
         ),
         "type": "object",
-        "required": ["ts", "event", "run_id", "bot"],
+        "required": _REQUIRED,
         "properties": {"event": {"type": "string"}},
         "oneOf": [
             *({"$ref": f"#/$defs/{kind}"} for kind in kinds),
@@ -51,16 +51,15 @@ def journal_schema() -> dict[str, Any]:
 def _event(cls: type[ev.Event]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     props: dict[str, Any] = {"event": {"const": cls.EVENT}}
-    required = ["ts", "event", "run_id", "bot"]
     for f in dataclasses.fields(cls):
         if f.name == "extra":
             continue
-        name = _RENAMED.get(f.name, f.name)
+        name = ev.LINE_KEYS.get(f.name, f.name)
         props[name] = _type(hints[f.name])
     props["v"] = {"type": "integer", "minimum": 0, "description": "schema version"}
     props["ts"] = {"type": "string", "format": "date-time"}
     doc = (cls.__doc__ or "").strip()
-    out: dict[str, Any] = {"type": "object", "properties": props, "required": required}
+    out: dict[str, Any] = {"type": "object", "properties": props, "required": _REQUIRED}
     if doc and not doc.startswith(cls.__name__ + "("):  # dataclass's generated signature
         out["description"] = " ".join(doc.split())
     return out
