@@ -4,14 +4,10 @@ counting an item that ended done as this run's failure."""
 
 from __future__ import annotations
 
-import textwrap
-
-from deskhand import runner
-from deskhand.bot import load_bot
-from deskhand.config import load_settings
 from deskhand.queue import open_store
 from deskhand.status import Status
 from deskhand.summary import summary
+from tests.bot_runs import run
 
 RELAY = """
     from datetime import UTC, datetime, timedelta
@@ -42,13 +38,7 @@ RELAY = """
 
 
 def run_relay(tmp_path, source: str = RELAY):
-    root = tmp_path / "project"
-    (root / "bots").mkdir(parents=True, exist_ok=True)
-    (root / "bots" / "relay.py").write_text(textwrap.dedent(source))
-    bot = load_bot("relay", root)
-    db = f"sqlite:///{tmp_path / 'queue.db'}"
-    settings = load_settings(root, bot.settings, {"logs_dir": tmp_path / "logs", "db": db})
-    return runner.run_bot(bot, settings), db
+    return run(tmp_path, "relay", source), f"sqlite:///{tmp_path / 'queue.db'}"
 
 
 def test_a_retry_finished_by_another_runner_is_not_this_runs_failure(tmp_path):
