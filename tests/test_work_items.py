@@ -36,22 +36,17 @@ def assert_keyed_exactly_once(app: LegacyApp, truth: dict) -> None:
         assert row["lines"] == t["lines"]
 
 
-def runner(args: list[str], env: dict, project) -> subprocess.Popen:
-    """run_bot.py ARGS started from the folder ``project`` (the fixture); its output (a line
-    an item and the run's summary, a few kB: the pipes never fill) is read by ``said``."""
+def runner(args: list[str], env: dict, project, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    """run_bot.py ARGS started from the folder ``project`` (the fixture); ``stdout=PIPE``
+    to read the run's summary (a test that does must read it: ``communicate``)."""
     return subprocess.Popen(
         [sys.executable, "run_bot.py", *args],
         cwd=project,
         env={**os.environ, **env},
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def said(proc: subprocess.Popen) -> str:
-    """The end of what an ended ``runner`` printed: its summary, then its errors."""
-    return f"stdout: {proc.stdout.read()[-2000:]}\nstderr: {proc.stderr.read()[-2000:]}"
 
 
 KILLS = 6  # three at a random point of an item, three right after the app saved one
@@ -120,7 +115,7 @@ def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
         while first.poll() is None and not sum(store.counts("invoices").values()):
             time.sleep(0.01)
         first.kill()
-        assert first.wait() == -signal.SIGKILL, said(first)
+        assert first.wait() == -signal.SIGKILL, first.stderr.read()[-2000:]
         while kills < KILLS:  # every other run dies just after the app saved
             proc = runner(args, env, project)
             if kills % 2 and kill_once_the_app_has_saved(legacy_app, proc):
@@ -134,7 +129,7 @@ def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     if final.wait(timeout=600) != 0:
         with open_store(queue_url) as store:
             left = [(i.reference, i.status, i.attempts, i.error) for i in store.list("invoices")]
-        pytest.fail(f"{[i for i in left if i[1] != 'done']} {said(final)}")
+        pytest.fail(f"{[i for i in left if i[1] != 'done']} {final.stderr.read()[-2000:]}")
 
     assert_keyed_exactly_once(legacy_app, truth)
     with open_store(queue_url) as store:
@@ -196,7 +191,8 @@ def test_two_workers_on_one_queue_never_process_an_item_twice(
         runner(args, env, project),
     ]  # both queue the batch, both work it
     for proc in workers:
-        assert proc.wait(timeout=600) == 0, said(proc)
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, (out[-3000:], err[-2000:])
 
     assert_keyed_exactly_once(legacy_app, truth)
     with open_store(queue_url) as store:
