@@ -229,7 +229,8 @@ def _shared_folder(config) -> str:
 def pytest_collection_modifyitems(config, items):
     """The longest tests first, so that under xdist (``--dist loadgroup``, pyproject.toml)
     no long test starts last and leaves one worker alone at the end: ``slow(SECONDS)``
-    gives a rough length, a bare ``slow`` counts as 10 s. The tests of a module sharing a
+    gives a rough length (measured on 2 quiet cores), a bare ``slow`` counts as 10 s, a
+    group as its longest test. The tests of a module sharing a
     module-scoped fixture stay together and go to one worker, so that the fixture is made
     once: a worker writes these groups for the controller's scheduler (below)."""
     units: dict[str, list] = {}  # a module's tests sharing its fixture, or one test

@@ -171,7 +171,7 @@ def demo_of_two_samples(project: Path, ground_truth: dict) -> list[str]:
     return samples
 
 
-@pytest.mark.slow(15)
+@pytest.mark.slow(10)
 def test_demo_command_runs_the_main_job_and_prints_the_report(ground_truth, project):
     samples = demo_of_two_samples(project, ground_truth)
     # python -m deskhand (the deskhand command) from the project folder: its demo package
