@@ -214,25 +214,25 @@ def batch(tmp_path):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
-    """xdist's controller: tell every worker the folder where the shared cluster lives."""
-    node.workerinput["pg_shared"] = _shared_folder(node.config)
+    """xdist's controller: tell every worker the folder the session's processes share (the
+    PostgreSQL cluster, the test groups)."""
+    node.workerinput["deskhand_shared"] = _shared_folder(node.config)
 
 
 def _shared_folder(config) -> str:
-    if not hasattr(config, "_deskhand_pg_shared"):
-        config._deskhand_pg_shared = tempfile.mkdtemp(prefix="deskhand-pg-shared-")
-    return config._deskhand_pg_shared
+    if not hasattr(config, "_deskhand_shared"):
+        config._deskhand_shared = tempfile.mkdtemp(prefix="deskhand-shared-")
+    return config._deskhand_shared
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """The longest tests first, so that under xdist (``--dist loadgroup``, pyproject.toml)
     no long test starts last and leaves one worker alone at the end: ``slow(SECONDS)``
-    gives a rough length, a bare ``slow`` counts as 10 s. The tests of a module sharing a
-    module-scoped fixture stay together and are marked xdist_group, so that the fixture is
-    made once. (pytest-xdist 3.8 under pytest 9 does not apply that mark yet: it still sets
-    Item._nodeid, which pytest 9 no longer reads; such a module may be split, its fixture
-    made on both workers.)"""
+    gives a rough length (measured on 2 quiet cores), a bare ``slow`` counts as 10 s, a
+    group as its longest test. The tests of a module sharing a
+    module-scoped fixture stay together and go to one worker, so that the fixture is made
+    once: a worker writes these groups for the controller's scheduler (below)."""
     units: dict[str, list] = {}  # a module's tests sharing its fixture, or one test
     for item in items:
         unit = item.nodeid
@@ -251,6 +251,36 @@ def pytest_collection_modifyitems(config, items):
 
     ordered = sorted(units.values(), key=lambda unit: -max(map(seconds, unit)))  # stable
     items[:] = [item for unit in ordered for item in unit]
+    shared = getattr(config, "workerinput", {}).get("deskhand_shared")
+    if shared:
+        groups = {i.nodeid: name for name, unit in units.items() if len(unit) > 1 for i in unit}
+        written = Path(shared) / f"groups-{config.workerinput['workerid']}.json"
+        written.with_suffix(".part").write_text(json.dumps(groups))
+        written.with_suffix(".part").replace(written)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` with the groups the workers found (pytest-xdist 3.8 under
+    pytest 9 ignores xdist_group marks: it renames Item._nodeid, which pytest 9 no longer
+    reads, so a module's shared fixture would be made on both workers)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    folder = Path(_shared_folder(config))
+
+    class Grouped(LoadGroupScheduling):
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:  # read once every worker has collected
+                self.groups = {}
+                for written in sorted(folder.glob("groups-*.json")):
+                    self.groups |= json.loads(written.read_text())
+            return self.groups.get(nodeid) or super()._split_scope(nodeid)
+
+    return Grouped(config, log)
 
 
 def pytest_configure(config):
@@ -266,7 +296,7 @@ def pytest_unconfigure(config):
     """Remove the temporary folders; the process that made the shared folder stops the
     cluster the workers started."""
     shutil.rmtree(config._deskhand_hypothesis, ignore_errors=True)
-    folder = getattr(config, "_deskhand_pg_shared", None)
+    folder = getattr(config, "_deskhand_shared", None)
     if folder:
         from pg_cluster import stop_shared
 
@@ -285,8 +315,8 @@ def pg_cluster(request):
 
     worker = getattr(request.config, "workerinput", {})
     try:
-        if "pg_shared" in worker:
-            cluster = shared_cluster(Path(worker["pg_shared"]), prefix=worker["workerid"])
+        if "deskhand_shared" in worker:
+            cluster = shared_cluster(Path(worker["deskhand_shared"]), prefix=worker["workerid"])
         else:
             cluster = PostgresCluster().start()
     except ConfigError as exc:  # not installed: a failure that says what to do, not a skip

@@ -61,7 +61,9 @@ def test_bot_keys_the_documents_on_a_machine_with_no_screen(tmp_path, monkeypatc
     monkeypatch.delenv("DISPLAY", raising=False)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    digital = [name for name, truth in ground_truth.items() if truth["form"] == "digital"]
+    # Four of the six digital samples: a PO number, recurring ones, one without a due date,
+    # three currencies (the main job's test keys every sample through the web app).
+    digital = [name for name, truth in ground_truth.items() if truth["form"] == "digital"][:4]
     for name in digital:
         shutil.copy(DOCUMENTS / name, inbox / name)
 

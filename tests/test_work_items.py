@@ -49,7 +49,7 @@ def runner(args: list[str], env: dict, project, stdout=subprocess.DEVNULL) -> su
     )
 
 
-KILLS = 10
+KILLS = 6  # three at a random point of an item, three right after the app saved one
 
 
 def holding(store, proc: subprocess.Popen) -> set[int]:
@@ -93,7 +93,7 @@ def kill_once_the_app_has_saved(app: LegacyApp, proc: subprocess.Popen) -> bool:
     return True
 
 
-@pytest.mark.slow(100)
+@pytest.mark.slow(55)
 def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     batch, legacy_app, queue_url, tmp_path, project
 ):
@@ -143,7 +143,7 @@ def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     assert claims, "no item was taken back from a killed runner: the kills missed the work"
 
 
-@pytest.mark.slow(60)
+@pytest.mark.slow(20)
 def test_failing_target_every_item_done_retries_in_the_log(batch, run, tmp_path, queue_url):
     inbox, truth = batch(4)  # the seed's dice inject each kind within the first two
     faults = "error=0.03,lost=0.25,latency=0.1:0.3,expire=40,modal=0.1,seed=7"
@@ -179,7 +179,7 @@ def app_faults(url: str) -> dict:
         return json.load(response)
 
 
-@pytest.mark.slow(30)
+@pytest.mark.slow(35)
 def test_two_workers_on_one_queue_never_process_an_item_twice(
     batch, legacy_app, queue_url, tmp_path, project
 ):
