@@ -230,9 +230,9 @@ def pytest_collection_modifyitems(config, items):
     """The longest tests first, so that under xdist (``--dist loadgroup``, pyproject.toml)
     no long test starts last and leaves one worker alone at the end: ``slow(SECONDS)``
     gives a rough length (measured on 2 quiet cores), a bare ``slow`` counts as 10 s, a
-    group as its longest test. The tests of a module sharing a
-    module-scoped fixture stay together and go to one worker, so that the fixture is made
-    once: a worker writes these groups for the controller's scheduler (below)."""
+    group as its longest test. The tests of a module sharing a module-scoped fixture stay
+    together and go to one worker, so that the fixture is made once: a worker writes these
+    groups for the controller's scheduler (below)."""
     units: dict[str, list] = {}  # a module's tests sharing its fixture, or one test
     for item in items:
         unit = item.nodeid
