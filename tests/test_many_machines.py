@@ -247,7 +247,16 @@ def test_runners_on_two_hosts_and_a_host_lost_mid_run(batch, tmp_path, ground_tr
             cut_at = time.time()
             lost_ids = [i.id for i in lost]
 
-            # Host a takes b's items back once their lease has run out, and keys them.
+            # Host a takes b's items back once their lease has run out (meanwhile b shows as
+            # lost, a as working: a holds b's item), and keys them.
+            def taken_by_a(item_id: int) -> bool:
+                return any(e.event == "lease_expired" and e.runner == owners["a"]
+                           for e in store.history(item_id))  # fmt: skip
+
+            wait_until(lambda: all(map(taken_by_a, lost_ids)), "host a taking b's items back",
+                       [runners["a"]])  # fmt: skip
+            state = {r.id: r.state() for r in list_runners(store)}
+            assert state[owners["b"]] == "lost" and state[owners["a"]] == "working"
             wait_until(lambda: all(store.get(i).status == "done" for i in lost_ids),
                        "host a finishing host b's items", [runners["a"]])  # fmt: skip
             for item in lost:
@@ -262,8 +271,6 @@ def test_runners_on_two_hosts_and_a_host_lost_mid_run(batch, tmp_path, ground_tr
                 expired = datetime.fromisoformat(taken[-1].detail["lease_expires"])
                 assert expired <= taken[-1].at  # after the lease, not before
                 assert [e.runner for e in history if e.event == "completed"] == [owners["a"]]
-            state = {r.id: r.state() for r in list_runners(store)}
-            assert state[owners["b"]] == "lost" and state[owners["a"]] == "working"
 
             # b's link comes back: b finds its lease gone and drops the item, keying nothing.
             net.restore("b")
