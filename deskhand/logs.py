@@ -73,8 +73,12 @@ def to_json(value: Any) -> Any:
     """Make a value JSON-able the way deskhand writes it: ISO dates, decimals as strings."""
     if type(value) in _JSON_SCALARS:
         return value
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, dict):  # every event is one: its plain values are not called on
+        scalars = _JSON_SCALARS
+        return {
+            k if type(k) is str else str(k): v if type(v) in scalars else to_json(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set):
         return [to_json(v) for v in value]
     if isinstance(value, datetime | date):

@@ -33,6 +33,7 @@ _FLUSH_ON = frozenset(  # the ends of a step, an attempt, the run
 ) | {ev.LeaseLostEvent.EVENT}
 _QUIET = frozenset({"DEBUG", "TRACE", "INFO"})
 _LATER_MAX = 1000  # events held for write_later at most, then written
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
 
 
 class JournalWriter:
@@ -103,7 +104,7 @@ class JournalWriter:
         if stamp:
             fields |= stamp  # the keys keep their places (to_dict has them all)
         record = masking.mask(self._to_json(fields), self._secrets())
-        line = json.dumps(record, ensure_ascii=False)
+        line = _encode(record)
         human = human_line(record)
         if self._files is not None:
             self._jsonl.append(line + "\n")
