@@ -28,6 +28,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -58,28 +59,42 @@ def ratio_line(title: str, a_name: str, a: list[float], b_name: str, b: list[flo
 
 
 CALLS: Counter = Counter()  # Playwright protocol calls, by (object type, method)
+_answered: list[float] = []  # when the driver last answered a call (perf_counter)
 
 
 def count_protocol_calls() -> Counter:
     """Count every call the Playwright client sends to its driver (one round trip each,
-    except the fire-and-forget ``__waitInfo__``) in ``CALLS``; returns it."""
+    except the fire-and-forget ``__waitInfo__``) in ``CALLS``; returns it. ``CALLS["gap"]``
+    adds up the microseconds from each answer to the next call: the client's own time
+    between calls (its Python, deskhand's included), the part a side can add or save."""
     from playwright._impl.connection import Connection
 
-    send = Connection.send_message_to_server
+    send, dispatch = Connection.send_message_to_server, Connection.dispatch
 
     def counting(self, channel_owner, method, params, options):
         if method != "__waitInfo__":
             CALLS[(channel_owner._type, method)] += 1
+            if _answered:
+                CALLS["gap"] += round((time.perf_counter() - _answered.pop()) * 1e6)
         return send(self, channel_owner, method, params, options)
 
+    def answered(self, message):
+        dispatch(self, message)
+        if message.get("id"):
+            _answered[:] = [time.perf_counter()]
+
     Connection.send_message_to_server = counting
+    Connection.dispatch = answered
     return CALLS
 
 
 def calls_line(title: str, a_name: str, a: Counter, b_name: str, b: Counter, runs: int) -> None:
     """Protocol calls per run of each side, and the methods where they differ."""
+    ga, gb = a["gap"] / runs / 1000, b["gap"] / runs / 1000
+    a, b = (Counter({k: n for k, n in c.items() if k != "gap"}) for c in (a, b))
     ta, tb = sum(a.values()) / runs, sum(b.values()) / runs
     print(f"  protocol calls per run: {a_name} {ta:.0f}, {b_name} {tb:.0f}")
+    print(f"  client time between calls per run: {a_name} {ga:.1f} ms, {b_name} {gb:.1f} ms")
     diff = {k: (b[k] - a[k]) / runs for k in set(a) | set(b) if a[k] != b[k]}
     for (kind, method), n in sorted(diff.items(), key=lambda kv: -abs(kv[1])):
         print(f"    {n:+6.1f}  {kind}.{method}")

@@ -27,6 +27,8 @@ class RunLogView(Protocol):
 
     def event(self, kind: str, level: str = "INFO", /, **fields: Any) -> dict: ...
 
+    def event_later(self, event: Any) -> None: ...
+
 
 class RunHandle(Protocol):
     """What an item's context, its steps and the drivers use of the run that holds them

@@ -149,15 +149,25 @@ class Context:
         or an event's name and fields."""
         ref = self.current.reference if self.current else None
         if isinstance(kind, ItemEvent):
-            return self.run.log.event(replace(kind, item=ref, attempt=self.attempt))
+            if kind.item != ref or kind.attempt != self.attempt:
+                kind = replace(kind, item=ref, attempt=self.attempt)
+            return self.run.log.event(kind)
         return self.run.log.event(kind, level, item=ref, attempt=self.attempt, **fields)
 
     def action(self, action: str, element: str | None = None, data: Any = None) -> None:
         """Log one action of a driver; inside the point-of-no-return step it first checks
         that this runner still holds the item (a LeaseLost stops the step otherwise)."""
         self.run.check_lease(self, strict=self.in_point_of_no_return)
-        step = self.steps[-1].name if self.steps else None
-        self.emit(ev.Action(step=step, action=action, element=element, data=data))
+        self.run.log.event_later(  # made whole here: the one event per action of a page
+            ev.Action(
+                item=self.current.reference if self.current else None,
+                attempt=self.attempt,
+                step=self.steps[-1].name if self.steps else None,
+                action=action,
+                element=element,
+                data=data,
+            )
+        )
 
     def info(self, message: str, **data: Any) -> None:
         """A free-form line in the step log."""

@@ -18,12 +18,12 @@ it ends. The run folder is owner-only (see :mod:`deskhand.private`).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import inspect
 import logging
 import re
 import secrets as _random
 import threading
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -73,8 +73,12 @@ def to_json(value: Any) -> Any:
     """Make a value JSON-able the way deskhand writes it: ISO dates, decimals as strings."""
     if type(value) in _JSON_SCALARS:
         return value
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, dict):  # every event is one: its plain values are not called on
+        scalars = _JSON_SCALARS
+        return {
+            k if type(k) is str else str(k): v if type(v) in scalars else to_json(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set):
         return [to_json(v) for v in value]
     if isinstance(value, datetime | date):
@@ -103,6 +107,16 @@ def slug(text: str, limit: int = 40) -> str:
 _streams: list[IO[str]] = []  # where ship_events copies every event to
 _runs: list[RunLog] = []  # the runs logging now, newest last
 _local = threading.local()  # per thread: the run, the item and the steps it is in
+_own_sinks: set[int] = set()  # the loguru sinks of the runs (they take no deskhand event)
+
+
+def _other_sinks() -> bool:
+    """Whether loguru has a sink besides the runs' own: only then are deskhand's events
+    passed to loguru (making a loguru record costs more than writing the journal line)."""
+    handlers = getattr(getattr(logger, "_core", None), "handlers", None)
+    if not isinstance(handlers, dict):  # another loguru inside: always pass them on
+        return True
+    return not handlers.keys() <= _own_sinks
 
 
 @contextlib.contextmanager
@@ -180,6 +194,7 @@ class RunLog:
         self._sink_ids.append(
             logger.add(self._foreign, level="TRACE", filter=self._is_foreign, format="{message}")
         )
+        _own_sinks.update(self._sink_ids)
         self._intercept = InterceptHandler()
         root = logging.getLogger()
         self._root_level = root.level
@@ -222,6 +237,7 @@ class RunLog:
         try:
             for sink_id in self._sink_ids:
                 logger.remove(sink_id)
+                _own_sinks.discard(sink_id)
             self._sink_ids.clear()
             if self in _runs:
                 _runs.remove(self)
@@ -246,18 +262,28 @@ class RunLog:
         ts = datetime.now(UTC).isoformat(timespec="milliseconds")
         base = {"ts": ts, "run_id": self.run_id, "bot": self.bot}
         if isinstance(kind, journal_events.Event):
-            typed = dataclasses.replace(kind, **base)
+            typed = kind  # stamped with ``base`` as its line is made (no copy of the event)
         else:
             given = {k: v for k, v in fields.items() if v is not None}
             typed = journal_events.make(kind, {**base, **given}, level)
         if self._writer is not None:
-            record, human = self._writer.write(typed)
+            record, human = self._writer.write(typed, base)
         else:  # not entered (or closed): nothing is written, the line is still returned
-            record = masking.mask(to_json(typed.to_dict()), self.secrets)
+            record = masking.mask(to_json(typed.to_dict() | base), self.secrets)
             human = human_line(record)
         _track(record)
-        self.log.log(typed.level, human)  # for the application's own loguru sinks, if any
+        if _other_sinks():  # for the application's own loguru sinks
+            self.log.log(typed.level, human)
         return record
+
+    def event_later(self, event: journal_events.Event) -> None:
+        """Journal ``event``, an event whose line no one waits for (a page's action, which
+        opens and closes nothing): stamped now, masked and written with the run's next
+        event or flush (see :meth:`JournalWriter.write_later`)."""
+        if self._writer is None or _other_sinks():  # a loguru sink wants its line now
+            self.event(event)
+        else:
+            self._writer.write_later(event, time.time(), {"run_id": self.run_id, "bot": self.bot})
 
     def flush(self) -> None:
         """Write out the journal's buffered events."""

@@ -30,6 +30,7 @@ so the folder must never become a package.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -211,6 +212,13 @@ def playwright_selector(candidate: str) -> str:
     if candidate.startswith("label="):
         return "internal:label=" + json.dumps(candidate[len("label=") :]) + "s"
     return candidate
+
+
+@functools.lru_cache(maxsize=4096)
+def playwright_selectors(candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`playwright_selector` of each candidate (worked out once per element: an
+    element's every action asks for them)."""
+    return tuple(playwright_selector(c) for c in candidates)
 
 
 def frame_css(frame: str) -> str:

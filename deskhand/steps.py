@@ -44,6 +44,8 @@ class Step:
         self._started = time.perf_counter()
         ctx.emit(
             StepStarted(
+                item=ctx.current.reference if ctx.current else None,
+                attempt=ctx.attempt,
                 step=self.name,
                 data=self.data or None,
                 point_of_no_return=True if self.point_of_no_return else None,
@@ -74,7 +76,15 @@ class Step:
                     queued.id, run.owner, mask(to_json(self.data)), token=queued.lease_token
                 )
                 ctx.passed_point_of_no_return = self.name
-            ctx.emit(StepEnded(step=self.name, status=StepStatus.OK, duration_ms=duration))
+            ctx.emit(
+                StepEnded(
+                    item=ctx.current.reference if ctx.current else None,
+                    attempt=ctx.attempt,
+                    step=self.name,
+                    status=StepStatus.OK,
+                    duration_ms=duration,
+                )
+            )
             # A stop after the point of no return finishes the item instead of releasing it.
             if ctx.run.stop.is_set() and not ctx.steps and not ctx.passed_point_of_no_return:
                 raise Stopped(f"stopped after step '{self.name}': the item goes back to the queue")

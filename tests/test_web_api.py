@@ -297,6 +297,49 @@ def test_a_failed_step_in_a_popup_keeps_its_evidence(session):
     assert any("Vendor lookup" in h.read_text() for h in html)
 
 
+def test_every_action_is_journaled_in_its_place_masked_and_passed_to_own_sinks(session):
+    """Actions are written with the step's end (not one by one): still every one, in order,
+    inside its step, with its time and masking; a bot's own loguru sink gets each at once."""
+    from loguru import logger
+
+    from deskhand import masking
+    from deskhand.logs import register_secret
+
+    app, log = session
+    ctx = app.ctx
+    open_form(app)
+    register_secret("PO-secret-77")
+    with ctx.step("key"):
+        app["po_number"].fill("PO-secret-77")
+        app["notes"].fill("first note")
+    seen: list[str] = []
+    sink = logger.add(lambda m: seen.append(str(m)), level="DEBUG", format="{message}")
+    try:
+        with ctx.step("more"):
+            app["notes"].fill("second note")
+            assert any("fill notes" in line and "second note" in line for line in seen)
+    finally:
+        logger.remove(sink)
+    events = [json.loads(line) for line in (log.dir / "steps.jsonl").read_text().splitlines()]
+    inside = [e for e in events if e["event"] in ("step_start", "action", "step_end")]
+    inside = inside[[e["event"] for e in inside].index("step_start") :]
+    assert [(e["event"], e.get("step"), e.get("element")) for e in inside] == [
+        ("step_start", "key", None),
+        ("action", "key", "po_number"),
+        ("action", "key", "notes"),
+        ("step_end", "key", None),
+        ("step_start", "more", None),
+        ("action", "more", "notes"),
+        ("step_end", "more", None),
+    ]
+    assert [e["ts"] for e in inside] == sorted(e["ts"] for e in inside)
+    assert inside[1]["data"] == {"value": masking.MASK}
+    assert inside[2]["data"] == {"value": "first note"}
+    for name in ("steps.jsonl", "bot.log"):
+        assert "PO-secret-77" not in (log.dir / name).read_text(), name
+    assert "  fill notes" in (log.dir / "bot.log").read_text()
+
+
 def test_fill_form_sets_fires_events_reads_back_and_logs(session, legacy_app):
     app, log = session
     open_form(app)

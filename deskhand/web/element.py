@@ -18,7 +18,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from ..errors import ApplicationError, SelectorNotFound
-from ..selectors import ElementSpec, playwright_selector, proposed_ranking, write_proposal
+from ..selectors import ElementSpec, playwright_selectors, proposed_ranking, write_proposal
 from .overlays import plain_css
 from .protocols import PageHost
 
@@ -59,8 +59,8 @@ class Element:
     def _root(self) -> Any:
         return self.page._root_for(self.spec)
 
-    def _selectors(self) -> list[str]:
-        return [playwright_selector(c) for c in self.spec.candidates]
+    def _selectors(self) -> tuple[str, ...]:
+        return playwright_selectors(self.spec.candidates)
 
     # -- resolution ---------------------------------------------------------------------
     @property
@@ -70,15 +70,15 @@ class Element:
         return self._resolve()
 
     def _resolve(self, timeout: float | None = None) -> Locator:
-        root = self._root()
         selectors = self._selectors()
         cached = self.page._resolved.get(self.name)
         if cached is not None and cached < len(selectors):
-            return root.locator(selectors[cached])
+            return self.page._locator_for(self.spec, selectors[cached])
         if len(selectors) == 1 and not self.spec.many and timeout is None:
             # nothing to rank: the action's own auto-waiting resolves it (no extra round trip)
             self.page._resolved[self.name] = 0
-            return root.locator(selectors[0])
+            return self.page._locator_for(self.spec, selectors[0])
+        root = self._root()
         candidates = [root.locator(c) for c in selectors]
         if timeout is None:  # the page has it already, as first choice: one round trip
             if self._resolve_together():

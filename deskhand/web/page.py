@@ -50,12 +50,25 @@ class WebPage:
         self._resolved: dict[str, int] = ctx.run.resolved_selectors
         self._kept: dict[str, Any] = {}  # evidence taken before a popup closed
         self.is_popup = False
+        self._elements: dict[str, Element] = {}  # named elements without placeholders
+        self._locators: dict[tuple[tuple[str, ...], str], Locator] = {}  # see _locator_for
 
     def _root_for(self, spec: ElementSpec) -> Any:
         root: Any = self.raw
         for frame in spec.frames:
             root = root.frame_locator(frame_css(frame))
         return root
+
+    def _locator_for(self, spec: ElementSpec, selector: str) -> Locator:
+        """The Locator of ``selector`` in the frames of ``spec``, made once per page: a
+        Locator is a query run anew by each action, so one serves every action on it."""
+        key = (spec.frames, selector)
+        found = self._locators.get(key)
+        if found is None:
+            if len(self._locators) >= 1024:  # rows by number: do not grow without bound
+                self._locators.clear()
+            found = self._locators[key] = self._root_for(spec).locator(selector)
+        return found
 
     # -- navigation -------------------------------------------------------------------
     @property
@@ -90,9 +103,14 @@ class WebPage:
         if self.selectors is None:
             raise ApplicationError("this page has no selector repository: use page.locator(css)")
         template = spec = self.selectors[_name]
+        known = None if params else self._elements.get(_name)
+        if known is not None and known.template is spec:
+            return known  # made before, from what the repository still holds
         if params or "{" in "".join(spec.candidates):
             spec = spec.with_values(params)
-        return Element(self, spec, template, params)
+            return Element(self, spec, template, params)
+        self._elements[_name] = found = Element(self, spec, template, params)
+        return found
 
     def frame(self, name: str) -> FramePage:
         """The page inside the iframe called ``name``, logged like this one: its elements are
