@@ -65,6 +65,7 @@ _ADDRESS = re.compile(
     r"ulica|ul|straat|laan|plein|box|postfach|bp|cedex|building|bldg|plaza|mall|level|"
     r"kawasan|bandar|seksyen|persiaran|adresse|address|anschrift|direccion|adres)\b)"
 )
+_CITY = re.compile(r"[^\W\d_]{4,}")
 _DATE_TIME = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d{2}\b")
 _POSTCODE = re.compile(r"\b(\d{4,6}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b")
 _REGISTRATION = re.compile(
@@ -82,7 +83,14 @@ _HEADING = re.compile(
     r"kaufer|acheteur|comprador|nabywca|seller|vendeur|verkaufer)\b"
 )
 _SEPARATORS = re.compile(r"\s[•●·|–—]\s|\s-\s|\s\|\s|•|●|·|\|")
-_REGISTERED = re.compile(r"\(?(co\.? ?(reg\.?|no\.?) ?:?)?\d[\d-]{3,}[- ]?[A-Za-z]?\)?", re.I)
+# a company's number after its name: bracketed ('(519537-X)'), with a check letter
+# ('123456-A') or after 'Co. No.'; a bare number ('MBB 264100') is no registration
+_REGISTERED = re.compile(
+    r"\((co\.? ?(reg\.?|no\.?) ?:?)?\d[\d-]{3,}[- ]?[A-Za-z]?\)|\d[\d-]{3,}-?[A-Za-z]\)?|"
+    r"\(?co\.? ?(reg\.?|no\.?) ?:?\d[\d-]{3,}[- ]?[A-Za-z]?\)?",
+    re.I,
+)
+LEGIBLE = 0.7  # an OCR name read less surely than this may be a logo read as letters
 SURE_OCR = 0.88  # an OCR name is sure only when its words were read at least this surely
 _WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have as well
 # what makes a chosen seller's name unsure: the page prints a legal name it is not (the
@@ -182,9 +190,20 @@ def _address_below(words: list[Word], page: list[Line]) -> bool:
         if near:
             text = " ".join(w.text for w in _phrase_at(line, near[0]))
             text = _DATE_TIME.sub(" ", text)  # '27.02.2020 15:56': a year is no postcode
-            if _POSTCODE.search(text) or _ADDRESS.search(fold(text)):
+            if _address_line(text):
                 return True
+            if _name_like(text) and not _legal_only(_phrase_at(line, near[0])):
+                return False  # another name between: the address is that one's
     return False
+
+
+def _address_line(text: str) -> bool:
+    """A street ('Jalan Ipoh Batu 5'), or a postcode beside a place's name ('43800 DENGKIL',
+    'CHERAS, 55100 KUALA LUMPUR'): a number alone ('31802.01.3') or beside a few letters
+    ('MBB 264100': a logo's letters and a number) is no address."""
+    if _ADDRESS.search(fold(text)):
+        return True
+    return bool(_POSTCODE.search(text)) and bool(_CITY.search(text))
 
 
 def _segments(line: Line) -> list[list[Word]]:
@@ -214,6 +233,8 @@ def _name_like(text: str, domain: bool = False) -> bool:
         return False  # 'R E C H N U N G': a heading spaced out, not a name
     if text.startswith("("):  # '(Co. No. 123)', '(M) SDN BHD': the tail of something
         return False
+    if _REGISTRATION.search(folded):  # 'Company Reg No.', 'GST ID': a number's label
+        return False
     if re.search(r"\w: ", text):  # 'Ihr Zeichen: AB-312': a label and its value
         return False
     if any(sum(c.isdigit() for c in w) >= 4 for w in text.split()):  # a reference number
@@ -227,8 +248,11 @@ def _name_like(text: str, domain: bool = False) -> bool:
         return False
     if all(w.upper() in CURRENCY_CODES or w in ("rm", "euro") for w in words):
         return False  # 'EUR' over the prices' column
-    if _HEADING.search(folded) and not set(words) & LEGAL:
-        return False
+    headings = _HEADING.findall(folded)
+    if headings and not set(words) & LEGAL:
+        # 'FIVE STAR CASH' is a name, 'CASH 50.00', 'GST Summary' and 'Sub Total' are not
+        if len(words) < 3 or len(headings) > 1 or _HEADING.match(folded):
+            return False
     return not _SALUTATION.match(folded)
 
 
@@ -260,6 +284,8 @@ def _score(
         and not side_by_side
         and _address_below(name.words, page)
     ):
+        if _legibility(name.words) >= LEGIBLE:  # not a logo's strokes read as text
+            score += 1.0
         name.cues.append("address under it")  # a letterhead: the name over its address
     joined = f" {' '.join(words)} "
     if _legal(name.words) or " s b " in joined or " sp z o o " in joined:
@@ -272,9 +298,13 @@ def _score(
         score += 3.0
         name.cues.append("sender line")
     following = [fold(ln.text) for ln in page[index + 1 : index + 3]]
-    if top < height / 3 and any(_REGISTRATION.match(t) for t in following):
-        score += 1.0
+    if top < height / 3 and following and _REGISTRATION.match(following[0]):
+        score += 2.0  # its company number right under it: only the seller prints its own
         name.cues.append("registration")
+    elif top < height / 3 and len(following) == 2 and _REGISTRATION.match(following[1]):
+        if not _name_like(page[index + 1].text):  # not another name's number
+            score += 1.0
+            name.cues.append("registration")
     core = "".join(w for w in words if w not in LEGAL and len(w) > 1)
     if len(core) >= 4 and any(core in d or (len(d) >= 4 and d in core) for d in domains):
         score += 1.5
@@ -293,15 +323,23 @@ def _score(
     if _ADDRESS.search(folded) or _POSTCODE.search(name.text):
         score -= 2.5
     x0, x1 = name.words[0].x0, name.words[-1].x1
-    over = [w for w in page[index - 1].words if w.x1 > x0 and w.x0 < x1] if index else []
-    above = " ".join(w.text for w in over)
-    if above and (_ADDRESS.search(fold(above)) or _POSTCODE.search(above)):
+    over = [
+        p for p in (phrases(page[index - 1]) if index else []) if p[-1].x1 > x0 and p[0].x0 < x1
+    ]
+    above = " ".join(w.text for p in over for w in p)
+    if above and _address_line(_DATE_TIME.sub(" ", above)):
         if "legal form" not in name.cues:  # 'SELANGOR DARUL EHSAN': the address goes on
             score -= 2.0
             name.cues.append("under an address")
     if len(words) == 1 and len(words[0]) <= 3 and name.words[0].ocr:
         name.cues.append("short")  # 'MBB': an acronym, or a logo's letters
     name.score = score
+
+
+def _legibility(words: list[Word]) -> float:
+    """How surely the name's words were read, its '&' and initials aside."""
+    long = [w for w in words if sum(ch.isalnum() for ch in w.text) >= 2]
+    return min(w.conf for w in long or words)
 
 
 def _legal(words: list[Word]) -> bool:

@@ -1,0 +1,192 @@
+"""Rules for till receipts as shops print them, each on words built here (boxes as OCR gives
+them): the seller's name over its company number beats a logo read as letters, a bare number
+is no registration, a registration's label is no name, a name with a heading's word in it
+('Cash & Carry'), a letter-spaced legal name with its number, and a 'Net total' that is
+what is paid after the tax and the rounding."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from deskhand.documents import invoice, receipt
+from deskhand.documents.model import Word
+from deskhand.documents.validation import MIN_CONFIDENCE
+
+SIZE = [(230.0, 600.0)]
+
+
+def _words(rows, conf: float = 0.95, ocr: bool = True) -> list[Word]:
+    """Words of a receipt: each row (top, text or [(x, text), ...], optional height); 5
+    points a character at height 10, 3 points between words."""
+    found = []
+    for row in rows:
+        top, cells = row[0], row[1]
+        height = row[2] if len(row) > 2 else 10.0
+        if isinstance(cells, str):
+            cells = [(20.0, cells)]
+        for x, text in cells:
+            left = x
+            for token in text.split():
+                width = 0.5 * height * len(token)
+                found.append(Word(token, left, top, left + width, top + height, 1, conf, ocr))
+                left += width + 0.3 * height
+    return found
+
+
+def _receipt(rows, **kwargs):
+    fields, _, _, _ = receipt.extract(_words(rows, **kwargs), SIZE)
+    return fields
+
+
+def _value(fields, name):
+    return fields[name].value if name in fields else None
+
+
+TILL = [
+    (300, [(20, "TEH TARIK"), (180, "4.50")]),
+    (312, [(20, "ROTI CANAI"), (180, "3.00")]),
+]
+
+
+def test_the_name_over_its_company_number_beats_a_logo_read_as_letters_over_it():
+    fields = _receipt(
+        [
+            (10, "Rqvo", 24),  # a logo's strokes read as a word, in big type
+            (40, "MBB 264100"),  # a bank's logo and a number: no registration
+            (60, "KEDAI BUKU MAJU"),
+            (72, "(123456-K)"),
+            (84, "LOT 12 JALAN MERAH"),
+            (96, "43000 KAJANG, SELANGOR"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "KEDAI BUKU MAJU"
+
+
+def test_a_bare_number_after_a_logos_letters_is_no_registration():
+    fields = _receipt(
+        [
+            (10, "MBB 264100", 20),
+            (60, "Corner Bakery"),
+            (72, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "Corner Bakery"
+    assert fields["issuer"].confidence >= MIN_CONFIDENCE  # a trade and its address under it
+
+
+def test_a_line_of_digits_over_the_name_is_not_an_address_it_ends():
+    fields = _receipt(
+        [
+            (10, "31802.01.3"),
+            (40, "SENG HUAT HARDWARE TRADING"),
+            (52, "No 7, Jalan Ipoh Batu 5,"),
+            (64, "51200 Kuala Lumpur"),
+            (76, "MALAYSIA"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "SENG HUAT HARDWARE TRADING"
+
+
+def test_a_registration_label_is_no_name():
+    fields = _receipt(
+        [
+            (20, "ANGKASA TAILORING"),
+            (32, "19, Jalan Kancil, 55100 Kuala Lumpur"),
+            (44, "Company Reg No.: 75495-W"),
+            (56, "GST Reg No.: 001948532736"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "ANGKASA TAILORING"
+
+
+def test_a_name_with_a_headings_word_in_it_is_still_a_name():
+    fields = _receipt(
+        [
+            (10, "Zmqx", 24),
+            (44, "GOLDEN CASH & CARRY"),
+            (56, "(987654-P)"),
+            (68, "No.1 Jalan SS 9/1, 47300 Petaling Jaya"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+            (352, [(20, "CASH"), (180, "10.00")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "GOLDEN CASH & CARRY"
+
+
+def test_a_letter_spaced_legal_name_with_its_glued_number():
+    rows = []
+    left = 20.0
+    for part in ("SUNRISE", "TRADING", "SDN", "BHD", "1234K"):
+        for ch in part:
+            rows.append(Word(ch, left, 20, left + 4.5, 34, 1, 0.9, True))
+            left += 5.0
+        left += 6.0  # the wider gap between words of letter-spaced print
+    body = _words(
+        [
+            (44, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    fields, _, _, _ = receipt.extract(rows + body, SIZE)
+    assert _value(fields, "issuer") == "SUNRISE TRADING SDN BHD"
+
+
+def test_a_net_total_after_the_tax_and_the_rounding_is_the_total():
+    fields = _receipt(
+        [
+            (20, "WARUNG SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (330, [(20, "SUB TOTAL"), (180, "7.50")]),
+            (342, [(20, "GST 6%"), (180, "0.45")]),
+            (354, [(20, "ROUNDING ADJ"), (180, "0.00")]),
+            (366, [(20, "NET TOTAL"), (180, "7.95")]),
+            (378, [(20, "CASH"), (180, "10.00")]),
+        ]
+    )
+    assert [_value(fields, n) for n in ("subtotal", "tax", "total")] == [
+        Decimal("7.50"),
+        Decimal("0.45"),
+        Decimal("7.95"),
+    ]
+
+
+def test_a_net_total_over_its_tax_summary_is_the_total():
+    fields = _receipt(
+        [
+            (20, "WARUNG SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "NET TOTAL"), (180, "7.50")]),
+            (370, [(20, "GST Summary"), (100, "Amount"), (180, "Tax")]),
+            (382, [(20, "S"), (40, "6%"), (100, "7.08"), (180, "0.42")]),
+        ]
+    )
+    assert _value(fields, "total") == Decimal("7.50")
+
+
+def test_a_net_total_with_the_vat_added_under_it_is_the_amount_before_tax():
+    words = _words(
+        [
+            (20, "Muster Software GmbH"),
+            (32, "Hauptstrasse 1, 10115 Berlin"),
+            (300, [(20, "Consulting"), (180, "100.00")]),
+            (330, [(20, "Net total"), (180, "100.00")]),
+            (342, [(20, "VAT 19%"), (180, "19.00")]),
+        ],
+        conf=0.99,
+        ocr=False,
+    )
+    fields, _, _, _ = invoice.extract(words, SIZE)
+    assert _value(fields, "subtotal") == Decimal("100.00")
+    assert _value(fields, "total") is None
