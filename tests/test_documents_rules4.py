@@ -190,3 +190,107 @@ def test_a_net_total_with_the_vat_added_under_it_is_the_amount_before_tax():
     fields, _, _, _ = invoice.extract(words, SIZE)
     assert _value(fields, "subtotal") == Decimal("100.00")
     assert _value(fields, "total") is None
+
+
+def test_a_labels_words_read_without_their_space():
+    fields = _receipt(
+        [
+            (20, "WARUNG SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "TotalSales (Inclusive GST)"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "total") == Decimal("7.50")
+
+
+def test_a_total_line_of_zero_is_not_the_total():
+    fields = _receipt(
+        [
+            (20, "WARUNG SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+            (352, [(20, "CASH"), (180, "10.00")]),
+            (364, [(20, "TOTAL LOADING CHARGES"), (180, "0.00")]),
+        ]
+    )
+    assert _value(fields, "total") == Decimal("7.50")
+
+
+def test_the_total_after_a_cash_rounding_goes_to_review():
+    fields = _receipt(
+        [
+            (20, "WARUNG SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            (300, [(20, "KOPI O"), (180, "7.48")]),
+            (340, [(20, "Total Sales (Inclusive GST)"), (180, "7.48")]),
+            (352, [(20, "Rounding Adjustment"), (180, "0.02")]),
+            (364, [(20, "Rounding RM"), (180, "7.50")]),
+            (376, [(20, "CASH"), (180, "10.00")]),
+        ]
+    )
+    assert _value(fields, "total") == Decimal("7.50")
+    # which of the two a shop calls its total varies: a person checks
+    assert fields["total"].confidence < MIN_CONFIDENCE
+
+
+def test_a_total_already_rounded_is_not_the_cash_handed_over():
+    fields = _receipt(
+        [
+            (20, "WARUNG SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            (300, [(20, "KOPI O"), (180, "1.75")]),
+            (340, [(20, "Total Sales Incl GST"), (180, "1.75")]),
+            (352, [(20, "Total After Adj Incl GST"), (180, "1.75")]),
+            (364, [(20, "CASH"), (180, "1.80")]),
+            (376, [(20, "Change Amt"), (180, "0.05")]),
+        ]
+    )
+    assert _value(fields, "total") == Decimal("1.75")
+
+
+def test_a_legal_form_misread_by_a_letter_is_repaired_and_held_for_review():
+    fields = _receipt(
+        [
+            (20, "SENTOSA HEALTHCARE SIN BHA"),
+            (32, "(1118258-K)"),
+            (44, "B-8, Jalan SS15/4D, 47500 Subang Jaya"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "SENTOSA HEALTHCARE SDN BHD"
+    assert fields["issuer"].confidence < MIN_CONFIDENCE
+
+
+def test_a_trading_name_over_the_legal_name_whose_box_it_overlaps():
+    # OCR's boxes: the second line's top is above the first line's bottom
+    fields = _receipt(
+        [
+            (47, "AA PHARMACY", 8),
+            (53, "SENTOSA HEALTHCARE SDN BHD", 7),
+            (60, "1118258-K", 7),
+            (67, "GST NO: 001536708608", 7),
+            (74, "B-8, JALAN SS15/4D, 47500 SUBANG JAYA", 7),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "SENTOSA HEALTHCARE SDN BHD"
+
+
+def test_the_legal_name_under_a_trading_name_is_held_for_review():
+    fields = _receipt(
+        [
+            (20, "SANTAI STATIONERY SHOP", 14),
+            (40, "12 Jalan Merah, 43000 Kajang"),
+            (52, "Owned By"),
+            (64, "SANTAI SUPPLY SDN BHD (1135772-K)"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "SANTAI SUPPLY SDN BHD"
+    # a shop known by its trading name may be filed under either: a person checks
+    assert fields["issuer"].confidence < MIN_CONFIDENCE

@@ -23,6 +23,7 @@ from .layout import (
     match_phrase,
     right_of,
     spaced_out,
+    split_labels,
     unglued,
 )
 from .model import Field, Line, Reread, Table, Word
@@ -60,6 +61,9 @@ def extract(
     lines = group_lines(words)
     if any(w.ocr and len(w.text) == 1 for w in words):
         words = spaced_out(lines)
+        lines = group_lines(words)
+    if any(w.ocr for w in words):
+        words = split_labels(words, LABELS)  # 'TotalSales': a label's space lost
         lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
     day_first = dates.day_first(text)
@@ -118,6 +122,8 @@ def extract(
         if unlabelled:
             fields["invoice_date"] = unlabelled.to_field("invoice_date")
     chosen = summary.choose({name: found.get(name, []) for name in SUMMARY}, lines)
+    if "total" in chosen:  # 'Rounding Adj 0.02', 'Total 41.50': what is paid, rounded
+        chosen["total"] = summary.rounded(chosen["total"], lines) or chosen["total"]
     if "total" not in chosen:
         paid = summary.paid_less_change(labels, found.get("subtotal", []))
         if paid is not None:

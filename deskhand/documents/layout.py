@@ -69,6 +69,29 @@ def unglued(words: list[Word]) -> list[Word]:
     return found
 
 
+def split_labels(words: list[Word], vocabulary: dict[str, list[list[str]]]) -> list[Word]:
+    """OCR words that are two words of a label read without the space between them
+    ('TotalSales', 'GRANDTOTAL') cut in two, each with its share of the box: only where the
+    two parts begin one of ``vocabulary``'s spellings, so names and numbers stay whole."""
+    pairs = {tuple(s[:2]) for spellings in vocabulary.values() for s in spellings if len(s) > 1}
+    found = []
+    for word in words:
+        text = word.text
+        folded = fold(text)
+        cut = None
+        if word.ocr and len(text) >= 6 and len(folded) == len(text) and folded.isalpha():
+            cut = next(
+                (i for i in range(2, len(text) - 1) if (folded[:i], folded[i:]) in pairs), None
+            )
+        if cut is None:
+            found.append(word)
+            continue
+        x = round(word.x0 + cut / len(text) * (word.x1 - word.x0), 2)
+        found.append(replace(word, text=text[:cut], x1=x))
+        found.append(replace(word, text=text[cut:], x0=x))
+    return found
+
+
 def spaced_out(lines: list[Line]) -> list[Word]:
     """The lines' words, with runs of single OCR characters ('T H E S T O R E', as an engine
     boxes letter-spaced print) joined into words where the gaps between them are no wider

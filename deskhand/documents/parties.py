@@ -147,7 +147,7 @@ def parties(
         for words in seller._segments(line):
             if any(id(w) in taken or id(w) in blocked for w in words):
                 continue
-            words = seller._without_noise(words)
+            words = seller.repaired_form(seller._without_noise(words))
             if not words:
                 continue
             if seller._legal_only(words) and index:

@@ -19,7 +19,7 @@ after a salutation, or under the sender line) are the customer, never the seller
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .layout import Label, below, phrase_starts, phrases, right_of
 from .model import Field, Line, Word, union
@@ -96,8 +96,16 @@ _WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have
 # what makes a chosen seller's name unsure: the page prints a legal name it is not (the
 # trading name over the company's), a name line sits over it (a name on two lines), an
 # address line over it (the address's last line), or it is a few letters only
-# (a payee named in a sentence may be a bank, an agency or an acronym of the seller)
-_DOUBT = {"legal name elsewhere", "name above", "under an address", "short", "payable to"}
+# (a payee named in a sentence may be a bank, an agency or an acronym of the seller); or
+# it is the legal name under a trading name (which of the two is keyed is a guess)
+_DOUBT = {
+    "legal name elsewhere",
+    "name above",
+    "under an address",
+    "short",
+    "payable to",
+    "legal name under the trading name",
+}
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 
 
@@ -182,7 +190,8 @@ def _phrase_at(line: Line, word: Word) -> list[Word]:
 def _address_below(words: list[Word], page: list[Line]) -> bool:
     """A postcode or a street in the name's column within the next four lines."""
     x0, x1, bottom = words[0].x0, words[-1].x1, words[-1].bottom
-    for line in [ln for ln in page if ln.top > bottom][:4]:
+    middle = (words[0].top + bottom) / 2  # OCR's boxes of the next line may overlap this one
+    for line in [ln for ln in page if ln.top > middle and ln.page == words[0].page][:4]:
         # left-aligned under it, or centred under it
         near = [w for w in line.words if abs(w.x0 - x0) < 3 * line.height] or [
             w for w in line.words if x0 < w.xc < x1 and abs((x0 + x1) / 2 - w.x0) < (x1 - x0)
@@ -368,6 +377,7 @@ def _registration_at(words: list[Word]) -> int:
     return len(words)
 
 
+REPAIRED = 0.9  # how much less sure a name is whose legal form OCR misread
 NOISE = 0.5  # an OCR word read under this at the edge of a name is a smudge or a logo
 
 
@@ -386,6 +396,29 @@ def _without_noise(words: list[Word]) -> list[Word]:
     chars = sum(len(w.text) for w in kept)
     sure = sum(len(w.text) for w in kept if w.conf >= NOISE)
     return kept if chars and sure * 3 >= chars * 2 else []
+
+
+_FORM_PAIRS = (("SDN", "BHD"),)  # legal forms of two short words, as OCR misreads them
+
+
+def repaired_form(words: list[Word]) -> list[Word]:
+    """OCR words of a name whose legal form was misread by one letter a word ('SUBANG
+    HEALTHCARE SIN BHA' -> '... SDN BHD'), repaired and marked as read less surely."""
+    if len(words) < 3 or not words[-1].ocr:
+        return words
+    last = [w.text.strip(".,") for w in words[-2:]]
+    for form in _FORM_PAIRS:
+        if [t.upper() for t in last] == list(form) or not all(t.isupper() for t in last):
+            continue
+        if all(
+            len(t) == len(f) and sum(a != b for a, b in zip(t, f)) <= 1 for t, f in zip(last, form)
+        ):
+            fixed = [
+                replace(w, text=f, conf=round(w.conf * REPAIRED, 3))
+                for w, f in zip(words[-2:], form, strict=True)
+            ]
+            return words[:-2] + fixed
+    return words
 
 
 def _legal_only(words: list[Word]) -> bool:
