@@ -6,6 +6,7 @@ what is paid after the tax and the rounding."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from deskhand.documents import invoice, receipt
@@ -144,7 +145,7 @@ def test_a_letter_spaced_legal_name_with_its_glued_number():
 def test_a_net_total_after_the_tax_and_the_rounding_is_the_total():
     fields = _receipt(
         [
-            (20, "WARUNG SEDAP"),
+            (20, "KEDAI MAKAN SEDAP"),
             (32, "12 Jalan Merah, 43000 Kajang"),
             *TILL,
             (330, [(20, "SUB TOTAL"), (180, "7.50")]),
@@ -164,7 +165,7 @@ def test_a_net_total_after_the_tax_and_the_rounding_is_the_total():
 def test_a_net_total_over_its_tax_summary_is_the_total():
     fields = _receipt(
         [
-            (20, "WARUNG SEDAP"),
+            (20, "KEDAI MAKAN SEDAP"),
             (32, "12 Jalan Merah, 43000 Kajang"),
             *TILL,
             (340, [(20, "NET TOTAL"), (180, "7.50")]),
@@ -195,7 +196,7 @@ def test_a_net_total_with_the_vat_added_under_it_is_the_amount_before_tax():
 def test_a_labels_words_read_without_their_space():
     fields = _receipt(
         [
-            (20, "WARUNG SEDAP"),
+            (20, "KEDAI MAKAN SEDAP"),
             (32, "12 Jalan Merah, 43000 Kajang"),
             *TILL,
             (340, [(20, "TotalSales (Inclusive GST)"), (180, "7.50")]),
@@ -207,7 +208,7 @@ def test_a_labels_words_read_without_their_space():
 def test_a_total_line_of_zero_is_not_the_total():
     fields = _receipt(
         [
-            (20, "WARUNG SEDAP"),
+            (20, "KEDAI MAKAN SEDAP"),
             (32, "12 Jalan Merah, 43000 Kajang"),
             *TILL,
             (340, [(20, "TOTAL"), (180, "7.50")]),
@@ -221,7 +222,7 @@ def test_a_total_line_of_zero_is_not_the_total():
 def test_the_total_after_a_cash_rounding_goes_to_review():
     fields = _receipt(
         [
-            (20, "WARUNG SEDAP"),
+            (20, "KEDAI MAKAN SEDAP"),
             (32, "12 Jalan Merah, 43000 Kajang"),
             (300, [(20, "KOPI O"), (180, "7.48")]),
             (340, [(20, "Total Sales (Inclusive GST)"), (180, "7.48")]),
@@ -238,7 +239,7 @@ def test_the_total_after_a_cash_rounding_goes_to_review():
 def test_a_total_already_rounded_is_not_the_cash_handed_over():
     fields = _receipt(
         [
-            (20, "WARUNG SEDAP"),
+            (20, "KEDAI MAKAN SEDAP"),
             (32, "12 Jalan Merah, 43000 Kajang"),
             (300, [(20, "KOPI O"), (180, "1.75")]),
             (340, [(20, "Total Sales Incl GST"), (180, "1.75")]),
@@ -293,4 +294,92 @@ def test_the_legal_name_under_a_trading_name_is_held_for_review():
     )
     assert _value(fields, "issuer") == "SANTAI SUPPLY SDN BHD"
     # a shop known by its trading name may be filed under either: a person checks
+    assert fields["issuer"].confidence < MIN_CONFIDENCE
+
+
+def test_the_date_of_a_tills_order_line_when_no_other_date_is_printed():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            (60, "Order No. 1000219 11/03/2018 06:20 PM"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "date") == date(2018, 3, 11)
+    assert fields["date"].confidence < MIN_CONFIDENCE  # a guess: a person checks
+
+
+def test_an_order_date_is_not_the_receipts_date():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            (60, "Order date 01/03/2018"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "date") is None
+
+
+def test_a_compact_date_with_its_time():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            (60, "Date/Time 20180428/191204"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "date") == date(2018, 4, 28)
+
+
+def test_a_figure_misread_beside_its_label_is_not_taken_from_the_line_below():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "Net Total"), (180, "17. J")]),
+            (352, [(20, "C"), (180, "10.00")]),  # cash, its label misread
+        ]
+    )
+    assert _value(fields, "total") is None  # not 10.00: missing goes to review, wrong is keyed
+
+
+def test_a_rounded_total_under_a_total_that_adds_up():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            (300, [(20, "NASI LEMAK"), (180, "67.00")]),
+            (330, [(20, "Total (Excluding GST):"), (180, "67.00")]),
+            (342, [(20, "GST Payable:"), (180, "4.02")]),
+            (354, [(20, "Total (Inclusive of GST):"), (180, "71.02")]),
+            (366, [(20, "Rounding Adj:"), (180, "-0.02")]),
+            (378, [(20, "TOTAL:"), (180, "71.00")]),
+            (390, [(20, "CASH"), (180, "71.00")]),
+        ]
+    )
+    assert [_value(fields, n) for n in ("subtotal", "tax", "total")] == [
+        Decimal("67.00"),
+        Decimal("4.02"),
+        Decimal("71.00"),
+    ]
+
+
+def test_a_name_read_with_letters_and_digits_in_a_word_is_held_for_review():
+    fields = _receipt(
+        [
+            (20, "B00KWORM TRADING SDN BHD"),  # OCR took the O's for zeros
+            (32, "(123456-K)"),
+            (44, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "B00KWORM TRADING SDN BHD"
     assert fields["issuer"].confidence < MIN_CONFIDENCE

@@ -122,8 +122,6 @@ def extract(
         if unlabelled:
             fields["invoice_date"] = unlabelled.to_field("invoice_date")
     chosen = summary.choose({name: found.get(name, []) for name in SUMMARY}, lines)
-    if "total" in chosen:  # 'Rounding Adj 0.02', 'Total 41.50': what is paid, rounded
-        chosen["total"] = summary.rounded(chosen["total"], lines) or chosen["total"]
     if "total" not in chosen:
         paid = summary.paid_less_change(labels, found.get("subtotal", []))
         if paid is not None:
@@ -145,6 +143,9 @@ def extract(
         every = frozenset(id(f) for f, _ in checks if f.confidence < confidence.CONFIRMED_OCR)
         reread_ok = table.confirm(checks + table.row_checks(items), reread, every)
         confirmed = {name for name, f in fields.items() if id(f) in reread_ok}
+    after = summary.rounded(total, lines) if total is not None else None
+    if after is not None and fields["total"].value == total.value:
+        fields["total"] = after.to_field("total")  # 'Rounding Adj 0.02', 'Total 41.50'
     currency = _currency(found.get("currency", []), total, words)
     if currency:
         fields["currency"] = currency.to_field("currency")
@@ -183,7 +184,16 @@ def _value(
         if value:
             value.rule, value.size, value.below = rule, label.size, place == 1
             return value
+        if place == 0 and label.field in SUMMARY and any(map(_garbled_amount, words)):
+            return None  # 'Net Total 25. J': its figure is beside it, misread; not below
     return None
+
+
+def _garbled_amount(word: Word) -> bool:
+    """An OCR word shaped like an amount that does not read as one ('25.', '1O,5O')."""
+    digits = sum(ch.isdigit() for ch in word.text)
+    shaped = digits >= 2 and any(ch in ".," for ch in word.text) and "%" not in word.text
+    return word.ocr and shaped and amount([word], strict=True) is None
 
 
 def _dated(label: Label, labels: list[Label], day_first: bool) -> Candidate | None:

@@ -97,7 +97,8 @@ _WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have
 # trading name over the company's), a name line sits over it (a name on two lines), an
 # address line over it (the address's last line), or it is a few letters only
 # (a payee named in a sentence may be a bank, an agency or an acronym of the seller); or
-# it is the legal name under a trading name (which of the two is keyed is a guess)
+# it is the legal name under a trading name (which of the two is keyed is a guess), or OCR
+# read a word of it as letters and digits ('LIVE9', 'B00KS': a letter taken for a digit)
 _DOUBT = {
     "legal name elsewhere",
     "name above",
@@ -105,7 +106,9 @@ _DOUBT = {
     "short",
     "payable to",
     "legal name under the trading name",
+    "letters and digits",
 }
+_MIXED = re.compile(r"(?=.*[a-z])(?=.*\d)[a-z\d]{3,}")
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 
 
@@ -342,6 +345,8 @@ def _score(
             name.cues.append("under an address")
     if len(words) == 1 and len(words[0]) <= 3 and name.words[0].ocr:
         name.cues.append("short")  # 'MBB': an acronym, or a logo's letters
+    if name.words[0].ocr and any(_MIXED.fullmatch(w) for w in words):
+        name.cues.append("letters and digits")  # 'LIVE9': an O read as a 9, or printed so
     name.score = score
 
 
