@@ -383,3 +383,29 @@ def test_a_name_read_with_letters_and_digits_in_a_word_is_held_for_review():
     )
     assert _value(fields, "issuer") == "B00KWORM TRADING SDN BHD"
     assert fields["issuer"].confidence < MIN_CONFIDENCE
+
+
+def test_a_legal_form_and_its_company_number_read_as_one_word():
+    fields = _receipt(
+        [
+            (20, "88 KEDAI RUNCIT S/B(519537-X)"),
+            (32, "LOT P.T. 2811, JALAN ANGSA,"),
+            (44, "41150 KLANG, SELANGOR"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "88 KEDAI RUNCIT S/B"
+
+
+def test_a_company_number_after_its_label_in_brackets():
+    fields = _receipt(
+        [
+            (20, "Bumi Realties Sdn Bhd (Co. No:20154-T)"),
+            (32, "27, Jalan Sultan Ismail, 50250 Kuala Lumpur"),
+            (44, "Company RegNo.(002231061-T)"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "Bumi Realties Sdn Bhd"

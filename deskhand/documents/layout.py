@@ -45,11 +45,13 @@ def group_lines(words: list[Word]) -> list[Line]:
 
 _GLUED_FORM = re.compile(r"([a-z]{3,})(Sdn|Bhd|GmbH|Ltd|Inc|Corp|LLC|SARL|Pte|Pty)\.?$")
 _GLUED = re.compile(r"([^\W\d_]{2,}[.]?\s?:)(\w.*)")
+_GLUED_NUMBER = re.compile(r"([^\W\d_][\w/.&]*)(\(\d[\d -]{3,}[A-Za-z]?\))")
 
 
 def unglued(words: list[Word]) -> list[Word]:
-    """OCR words with a label and its value read as one ('Date:9/3/2018', 'INVOICE:A123')
-    cut in two at the colon, each with its share of the box: a label is a word of its own."""
+    """OCR words with a label and its value read as one ('Date:9/3/2018', 'INVOICE:A123'),
+    or a name and its bracketed company number ('S/B(519537-X)'), cut in two, each with its
+    share of the box: a label is a word of its own."""
     found = []
     for word in words:
         if word.ocr and _GLUED_FORM.search(word.text):  # 'MarketingSdn': a lost space
@@ -58,7 +60,8 @@ def unglued(words: list[Word]) -> list[Word]:
             found.append(replace(word, text=text[:head], x1=cut))
             found.append(replace(word, text=text[head:], x0=cut))
             continue
-        match = _GLUED.fullmatch(word.text) if word.ocr else None
+        match = word.ocr and _GLUED_NUMBER.fullmatch(word.text)  # 'S/B(519537-X)'
+        match = match or (_GLUED.fullmatch(word.text) if word.ocr else None)
         if not match:
             found.append(word)
             continue

@@ -71,7 +71,7 @@ _POSTCODE = re.compile(r"\b(\d{4,6}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b")
 _REGISTRATION = re.compile(
     r"(\(\s*\d{3,}[- ]?[a-z]\s*\)|\b(co\.? ?reg|company no|co\.? no|roc|ssm|gst|vat|ust|"
     r"tva|siret|siren|hrb|hra|registergericht|steuer|tax id|abn|cin|gstin|nip|kvk|btw|"
-    r"business registration|reg\.? no)\b)"
+    r"business registration|reg\.? ?no|company reg\w*)\b)"
 )
 _HEADING = re.compile(
     r"\b(invoice|rechnung|facture|factura|factuur|faktura|receipt|quittung|beleg|bon|"
@@ -370,15 +370,15 @@ def _legal(words: list[Word]) -> bool:
 
 def _registration_at(words: list[Word]) -> int:
     """Where a trailing registration number begins ('(519537-X)', '(139386 X)', 'Co. No.
-    123456-A'), else len(words)."""
-    if _REGISTERED.fullmatch(words[-1].text):
-        return len(words) - 1
+    123456-A', '(Co. No: 20154-T)'), else len(words)."""
     for i in range(len(words) - 1, max(-1, len(words) - 4), -1):
         if words[i].text.startswith("("):
             tail = " ".join(w.text for w in words[i:])
             if tail.endswith(")") and sum(ch.isdigit() for ch in tail) >= 4:
                 return i
             break
+    if _REGISTERED.fullmatch(words[-1].text):
+        return len(words) - 1
     return len(words)
 
 
