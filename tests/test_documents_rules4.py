@@ -409,3 +409,20 @@ def test_a_company_number_after_its_label_in_brackets():
         ]
     )
     assert _value(fields, "issuer") == "Bumi Realties Sdn Bhd"
+
+
+def test_a_label_whose_l_ocr_read_as_a_slash():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (330, [(20, "Total Sales (Excluding GST)"), (180, "7.50")]),
+            (342, [(20, "Total GST"), (180, "0.45")]),
+            (354, [(20, "Tota/Sales (Inclusive of GST)"), (180, "7.95")]),
+            (380, [(20, "Tax Code"), (90, "Amt (RM)"), (180, "Tax (RM)")]),
+            (392, [(20, "Total"), (90, "7.50"), (180, "0.45")]),
+        ]
+    )
+    assert _value(fields, "total") == Decimal("7.95")
+    assert fields["total"].confidence >= MIN_CONFIDENCE  # 7.50 + 0.45 = 7.95

@@ -75,17 +75,22 @@ def unglued(words: list[Word]) -> list[Word]:
 def split_labels(words: list[Word], vocabulary: dict[str, list[list[str]]]) -> list[Word]:
     """OCR words that are two words of a label read without the space between them
     ('TotalSales', 'GRANDTOTAL') cut in two, each with its share of the box: only where the
-    two parts begin one of ``vocabulary``'s spellings, so names and numbers stay whole."""
+    two parts begin one of ``vocabulary``'s spellings, so names and numbers stay whole; an l
+    read as '/', '|', '!' or '1' inside such a word ('Tota/Sales', 'Tota|') is an l."""
     pairs = {tuple(s[:2]) for spellings in vocabulary.values() for s in spellings if len(s) > 1}
+    known = {t for spellings in vocabulary.values() for s in spellings for t in s}
     found = []
     for word in words:
         text = word.text
+        if word.ocr and _LOOK_ALIKE.search(text):  # 'Tota/Sales': an l read as a slash
+            fixed = _LOOK_ALIKE.sub("l", text)
+            if fold(fixed) in known or _cut(fold(fixed), pairs) is not None:
+                word = replace(word, text=fixed)
+                text = fixed
         folded = fold(text)
         cut = None
         if word.ocr and len(text) >= 6 and len(folded) == len(text) and folded.isalpha():
-            cut = next(
-                (i for i in range(2, len(text) - 1) if (folded[:i], folded[i:]) in pairs), None
-            )
+            cut = _cut(folded, pairs)
         if cut is None:
             found.append(word)
             continue
@@ -93,6 +98,13 @@ def split_labels(words: list[Word], vocabulary: dict[str, list[list[str]]]) -> l
         found.append(replace(word, text=text[:cut], x1=x))
         found.append(replace(word, text=text[cut:], x0=x))
     return found
+
+
+_LOOK_ALIKE = re.compile(r"(?<=[a-z])[/|!1](?=[a-z]|$)", re.IGNORECASE)
+
+
+def _cut(folded: str, pairs: set) -> int | None:
+    return next((i for i in range(2, len(folded) - 1) if (folded[:i], folded[i:]) in pairs), None)
 
 
 def spaced_out(lines: list[Line]) -> list[Word]:
