@@ -426,3 +426,33 @@ def test_a_label_whose_l_ocr_read_as_a_slash():
     )
     assert _value(fields, "total") == Decimal("7.95")
     assert fields["total"].confidence >= MIN_CONFIDENCE  # 7.50 + 0.45 = 7.95
+
+
+def test_a_seller_named_only_by_its_logo_is_read_from_its_web_address():
+    fields = _receipt(
+        [
+            (10, "Qx", 30),  # the logo
+            (60, "No 8, Jalan 7/118B, Desa Tun Razak"),
+            (72, "56000 Kuala Lumpur, Malaysia"),
+            (96, "WONG MEI LING Trans: 114793"),  # the cashier
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+            (400, "www. bukuria. com. my"),  # OCR's spaces after the dots
+            (412, "Follow us: www.facebook.com/bukuria"),
+        ]
+    )
+    assert _value(fields, "issuer") == "bukuria"
+    assert fields["issuer"].confidence < MIN_CONFIDENCE  # a site may be a brand's or a mall's
+
+
+def test_a_named_seller_is_not_replaced_by_a_web_address():
+    fields = _receipt(
+        [
+            (20, "Corner Bakery"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+            (400, "www.bakerymall.com.my"),
+        ]
+    )
+    assert _value(fields, "issuer") == "Corner Bakery"

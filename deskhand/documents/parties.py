@@ -183,6 +183,8 @@ def parties(
     if not candidates:
         return None, seller._field("customer", customer)
     best = seller._legal_name(max(candidates, key=lambda n: n.score), candidates, page, height)
+    if not best.cues:  # nothing says the top line is a name: a logo-only seller's site
+        best = seller.site_name(lines) or best
     if customer is None:
         customer = buyer.other_block(page, best, candidates, taken)
     return seller._field("issuer", best), seller._field("customer", customer)

@@ -107,6 +107,7 @@ _DOUBT = {
     "payable to",
     "legal name under the trading name",
     "letters and digits",
+    "web address only",
 }
 _MIXED = re.compile(r"(?=.*[a-z])(?=.*\d)[a-z\d]{3,}")
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
@@ -446,6 +447,28 @@ def _domains(lines: list[Line]) -> set[str]:
                 if part not in ("www", "mail", "info", "com", "co"):
                     found.add(part.replace("-", ""))
     return found
+
+
+_SERVICES = frozenset(
+    "facebook gmail yahoo hotmail google instagram twitter outlook live m".split()
+)
+
+
+def site_name(lines: list[Line]) -> Name | None:
+    """The name in the page's first web or e-mail address ('www.popular.com.my' -> 'popular',
+    a mail or social-media service's aside): a seller whose name is only in its logo often
+    prints its site. Always unsure: the site may be a brand's, a mall's or a platform's."""
+    for line in lines:
+        text = re.sub(r"\s*\.\s*", ".", fold(line.text))  # OCR's 'www. popular. com. my'
+        for match in _DOMAIN.finditer(text):
+            parts = [p for p in match[1].split(".")[:-1] if p not in _SERVICES]
+            parts = [p for p in parts if p not in ("www", "mail", "info", "com", "co")]
+            if parts and len(parts[0]) >= 4 and parts[0].isalpha():
+                name = Name([replace(line.words[0], text=parts[0], x1=line.words[-1].x1)])
+                name.cues.append("web address only")
+                return name
+            return None
+    return None
 
 
 _PAYEE = re.compile(
