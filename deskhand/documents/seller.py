@@ -19,7 +19,7 @@ after a salutation, or under the sender line) are the customer, never the seller
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .layout import Label, below, phrase_starts, phrases, right_of
 from .model import Field, Line, Word, union
@@ -383,7 +383,6 @@ def _registration_at(words: list[Word]) -> int:
     return len(words)
 
 
-REPAIRED = 0.9  # how much less sure a name is whose legal form OCR misread
 NOISE = 0.5  # an OCR word read under this at the edge of a name is a smudge or a logo
 
 
@@ -404,29 +403,6 @@ def _without_noise(words: list[Word]) -> list[Word]:
     return kept if chars and sure * 3 >= chars * 2 else []
 
 
-_FORM_PAIRS = (("SDN", "BHD"),)  # legal forms of two short words, as OCR misreads them
-
-
-def repaired_form(words: list[Word]) -> list[Word]:
-    """OCR words of a name whose legal form was misread by one letter a word ('SUBANG
-    HEALTHCARE SIN BHA' -> '... SDN BHD'), repaired and marked as read less surely."""
-    if len(words) < 3 or not words[-1].ocr:
-        return words
-    last = [w.text.strip(".,") for w in words[-2:]]
-    for form in _FORM_PAIRS:
-        if [t.upper() for t in last] == list(form) or not all(t.isupper() for t in last):
-            continue
-        if all(
-            len(t) == len(f) and sum(a != b for a, b in zip(t, f)) <= 1 for t, f in zip(last, form)
-        ):
-            fixed = [
-                replace(w, text=f, conf=round(w.conf * REPAIRED, 3))
-                for w, f in zip(words[-2:], form, strict=True)
-            ]
-            return words[:-2] + fixed
-    return words
-
-
 def _legal_only(words: list[Word]) -> bool:
     """'(M) SDN BHD', 'GmbH & Co. KG': nothing but legal forms and bracketed bits."""
     rest = [t for t in tokens(" ".join(w.text for w in words if not w.text.startswith("(")))]
@@ -435,58 +411,3 @@ def _legal_only(words: list[Word]) -> bool:
 
 def _first_word(line: Line) -> Word:
     return line.words[0]
-
-
-def _domains(lines: list[Line]) -> set[str]:
-    """The names in the page's e-mail and web addresses: 'info@muster.de' -> 'muster'."""
-    found = set()
-    for line in lines:
-        for match in _DOMAIN.finditer(fold(line.text)):
-            parts = match[1].split(".")
-            for part in parts[:-1] if len(parts) > 1 else parts:
-                if part not in ("www", "mail", "info", "com", "co"):
-                    found.add(part.replace("-", ""))
-    return found
-
-
-_SERVICES = frozenset(
-    "facebook gmail yahoo hotmail google instagram twitter outlook live m".split()
-)
-
-
-def site_name(lines: list[Line]) -> Name | None:
-    """The name in the page's first web or e-mail address ('www.popular.com.my' -> 'popular',
-    a mail or social-media service's aside): a seller whose name is only in its logo often
-    prints its site. Always unsure: the site may be a brand's, a mall's or a platform's."""
-    for line in lines:
-        text = re.sub(r"\s*\.\s*", ".", fold(line.text))  # OCR's 'www. popular. com. my'
-        for match in _DOMAIN.finditer(text):
-            parts = [p for p in match[1].split(".")[:-1] if p not in _SERVICES]
-            parts = [p for p in parts if p not in ("www", "mail", "info", "com", "co")]
-            if parts and len(parts[0]) >= 4 and parts[0].isalpha():
-                name = Name([replace(line.words[0], text=parts[0], x1=line.words[-1].x1)])
-                name.cues.append("web address only")
-                return name
-            return None
-    return None
-
-
-_PAYEE = re.compile(
-    r"\b(payable to|pay to the order of|made out to|zahlbar an|a l ordre de|a favor de)\s+(.+)$"
-)
-
-
-def payee(page: list[Line], taken: set[int]) -> tuple[Line, list[Word]] | None:
-    """The name a sentence says to pay ('Please make checks payable to Muster Power.'):
-    the seller, often printed nowhere else as text (its logo is a picture)."""
-    for line in page:
-        match = _PAYEE.search(fold(line.text))
-        if not match:
-            continue
-        count = len(match[2].split())
-        words = [w for w in line.words[-count:] if id(w) not in taken]
-        cut = next((i + 1 for i, w in enumerate(words) if w.text.endswith((".", ","))), None)
-        words = words[:cut][:6]
-        if words and _name_like(" ".join(w.text for w in words).strip(".,")):
-            return line, words
-    return None
