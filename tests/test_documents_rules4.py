@@ -456,3 +456,36 @@ def test_a_named_seller_is_not_replaced_by_a_web_address():
         ]
     )
     assert _value(fields, "issuer") == "Corner Bakery"
+
+
+def test_cash_after_its_currency_and_a_speck_after_the_figure():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "SUBTOTAL"), (180, "7.50")]),
+            (352, [(20, "RM CASH"), (180, "10.00℃")]),
+            (364, [(20, "CHANGE"), (180, "2.50")]),
+        ]
+    )
+    # no total printed: 10.00 handed over less 2.50 back is the subtotal, so it is the total
+    assert _value(fields, "total") == Decimal("7.50")
+
+
+def test_a_net_figure_after_a_currency_inside_a_line_is_no_label():
+    words = _words(
+        [
+            (20, "Muster Hotel GmbH"),
+            (32, "Hauptstrasse 1, 10115 Berlin"),
+            (300, [(20, "Zwischensumme (Netto)"), (180, "170,64 EUR")]),
+            (312, [(20, "B: 158,88 EUR Netto zzgl. MwSt. 7%"), (180, "11,12 EUR")]),
+            (324, [(20, "A: 11,76 EUR Netto zzgl. MwSt. 19%"), (180, "2,24 EUR")]),
+            (340, [(20, "Endbetrag"), (180, "184,00 EUR")]),
+        ],
+        conf=0.99,
+        ocr=False,
+    )
+    fields, _, _, _ = invoice.extract(words, SIZE)
+    assert _value(fields, "subtotal") == Decimal("170.64")
+    assert _value(fields, "total") == Decimal("184.00")

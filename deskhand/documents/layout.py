@@ -300,8 +300,9 @@ def find_labels(
 ) -> list[Label]:
     """Every label of ``vocabulary`` (field -> spellings as token lists) on ``lines``.
 
-    A label starts a phrase, or follows a value (a word with a digit) on the same line, so
-    'Payment terms: Due on receipt' holds one label, not two.
+    A label starts a phrase, or follows a value (a word with a digit) on the same line or a
+    currency that begins it ('RM CASH 100.00'), so 'Payment terms: Due on receipt' holds one
+    label, not two.
     """
     found = []
     for index, line in enumerate(lines):
@@ -311,7 +312,8 @@ def find_labels(
         i = 0
         while i < len(line.words):
             previous = line.words[i - 1].text if i else ""
-            if i in starts or any(ch.isdigit() for ch in previous):
+            after_code = i == 1 and previous in _CODES  # 'RM CASH 100.00'
+            if i in starts or any(ch.isdigit() for ch in previous) or after_code:
                 limit = min((k for k in starts if k > i), default=None)
                 match = match_phrase(line, vocabulary, i, limit=limit)
                 if match:
@@ -358,6 +360,9 @@ def column_span(label: Label, labels: list[Label]) -> tuple[float, float]:
     width = label.x1 - label.x0
     lo = label.x0 - 0.5 * width if left is None else max(left, label.x0 - 0.5 * width)
     return lo, 1e9 if right is None else right
+
+
+_CODES = frozenset(("RM", "EUR", "USD", "GBP", "MYR", "SGD", "CHF", "€", "$", "£"))
 
 
 def has_any(text: str, words: tuple[str, ...]) -> bool:

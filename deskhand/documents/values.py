@@ -78,6 +78,7 @@ def date(words: list[Word], day_first: bool) -> Candidate | None:
     return None
 
 
+_SPECK = re.compile(r"(?<=\d[.,]\d\d)[°℃'`\"*~]+$")
 _SIGN_AS_S = re.compile(r"[Ss]\d{1,3}(?:,\d{3})*\.\d{2}")
 
 
@@ -105,6 +106,8 @@ def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candi
                     currency = sign[1]
                     used.append(neighbour)
         repaired = False
+        if word.ocr and _SPECK.search(number):  # '100.00℃': a speck read after the figure
+            number, repaired = _SPECK.sub("", number), True
         if word.ocr and _SIGN_AS_S.fullmatch(number):
             number, repaired = number[1:], True  # 'S8.20': a '$' read as S, not 58.20
         if word.ocr:
