@@ -489,3 +489,15 @@ def test_a_net_figure_after_a_currency_inside_a_line_is_no_label():
     fields, _, _, _ = invoice.extract(words, SIZE)
     assert _value(fields, "subtotal") == Decimal("170.64")
     assert _value(fields, "total") == Decimal("184.00")
+
+
+def test_a_name_a_letter_off_a_label_word_is_still_a_name():
+    fields = _receipt(
+        [
+            (20, "WARUNG SEDAP"),  # one letter off 'Währung'
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "WARUNG SEDAP"

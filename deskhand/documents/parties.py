@@ -7,9 +7,10 @@ import re
 from dataclasses import replace
 
 from . import buyer, seller
+from .labels import LABELS
 from .layout import Label, find_labels, phrases
 from .model import Field, Line, Word, union
-from .parse import fold, repair_digits
+from .parse import fold, repair_digits, tokens
 
 _NOT_ADDRESS = re.compile(
     r"@|www\.|https?:|^(tel|phone|fon|fax|mobil|vat|ust|tva|siret|siren|iban|bic|e-?mail|"
@@ -119,6 +120,13 @@ def _shaped(code: str, shape: str) -> str:
     )
 
 
+def _sure(label: Label) -> bool:
+    """A label spelled exactly, or of several words: one word a letter off a label
+    ('WARUNG' ~ 'Währung') may as well be a name's."""
+    spelled = tokens(label.text)
+    return len(spelled) > 1 or spelled in LABELS.get(label.field, [])
+
+
 def parties(
     lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
 ) -> tuple[Field | None, Field | None]:
@@ -127,7 +135,7 @@ def parties(
     if not page:
         return None, None
     height = page_sizes[0][1] if page_sizes else 842.0
-    taken = {id(w) for lb in labels if lb.field != "_title_number" for w in lb.words}
+    taken = {id(w) for lb in labels if lb.field != "_title_number" and _sure(lb) for w in lb.words}
     own = [lb for lb in find_labels(page, seller.LABELS) if seller._whole(lb)]
     taken |= {id(w) for lb in own for w in lb.words}
     customer_block, customer = buyer.labelled(page, own, taken)
