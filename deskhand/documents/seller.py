@@ -191,8 +191,10 @@ def _phrase_at(line: Line, word: Word) -> list[Word]:
     return next((p for p in phrases(line) if word in p), [word])
 
 
-def _address_below(words: list[Word], page: list[Line]) -> bool:
-    """A postcode or a street in the name's column within the next four lines."""
+def _address_below(words: list[Word], page: list[Line], own: bool = False) -> bool:
+    """A postcode or a street in the name's column within the next four lines; ``own``: not
+    past another name (a seller's address under a logo read as letters is the name's under
+    it; a customer's block may name a person under the company)."""
     x0, x1, bottom = words[0].x0, words[-1].x1, words[-1].bottom
     middle = (words[0].top + bottom) / 2  # OCR's boxes of the next line may overlap this one
     for line in [ln for ln in page if ln.top > middle and ln.page == words[0].page][:4]:
@@ -205,7 +207,7 @@ def _address_below(words: list[Word], page: list[Line]) -> bool:
             text = _DATE_TIME.sub(" ", text)  # '27.02.2020 15:56': a year is no postcode
             if _address_line(text):
                 return True
-            if _name_like(text) and not _legal_only(_phrase_at(line, near[0])):
+            if own and _name_like(text) and not _legal_only(_phrase_at(line, near[0])):
                 return False  # another name between: the address is that one's
     return False
 
@@ -295,7 +297,7 @@ def _score(
     if (
         (index <= 2 or top < 0.15 * height)
         and not side_by_side
-        and _address_below(name.words, page)
+        and _address_below(name.words, page, own=True)
     ):
         if _legibility(name.words) >= LEGIBLE:  # not a logo's strokes read as text
             score += 1.0
