@@ -501,3 +501,15 @@ def test_a_name_a_letter_off_a_label_word_is_still_a_name():
         ]
     )
     assert _value(fields, "issuer") == "WARUNG SEDAP"
+
+
+def test_an_amount_ocr_read_with_a_space_after_its_decimal_mark():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            *TILL,
+            (340, [(20, "Total RM"), (180, "49. 40")]),
+        ]
+    )
+    assert _value(fields, "total") == Decimal("49.40")

@@ -98,6 +98,12 @@ def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candi
                 number = f"{number}{'' if group[1] else ' '}{after}"
                 used = [word, words[i + 1]]
                 after = words[i + 2].text if i + 2 < len(words) else ""
+        elif word.ocr and re.fullmatch(r"\d[\d,.]*[.,]", number) and re.fullmatch(r"\d\d", after):
+            # '49. 40': OCR read a space after the decimal mark
+            if words[i + 1].x0 - word.x1 < 0.8 * word.height:
+                number = number + after
+                used = [word, words[i + 1]]
+                after = words[i + 2].text if i + 2 < len(words) else ""
         following = words[i + len(used)] if after else None
         for neighbour in (words[i - 1] if i else None, following):
             if neighbour and not currency:
