@@ -513,3 +513,19 @@ def test_an_amount_ocr_read_with_a_space_after_its_decimal_mark():
         ]
     )
     assert _value(fields, "total") == Decimal("49.40")
+
+
+def test_a_shops_name_on_two_lines_over_a_house_numbered_address():
+    fields = _receipt(
+        [
+            (20, "GOLDEN LOTUS"),
+            (32, "NOODLE & RICE"),
+            (44, "109, SS21/1A,"),  # a house number first: an address line
+            (56, "DAMANSARA UTAMA"),
+            (68, "GST ID: 001661886464"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "issuer") == "GOLDEN LOTUS NOODLE & RICE"
+    assert fields["issuer"].confidence < MIN_CONFIDENCE  # where the name ends is a guess

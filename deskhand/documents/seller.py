@@ -59,6 +59,7 @@ _SALUTATION = re.compile(
 )
 _ADDRESS = re.compile(
     r"(\w(strasse|str\.?|weg|allee|platz|gasse|straat|laan)\s*\d|^[a-z][a-z.-]+ \d{1,4}[a-z]?$|"
+    r"^\d{1,5}[a-z]?, \w|"  # '109, SS21/1A,': a house number first
     r"\b(street|st|road|rd|avenue|ave|lane|drive|blvd|suite|floor|flr|"
     r"jalan|jln|lorong|lrg|"
     r"taman|lot|no|strasse|str|weg|allee|platz|gasse|rue|chemin|boulevard|bd|avenida|calle|"
@@ -131,7 +132,8 @@ def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: fl
     Norman' over 'Elitetrax Marketing Sdn Bhd (616227-D)', a logo over 'Muster GmbH' and its
     address): a name with a legal form and its registration or address in the top third.
     Else ``best``, marked unsure when the page prints a legal name elsewhere (the footer's
-    company line) or a name line lies right above it."""
+    company line) or a name line lies right above it (joined to it when that is the page's
+    first line: a shop's sign on two lines)."""
     if "legal form" in best.cues:
         return best
     legal = [n for n in candidates if "legal form" in n.cues and fold(n.text) != fold(best.text)]
@@ -151,6 +153,9 @@ def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: fl
         above = [w for w in page[index - 1].words if w.x1 > best.words[0].x0]
         if above and any(_name_like(n.text) for n in [Name(above)]):
             best.cues.append("name above")
+            first = [n for n in candidates if n.words[0] in page[0].words and n is not best]
+            if index == 1 and len(first) == 1:  # 'THREE STOOGES' over 'BISTRO & CAFE'
+                return Name(first[0].words + best.words, best.score, [*best.cues, "two lines"])
     return best
 
 
