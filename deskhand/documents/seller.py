@@ -154,7 +154,9 @@ def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: fl
         if above and any(_name_like(n.text) for n in [Name(above)]):
             best.cues.append("name above")
             first = [n for n in candidates if n.words[0] in page[0].words and n is not best]
-            if index == 1 and len(first) == 1:  # 'THREE STOOGES' over 'BISTRO & CAFE'
+            # a registration or a legal form of its own: the line is the name, whole
+            own = set(best.cues) - _WEAK - _DOUBT - {"address under it"}
+            if index == 1 and len(first) == 1 and not own:  # 'THREE STOOGES' over 'BISTRO & CAFE'
                 return Name(first[0].words + best.words, best.score, [*best.cues, "two lines"])
     return best
 
