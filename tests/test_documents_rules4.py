@@ -529,3 +529,16 @@ def test_a_shops_name_on_two_lines_over_a_house_numbered_address():
     )
     assert _value(fields, "issuer") == "GOLDEN LOTUS NOODLE & RICE"
     assert fields["issuer"].confidence < MIN_CONFIDENCE  # where the name ends is a guess
+
+
+def test_a_speck_read_as_a_letter_between_a_date_label_and_its_date():
+    fields = _receipt(
+        [
+            (20, "KEDAI MAKAN SEDAP"),
+            (32, "12 Jalan Merah, 43000 Kajang"),
+            (60, "Date e 15-06-2018 11:35:35"),
+            *TILL,
+            (340, [(20, "TOTAL"), (180, "7.50")]),
+        ]
+    )
+    assert _value(fields, "date") == date(2018, 6, 15)
