@@ -542,3 +542,18 @@ def test_a_speck_read_as_a_letter_between_a_date_label_and_its_date():
         ]
     )
     assert _value(fields, "date") == date(2018, 6, 15)
+
+
+def test_a_one_digit_day_after_a_date_label_is_kept():
+    words = _words(
+        [
+            (20, "Muster Software GmbH"),
+            (32, "Hauptstrasse 1, 10115 Berlin"),
+            (60, [(20, "Invoice date"), (120, "2 March 2026")]),
+            (72, [(20, "Due date"), (120, "5 April 2026")]),
+            (300, [(20, "Consulting"), (180, "100.00")]),
+            (330, [(20, "Total"), (180, "100.00")]),
+        ]
+    )
+    fields, _, _, _ = invoice.extract(words, SIZE)
+    assert _value(fields, "due_date") == date(2026, 4, 5)

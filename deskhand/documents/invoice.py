@@ -223,7 +223,7 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
     if field in ("invoice_number", "po_number", "_title_number"):
         return identifier(words)
     if field in ("invoice_date", "due_date"):
-        if len(words) > 1 and words[0].ocr and len(words[0].text) == 1:
+        if len(words) > 1 and words[0].ocr and len(words[0].text) == 1 and words[0].text.isalpha():
             words = words[1:]  # 'Date e 15-06-2018': a speck read as a letter before it
         return date_value(words, day_first)
     if field in SUMMARY:
