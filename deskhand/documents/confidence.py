@@ -81,6 +81,8 @@ def _cap(
     by OCR and confirmed (read again alike, or read with CONFIRMED_OCR)."""
     rule = field.rule
     if name in ("subtotal", "tax", "total"):
+        if rule == "layout:rounded":
+            return UNCONFIRMED  # rounded for cash: which of the two is the total varies
         if rule.startswith("sum:") or _adds_up(fields):
             return None
         # Unchecked, an amount is trusted only from a text layer and when printed again on

@@ -59,14 +59,17 @@ def unlabelled(lines: list[Line], day_first_order: bool, taken=()) -> Candidate 
     """The first date on page one that nothing on its line qualifies as due, delivery or a
     period ('17.01.2016 - 16.02.2016' is a period: skipped), and that is not another field's
     (``taken``: the due date's value), else None."""
-    first = None
+    first = ordered = None
     count = 0
     for line in lines:
         if line.page != 1:
             break
         words = line.words
-        if _NOT_ISSUE.search(fold(line.text)):
+        qualifiers = set(_NOT_ISSUE.findall(fold(line.text)))
+        if qualifiers:
             count += bool(_NUMERIC.search(line.text))
+            if ordered is None and all(_ORDER.fullmatch(q) for q in qualifiers):
+                ordered = _only_date(line, day_first_order, taken)
             continue
         found = []
         for i in range(len(words)):
@@ -78,9 +81,30 @@ def unlabelled(lines: list[Line], day_first_order: bool, taken=()) -> Candidate 
         count += len(found)
         if len(found) == 1 and not _ranged(line) and first is None:
             first = found[0]
+    if first is None and ordered is not None:
+        # 'Order No. 1000219 11/03/2018 06:20 PM': a till's order is the sale itself, and
+        # no other date is printed (a guess all the same: held for review)
+        first, count = ordered, 2
     if first is not None:  # the only date of the page, or the first of several
         first.rule = "regex:date" if count == 1 else "regex:first-date"
     return first
+
+
+_ORDER = re.compile(r"order\w*|bestell\w*|commande")
+
+
+def _only_date(line: Line, day_first_order: bool, taken) -> Candidate | None:
+    """The date a line prints after its words (a number's, not its own label's: 'Order No.
+    1000219 11/03/2018'; not 'Order date: ...', whose date follows the word), if one."""
+    words = line.words
+    for i in range(1, len(words)):
+        if not any(ch.isdigit() for ch in words[i].text):
+            continue
+        candidate = date(words[i:], day_first_order)
+        if candidate and candidate.value not in taken:
+            before = fold(words[i - 1].text).strip(":")
+            return None if before in ("date", "datum", "dated") else candidate
+    return None
 
 
 _PAY = re.compile(

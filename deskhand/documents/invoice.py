@@ -23,6 +23,7 @@ from .layout import (
     match_phrase,
     right_of,
     spaced_out,
+    split_labels,
     unglued,
 )
 from .model import Field, Line, Reread, Table, Word
@@ -60,6 +61,9 @@ def extract(
     lines = group_lines(words)
     if any(w.ocr and len(w.text) == 1 for w in words):
         words = spaced_out(lines)
+        lines = group_lines(words)
+    if any(w.ocr for w in words):
+        words = split_labels(words, LABELS)  # 'TotalSales': a label's space lost
         lines = group_lines(words)
     text = "\n".join(line.text for line in lines)
     day_first = dates.day_first(text)
@@ -139,6 +143,9 @@ def extract(
         every = frozenset(id(f) for f, _ in checks if f.confidence < confidence.CONFIRMED_OCR)
         reread_ok = table.confirm(checks + table.row_checks(items), reread, every)
         confirmed = {name for name, f in fields.items() if id(f) in reread_ok}
+    after = summary.rounded(total, lines) if total is not None else None
+    if after is not None and fields["total"].value == total.value:
+        fields["total"] = after.to_field("total")  # 'Rounding Adj 0.02', 'Total 41.50'
     currency = _currency(found.get("currency", []), total, words)
     if currency:
         fields["currency"] = currency.to_field("currency")
@@ -177,7 +184,16 @@ def _value(
         if value:
             value.rule, value.size, value.below = rule, label.size, place == 1
             return value
+        if place == 0 and label.field in SUMMARY and any(map(_garbled_amount, words)):
+            return None  # 'Net Total 25. J': its figure is beside it, misread; not below
     return None
+
+
+def _garbled_amount(word: Word) -> bool:
+    """An OCR word shaped like an amount that does not read as one ('25.', '1O,5O')."""
+    digits = sum(ch.isdigit() for ch in word.text)
+    shaped = digits >= 2 and any(ch in ".," for ch in word.text) and "%" not in word.text
+    return word.ocr and shaped and amount([word], strict=True) is None
 
 
 def _dated(label: Label, labels: list[Label], day_first: bool) -> Candidate | None:
@@ -207,6 +223,8 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
     if field in ("invoice_number", "po_number", "_title_number"):
         return identifier(words)
     if field in ("invoice_date", "due_date"):
+        if len(words) > 1 and words[0].ocr and len(words[0].text) == 1 and words[0].text.isalpha():
+            words = words[1:]  # 'Date e 15-06-2018': a speck read as a letter before it
         return date_value(words, day_first)
     if field in SUMMARY:
         # a tax number or a reference before the figure ('TVA : FR119999... 120 000,00 €')

@@ -45,11 +45,13 @@ def group_lines(words: list[Word]) -> list[Line]:
 
 _GLUED_FORM = re.compile(r"([a-z]{3,})(Sdn|Bhd|GmbH|Ltd|Inc|Corp|LLC|SARL|Pte|Pty)\.?$")
 _GLUED = re.compile(r"([^\W\d_]{2,}[.]?\s?:)(\w.*)")
+_GLUED_NUMBER = re.compile(r"([^\W\d_][\w/.&]*)(\(\d[\d -]{3,}[A-Za-z]?\))")
 
 
 def unglued(words: list[Word]) -> list[Word]:
-    """OCR words with a label and its value read as one ('Date:9/3/2018', 'INVOICE:A123')
-    cut in two at the colon, each with its share of the box: a label is a word of its own."""
+    """OCR words with a label and its value read as one ('Date:9/3/2018', 'INVOICE:A123'),
+    or a name and its bracketed company number ('S/B(519537-X)'), cut in two, each with its
+    share of the box: a label is a word of its own."""
     found = []
     for word in words:
         if word.ocr and _GLUED_FORM.search(word.text):  # 'MarketingSdn': a lost space
@@ -58,7 +60,8 @@ def unglued(words: list[Word]) -> list[Word]:
             found.append(replace(word, text=text[:head], x1=cut))
             found.append(replace(word, text=text[head:], x0=cut))
             continue
-        match = _GLUED.fullmatch(word.text) if word.ocr else None
+        match = word.ocr and _GLUED_NUMBER.fullmatch(word.text)  # 'S/B(519537-X)'
+        match = match or (_GLUED.fullmatch(word.text) if word.ocr else None)
         if not match:
             found.append(word)
             continue
@@ -67,6 +70,41 @@ def unglued(words: list[Word]) -> list[Word]:
         found.append(replace(word, text=match[1], x1=cut))
         found.append(replace(word, text=match[2], x0=cut))
     return found
+
+
+def split_labels(words: list[Word], vocabulary: dict[str, list[list[str]]]) -> list[Word]:
+    """OCR words that are two words of a label read without the space between them
+    ('TotalSales', 'GRANDTOTAL') cut in two, each with its share of the box: only where the
+    two parts begin one of ``vocabulary``'s spellings, so names and numbers stay whole; an l
+    read as '/', '|', '!' or '1' inside such a word ('Tota/Sales', 'Tota|') is an l."""
+    pairs = {tuple(s[:2]) for spellings in vocabulary.values() for s in spellings if len(s) > 1}
+    known = {t for spellings in vocabulary.values() for s in spellings for t in s}
+    found = []
+    for word in words:
+        text = word.text
+        if word.ocr and _LOOK_ALIKE.search(text):  # 'Tota/Sales': an l read as a slash
+            fixed = _LOOK_ALIKE.sub("l", text)
+            if fold(fixed) in known or _cut(fold(fixed), pairs) is not None:
+                word = replace(word, text=fixed)
+                text = fixed
+        folded = fold(text)
+        cut = None
+        if word.ocr and len(text) >= 6 and len(folded) == len(text) and folded.isalpha():
+            cut = _cut(folded, pairs)
+        if cut is None:
+            found.append(word)
+            continue
+        x = round(word.x0 + cut / len(text) * (word.x1 - word.x0), 2)
+        found.append(replace(word, text=text[:cut], x1=x))
+        found.append(replace(word, text=text[cut:], x0=x))
+    return found
+
+
+_LOOK_ALIKE = re.compile(r"(?<=[a-z])[/|!1](?=[a-z]|$)", re.IGNORECASE)
+
+
+def _cut(folded: str, pairs: set) -> int | None:
+    return next((i for i in range(2, len(folded) - 1) if (folded[:i], folded[i:]) in pairs), None)
 
 
 def spaced_out(lines: list[Line]) -> list[Word]:
@@ -262,8 +300,9 @@ def find_labels(
 ) -> list[Label]:
     """Every label of ``vocabulary`` (field -> spellings as token lists) on ``lines``.
 
-    A label starts a phrase, or follows a value (a word with a digit) on the same line, so
-    'Payment terms: Due on receipt' holds one label, not two.
+    A label starts a phrase, or follows a value (a word with a digit) on the same line or a
+    currency that begins it ('RM CASH 100.00'), so 'Payment terms: Due on receipt' holds one
+    label, not two.
     """
     found = []
     for index, line in enumerate(lines):
@@ -273,7 +312,8 @@ def find_labels(
         i = 0
         while i < len(line.words):
             previous = line.words[i - 1].text if i else ""
-            if i in starts or any(ch.isdigit() for ch in previous):
+            after_code = i == 1 and previous in _CODES  # 'RM CASH 100.00'
+            if i in starts or any(ch.isdigit() for ch in previous) or after_code:
                 limit = min((k for k in starts if k > i), default=None)
                 match = match_phrase(line, vocabulary, i, limit=limit)
                 if match:
@@ -320,6 +360,9 @@ def column_span(label: Label, labels: list[Label]) -> tuple[float, float]:
     width = label.x1 - label.x0
     lo = label.x0 - 0.5 * width if left is None else max(left, label.x0 - 0.5 * width)
     return lo, 1e9 if right is None else right
+
+
+_CODES = frozenset(("RM", "EUR", "USD", "GBP", "MYR", "SGD", "CHF", "€", "$", "£"))
 
 
 def has_any(text: str, words: tuple[str, ...]) -> bool:

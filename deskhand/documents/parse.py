@@ -326,7 +326,8 @@ def parse_date(text: str, day_first: bool = False, order: str | None = None) -> 
         if m:
             return _date(_year(m[1]), int(m[2]), int(m[3]))
     m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", folded) or re.fullmatch(
-        r"(20\d{2})(\d{2})(\d{2})", folded
+        r"(20\d{2})(\d{2})(\d{2})(?:[/-]\d{6})?",
+        folded,  # '20180428/191204': and a time
     )
     if m:
         return _date(int(m[1]), int(m[2]), int(m[3]))

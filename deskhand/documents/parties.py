@@ -4,11 +4,13 @@ beside a "Bill to" label), found by layout and labels, never by knowing a party.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from . import buyer, seller
+from .labels import LABELS
 from .layout import Label, find_labels, phrases
 from .model import Field, Line, Word, union
-from .parse import fold, repair_digits
+from .parse import fold, repair_digits, tokens
 
 _NOT_ADDRESS = re.compile(
     r"@|www\.|https?:|^(tel|phone|fon|fax|mobil|vat|ust|tva|siret|siren|iban|bic|e-?mail|"
@@ -118,6 +120,13 @@ def _shaped(code: str, shape: str) -> str:
     )
 
 
+def _sure(label: Label) -> bool:
+    """A label spelled exactly, or of several words: one word a letter off a label
+    ('WARUNG' ~ 'Währung') may as well be a name's."""
+    spelled = tokens(label.text)
+    return len(spelled) > 1 or spelled in LABELS.get(label.field, [])
+
+
 def parties(
     lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
 ) -> tuple[Field | None, Field | None]:
@@ -126,7 +135,7 @@ def parties(
     if not page:
         return None, None
     height = page_sizes[0][1] if page_sizes else 842.0
-    taken = {id(w) for lb in labels if lb.field != "_title_number" for w in lb.words}
+    taken = {id(w) for lb in labels if lb.field != "_title_number" and _sure(lb) for w in lb.words}
     own = [lb for lb in find_labels(page, seller.LABELS) if seller._whole(lb)]
     taken |= {id(w) for lb in own for w in lb.words}
     customer_block, customer = buyer.labelled(page, own, taken)
@@ -140,14 +149,14 @@ def parties(
     blocked = set(customer_block)
     if customer is not None:
         blocked |= {id(w) for w in customer.words}
-    domains = seller._domains(lines)
+    domains = _domains(lines)
     texts = [fold(ln.text) for ln in lines]
     candidates = []
     for index, line in enumerate(page):
         for words in seller._segments(line):
             if any(id(w) in taken or id(w) in blocked for w in words):
                 continue
-            words = seller._without_noise(words)
+            words = repaired_form(seller._without_noise(words))
             if not words:
                 continue
             if seller._legal_only(words) and index:
@@ -172,7 +181,7 @@ def parties(
                 continue
             seller._score(name, line, index, page, height, sender, domains, texts, own)
             candidates.append(name)
-    paid = seller.payee(page, taken | blocked)
+    paid = payee(page, taken | blocked)
     if paid is not None:  # 'Please make checks payable to Muster Power.'
         line, words = paid
         name = seller.Name(words)
@@ -183,6 +192,86 @@ def parties(
     if not candidates:
         return None, seller._field("customer", customer)
     best = seller._legal_name(max(candidates, key=lambda n: n.score), candidates, page, height)
+    if not best.cues:  # nothing says the top line is a name: a logo-only seller's site
+        best = site_name(lines) or best
     if customer is None:
         customer = buyer.other_block(page, best, candidates, taken)
     return seller._field("issuer", best), seller._field("customer", customer)
+
+
+_FORM_PAIRS = (("SDN", "BHD"),)  # legal forms of two short words, as OCR misreads them
+
+
+def repaired_form(words: list[Word]) -> list[Word]:
+    """OCR words of a name whose legal form was misread by one letter a word ('SUBANG
+    HEALTHCARE SIN BHA' -> '... SDN BHD'), repaired and marked as read less surely."""
+    if len(words) < 3 or not words[-1].ocr:
+        return words
+    last = [w.text.strip(".,") for w in words[-2:]]
+    for form in _FORM_PAIRS:
+        if [t.upper() for t in last] == list(form) or not all(t.isupper() for t in last):
+            continue
+        if all(
+            len(t) == len(f) and sum(a != b for a, b in zip(t, f)) <= 1 for t, f in zip(last, form)
+        ):
+            fixed = [
+                replace(w, text=f, conf=round(w.conf * REPAIRED, 3))
+                for w, f in zip(words[-2:], form, strict=True)
+            ]
+            return words[:-2] + fixed
+    return words
+
+
+def _domains(lines: list[Line]) -> set[str]:
+    """The names in the page's e-mail and web addresses: 'info@muster.de' -> 'muster'."""
+    found = set()
+    for line in lines:
+        for match in seller._DOMAIN.finditer(fold(line.text)):
+            parts = match[1].split(".")
+            for part in parts[:-1] if len(parts) > 1 else parts:
+                if part not in ("www", "mail", "info", "com", "co"):
+                    found.add(part.replace("-", ""))
+    return found
+
+
+_SERVICES = frozenset(
+    "facebook gmail yahoo hotmail google instagram twitter outlook live m".split()
+)
+
+
+def site_name(lines: list[Line]) -> seller.Name | None:
+    """The name in the page's first web or e-mail address ('www.popular.com.my' -> 'popular',
+    a mail or social-media service's aside): a seller whose name is only in its logo often
+    prints its site. Always unsure: the site may be a brand's, a mall's or a platform's."""
+    for line in lines:
+        text = re.sub(r"\s*\.\s*", ".", fold(line.text))  # OCR's 'www. popular. com. my'
+        for match in seller._DOMAIN.finditer(text):
+            parts = [p for p in match[1].split(".")[:-1] if p not in _SERVICES]
+            parts = [p for p in parts if p not in ("www", "mail", "info", "com", "co")]
+            if parts and len(parts[0]) >= 4 and parts[0].isalpha():
+                name = seller.Name([replace(line.words[0], text=parts[0], x1=line.words[-1].x1)])
+                name.cues.append("web address only")
+                return name
+            return None
+    return None
+
+
+_PAYEE = re.compile(
+    r"\b(payable to|pay to the order of|made out to|zahlbar an|a l ordre de|a favor de)\s+(.+)$"
+)
+
+
+def payee(page: list[Line], taken: set[int]) -> tuple[Line, list[Word]] | None:
+    """The name a sentence says to pay ('Please make checks payable to Muster Power.'):
+    the seller, often printed nowhere else as text (its logo is a picture)."""
+    for line in page:
+        match = _PAYEE.search(fold(line.text))
+        if not match:
+            continue
+        count = len(match[2].split())
+        words = [w for w in line.words[-count:] if id(w) not in taken]
+        cut = next((i + 1 for i, w in enumerate(words) if w.text.endswith((".", ","))), None)
+        words = words[:cut][:6]
+        if words and seller._name_like(" ".join(w.text for w in words).strip(".,")):
+            return line, words
+    return None

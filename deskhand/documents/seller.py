@@ -59,18 +59,20 @@ _SALUTATION = re.compile(
 )
 _ADDRESS = re.compile(
     r"(\w(strasse|str\.?|weg|allee|platz|gasse|straat|laan)\s*\d|^[a-z][a-z.-]+ \d{1,4}[a-z]?$|"
+    r"^\d{1,5}[a-z]?, \w|"  # '109, SS21/1A,': a house number first
     r"\b(street|st|road|rd|avenue|ave|lane|drive|blvd|suite|floor|flr|"
     r"jalan|jln|lorong|lrg|"
     r"taman|lot|no|strasse|str|weg|allee|platz|gasse|rue|chemin|boulevard|bd|avenida|calle|"
     r"ulica|ul|straat|laan|plein|box|postfach|bp|cedex|building|bldg|plaza|mall|level|"
     r"kawasan|bandar|seksyen|persiaran|adresse|address|anschrift|direccion|adres)\b)"
 )
+_CITY = re.compile(r"[^\W\d_]{4,}")
 _DATE_TIME = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d{2}\b")
 _POSTCODE = re.compile(r"\b(\d{4,6}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b")
 _REGISTRATION = re.compile(
     r"(\(\s*\d{3,}[- ]?[a-z]\s*\)|\b(co\.? ?reg|company no|co\.? no|roc|ssm|gst|vat|ust|"
     r"tva|siret|siren|hrb|hra|registergericht|steuer|tax id|abn|cin|gstin|nip|kvk|btw|"
-    r"business registration|reg\.? no)\b)"
+    r"business registration|reg\.? ?no|company reg\w*)\b)"
 )
 _HEADING = re.compile(
     r"\b(invoice|rechnung|facture|factura|factuur|faktura|receipt|quittung|beleg|bon|"
@@ -82,14 +84,33 @@ _HEADING = re.compile(
     r"kaufer|acheteur|comprador|nabywca|seller|vendeur|verkaufer)\b"
 )
 _SEPARATORS = re.compile(r"\s[•●·|–—]\s|\s-\s|\s\|\s|•|●|·|\|")
-_REGISTERED = re.compile(r"\(?(co\.? ?(reg\.?|no\.?) ?:?)?\d[\d-]{3,}[- ]?[A-Za-z]?\)?", re.I)
+# a company's number after its name: bracketed ('(519537-X)'), with a check letter
+# ('123456-A') or after 'Co. No.'; a bare number ('MBB 264100') is no registration
+_REGISTERED = re.compile(
+    r"\((co\.? ?(reg\.?|no\.?) ?:?)?\d[\d-]{3,}[- ]?[A-Za-z]?\)|\d[\d-]{3,}-?[A-Za-z]\)?|"
+    r"\(?co\.? ?(reg\.?|no\.?) ?:?\d[\d-]{3,}[- ]?[A-Za-z]?\)?",
+    re.I,
+)
+LEGIBLE = 0.7  # an OCR name read less surely than this may be a logo read as letters
 SURE_OCR = 0.88  # an OCR name is sure only when its words were read at least this surely
 _WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have as well
 # what makes a chosen seller's name unsure: the page prints a legal name it is not (the
 # trading name over the company's), a name line sits over it (a name on two lines), an
 # address line over it (the address's last line), or it is a few letters only
-# (a payee named in a sentence may be a bank, an agency or an acronym of the seller)
-_DOUBT = {"legal name elsewhere", "name above", "under an address", "short", "payable to"}
+# (a payee named in a sentence may be a bank, an agency or an acronym of the seller); or
+# it is the legal name under a trading name (which of the two is keyed is a guess), or OCR
+# read a word of it as letters and digits ('LIVE9', 'B00KS': a letter taken for a digit)
+_DOUBT = {
+    "legal name elsewhere",
+    "name above",
+    "under an address",
+    "short",
+    "payable to",
+    "legal name under the trading name",
+    "letters and digits",
+    "web address only",
+}
+_MIXED = re.compile(r"(?=.*[a-z])(?=.*\d)[a-z\d]{3,}")
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 
 
@@ -111,7 +132,8 @@ def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: fl
     Norman' over 'Elitetrax Marketing Sdn Bhd (616227-D)', a logo over 'Muster GmbH' and its
     address): a name with a legal form and its registration or address in the top third.
     Else ``best``, marked unsure when the page prints a legal name elsewhere (the footer's
-    company line) or a name line lies right above it."""
+    company line) or a name line lies right above it (joined to it when that is the page's
+    first line: a shop's sign on two lines)."""
     if "legal form" in best.cues:
         return best
     legal = [n for n in candidates if "legal form" in n.cues and fold(n.text) != fold(best.text)]
@@ -131,6 +153,11 @@ def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: fl
         above = [w for w in page[index - 1].words if w.x1 > best.words[0].x0]
         if above and any(_name_like(n.text) for n in [Name(above)]):
             best.cues.append("name above")
+            first = [n for n in candidates if n.words[0] in page[0].words and n is not best]
+            # a registration or a legal form of its own: the line is the name, whole
+            own = set(best.cues) - _WEAK - _DOUBT - {"address under it"}
+            if index == 1 and len(first) == 1 and not own:  # 'THREE STOOGES' over 'BISTRO & CAFE'
+                return Name(first[0].words + best.words, best.score, [*best.cues, "two lines"])
     return best
 
 
@@ -171,10 +198,13 @@ def _phrase_at(line: Line, word: Word) -> list[Word]:
     return next((p for p in phrases(line) if word in p), [word])
 
 
-def _address_below(words: list[Word], page: list[Line]) -> bool:
-    """A postcode or a street in the name's column within the next four lines."""
+def _address_below(words: list[Word], page: list[Line], own: bool = False) -> bool:
+    """A postcode or a street in the name's column within the next four lines; ``own``: not
+    past another name (a seller's address under a logo read as letters is the name's under
+    it; a customer's block may name a person under the company)."""
     x0, x1, bottom = words[0].x0, words[-1].x1, words[-1].bottom
-    for line in [ln for ln in page if ln.top > bottom][:4]:
+    middle = (words[0].top + bottom) / 2  # OCR's boxes of the next line may overlap this one
+    for line in [ln for ln in page if ln.top > middle and ln.page == words[0].page][:4]:
         # left-aligned under it, or centred under it
         near = [w for w in line.words if abs(w.x0 - x0) < 3 * line.height] or [
             w for w in line.words if x0 < w.xc < x1 and abs((x0 + x1) / 2 - w.x0) < (x1 - x0)
@@ -182,9 +212,20 @@ def _address_below(words: list[Word], page: list[Line]) -> bool:
         if near:
             text = " ".join(w.text for w in _phrase_at(line, near[0]))
             text = _DATE_TIME.sub(" ", text)  # '27.02.2020 15:56': a year is no postcode
-            if _POSTCODE.search(text) or _ADDRESS.search(fold(text)):
+            if _address_line(text):
                 return True
+            if own and _name_like(text) and not _legal_only(_phrase_at(line, near[0])):
+                return False  # another name between: the address is that one's
     return False
+
+
+def _address_line(text: str) -> bool:
+    """A street ('Jalan Ipoh Batu 5'), or a postcode beside a place's name ('43800 DENGKIL',
+    'CHERAS, 55100 KUALA LUMPUR'): a number alone ('31802.01.3') or beside a few letters
+    ('MBB 264100': a logo's letters and a number) is no address."""
+    if _ADDRESS.search(fold(text)):
+        return True
+    return bool(_POSTCODE.search(text)) and bool(_CITY.search(text))
 
 
 def _segments(line: Line) -> list[list[Word]]:
@@ -214,6 +255,8 @@ def _name_like(text: str, domain: bool = False) -> bool:
         return False  # 'R E C H N U N G': a heading spaced out, not a name
     if text.startswith("("):  # '(Co. No. 123)', '(M) SDN BHD': the tail of something
         return False
+    if _REGISTRATION.search(folded):  # 'Company Reg No.', 'GST ID': a number's label
+        return False
     if re.search(r"\w: ", text):  # 'Ihr Zeichen: AB-312': a label and its value
         return False
     if any(sum(c.isdigit() for c in w) >= 4 for w in text.split()):  # a reference number
@@ -227,8 +270,11 @@ def _name_like(text: str, domain: bool = False) -> bool:
         return False
     if all(w.upper() in CURRENCY_CODES or w in ("rm", "euro") for w in words):
         return False  # 'EUR' over the prices' column
-    if _HEADING.search(folded) and not set(words) & LEGAL:
-        return False
+    headings = _HEADING.findall(folded)
+    if headings and not set(words) & LEGAL:
+        # 'FIVE STAR CASH' is a name, 'CASH 50.00', 'GST Summary' and 'Sub Total' are not
+        if len(words) < 3 or len(headings) > 1 or _HEADING.match(folded):
+            return False
     return not _SALUTATION.match(folded)
 
 
@@ -258,8 +304,10 @@ def _score(
     if (
         (index <= 2 or top < 0.15 * height)
         and not side_by_side
-        and _address_below(name.words, page)
+        and _address_below(name.words, page, own=True)
     ):
+        if _legibility(name.words) >= LEGIBLE:  # not a logo's strokes read as text
+            score += 1.0
         name.cues.append("address under it")  # a letterhead: the name over its address
     joined = f" {' '.join(words)} "
     if _legal(name.words) or " s b " in joined or " sp z o o " in joined:
@@ -272,9 +320,13 @@ def _score(
         score += 3.0
         name.cues.append("sender line")
     following = [fold(ln.text) for ln in page[index + 1 : index + 3]]
-    if top < height / 3 and any(_REGISTRATION.match(t) for t in following):
-        score += 1.0
+    if top < height / 3 and following and _REGISTRATION.match(following[0]):
+        score += 2.0  # its company number right under it: only the seller prints its own
         name.cues.append("registration")
+    elif top < height / 3 and len(following) == 2 and _REGISTRATION.match(following[1]):
+        if not _name_like(page[index + 1].text):  # not another name's number
+            score += 1.0
+            name.cues.append("registration")
     core = "".join(w for w in words if w not in LEGAL and len(w) > 1)
     if len(core) >= 4 and any(core in d or (len(d) >= 4 and d in core) for d in domains):
         score += 1.5
@@ -293,15 +345,25 @@ def _score(
     if _ADDRESS.search(folded) or _POSTCODE.search(name.text):
         score -= 2.5
     x0, x1 = name.words[0].x0, name.words[-1].x1
-    over = [w for w in page[index - 1].words if w.x1 > x0 and w.x0 < x1] if index else []
-    above = " ".join(w.text for w in over)
-    if above and (_ADDRESS.search(fold(above)) or _POSTCODE.search(above)):
+    over = [
+        p for p in (phrases(page[index - 1]) if index else []) if p[-1].x1 > x0 and p[0].x0 < x1
+    ]
+    above = " ".join(w.text for p in over for w in p)
+    if above and _address_line(_DATE_TIME.sub(" ", above)):
         if "legal form" not in name.cues:  # 'SELANGOR DARUL EHSAN': the address goes on
             score -= 2.0
             name.cues.append("under an address")
     if len(words) == 1 and len(words[0]) <= 3 and name.words[0].ocr:
         name.cues.append("short")  # 'MBB': an acronym, or a logo's letters
+    if name.words[0].ocr and any(_MIXED.fullmatch(w) for w in words):
+        name.cues.append("letters and digits")  # 'LIVE9': an O read as a 9, or printed so
     name.score = score
+
+
+def _legibility(words: list[Word]) -> float:
+    """How surely the name's words were read, its '&' and initials aside."""
+    long = [w for w in words if sum(ch.isalnum() for ch in w.text) >= 2]
+    return min(w.conf for w in long or words)
 
 
 def _legal(words: list[Word]) -> bool:
@@ -318,15 +380,15 @@ def _legal(words: list[Word]) -> bool:
 
 def _registration_at(words: list[Word]) -> int:
     """Where a trailing registration number begins ('(519537-X)', '(139386 X)', 'Co. No.
-    123456-A'), else len(words)."""
-    if _REGISTERED.fullmatch(words[-1].text):
-        return len(words) - 1
+    123456-A', '(Co. No: 20154-T)'), else len(words)."""
     for i in range(len(words) - 1, max(-1, len(words) - 4), -1):
         if words[i].text.startswith("("):
             tail = " ".join(w.text for w in words[i:])
             if tail.endswith(")") and sum(ch.isdigit() for ch in tail) >= 4:
                 return i
             break
+    if _REGISTERED.fullmatch(words[-1].text):
+        return len(words) - 1
     return len(words)
 
 
@@ -358,36 +420,3 @@ def _legal_only(words: list[Word]) -> bool:
 
 def _first_word(line: Line) -> Word:
     return line.words[0]
-
-
-def _domains(lines: list[Line]) -> set[str]:
-    """The names in the page's e-mail and web addresses: 'info@muster.de' -> 'muster'."""
-    found = set()
-    for line in lines:
-        for match in _DOMAIN.finditer(fold(line.text)):
-            parts = match[1].split(".")
-            for part in parts[:-1] if len(parts) > 1 else parts:
-                if part not in ("www", "mail", "info", "com", "co"):
-                    found.add(part.replace("-", ""))
-    return found
-
-
-_PAYEE = re.compile(
-    r"\b(payable to|pay to the order of|made out to|zahlbar an|a l ordre de|a favor de)\s+(.+)$"
-)
-
-
-def payee(page: list[Line], taken: set[int]) -> tuple[Line, list[Word]] | None:
-    """The name a sentence says to pay ('Please make checks payable to Muster Power.'):
-    the seller, often printed nowhere else as text (its logo is a picture)."""
-    for line in page:
-        match = _PAYEE.search(fold(line.text))
-        if not match:
-            continue
-        count = len(match[2].split())
-        words = [w for w in line.words[-count:] if id(w) not in taken]
-        cut = next((i + 1 for i, w in enumerate(words) if w.text.endswith((".", ","))), None)
-        words = words[:cut][:6]
-        if words and _name_like(" ".join(w.text for w in words).strip(".,")):
-            return line, words
-    return None

@@ -73,6 +73,11 @@ def choose(
     on the table's last row, when that row is the table's only one or the sum of the rows
     above it, holds no rate ('19 %': one rate's row) and no other total is larger."""
     subs, taxes, totals = (found.get(name, []) for name in SUMMARY)
+    if any(c.value for c in totals):  # 'TOTAL LOADING CHARGES 0.00' is not what is due
+        totals = [c for c in totals if c.value]
+    net = None if totals else _net_total(subs, taxes, lines or [])
+    if net is not None:  # 'NET TOTAL' after the tax and the rounding: what is paid
+        subs, totals = [c for c in subs if c is not net], [net]
     if not totals:
         return {n: _nearest(found.get(n, []), None) for n in ("subtotal", "tax") if found.get(n)}
     percent = {id(w) for ln in lines or [] if "%" in ln.text for w in ln.words}  # rate rows
@@ -106,6 +111,63 @@ def choose(
     if tax is not None:
         chosen["tax"] = tax
     return chosen
+
+
+_ROUNDING = frozenset("rounding round rounded adj adjustment".split())
+STEP = Decimal("0.10")  # the most a cash rounding changes a total
+
+
+def rounded(total: Candidate, lines: list[Line]) -> Candidate | None:
+    """The amount due after a cash rounding printed under the total ('Total 41.48',
+    'Rounding Adj 0.02', 'Total 41.50' or 'Rounding RM 41.50'): the first figure of the three
+    lines from the rounding line down that differs from the total by less than STEP."""
+    below = [
+        ln for ln in lines if ln.page == total.words[0].page and ln.top > total.words[0].top + 1
+    ]
+    start = next((i for i, ln in enumerate(below[:3]) if _ROUNDING & set(tokens(ln.text))), None)
+    if start is None:
+        return None
+    for line in below[start : start + 3]:
+        if set(tokens(line.text)) & (_PAID | _CHANGE):
+            break  # cash handed over, change: no rounded total printed
+        numbers = _trailing_numbers(line)
+        found = amount(numbers, strict=True) if numbers else None
+        if found is None:
+            continue
+        if line is below[start] and abs(found.value) < STEP:
+            continue  # the adjustment
+        if 0 < abs(found.value - total.value) < STEP:
+            # which of the two a document calls its total varies: the rounded one is the
+            # amount paid, held for review rather than keyed unconfirmed (see confidence.py)
+            return Candidate(found.value, found.words, "layout:rounded", found.repaired)
+        break  # the total printed again: it was rounded already
+    return None
+
+
+_NET = frozenset(("net", "nett"))
+
+
+def _net_total(subs: list[Candidate], taxes: list[Candidate], lines: list[Line]):
+    """With no total labelled: a 'Net total' that is the last and largest of the figures and
+    has no tax added under it (only a tax summary's rows, 'S 6% 18.68 1.12'), is the amount
+    due after tax and rounding, not the amount before tax; else None."""
+    if not subs:
+        return None
+    last = max(subs, key=_where)
+    if not tokens(last.rule.removeprefix("label:"))[:1] or (
+        tokens(last.rule.removeprefix("label:"))[0] not in _NET
+    ):
+        return None
+    if any(c.value >= last.value for c in [*subs, *taxes] if c is not last):
+        return None
+    rows = {id(w) for ln in lines if "%" in ln.text and _amounts(ln) >= 2 for w in ln.words}
+    if any(_where(t) > _where(last) and id(t.words[0]) not in rows for t in taxes):
+        return None  # 'Net total 100.00', 'VAT 19% 19.00': the tax is added below it
+    return last
+
+
+def _amounts(line: Line) -> int:
+    return sum(amount([w], strict=True) is not None for w in line.words)
 
 
 def _combos(

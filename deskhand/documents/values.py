@@ -78,6 +78,7 @@ def date(words: list[Word], day_first: bool) -> Candidate | None:
     return None
 
 
+_SPECK = re.compile(r"(?<=\d[.,]\d\d)[°℃'`\"*~]+$")
 _SIGN_AS_S = re.compile(r"[Ss]\d{1,3}(?:,\d{3})*\.\d{2}")
 
 
@@ -97,6 +98,12 @@ def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candi
                 number = f"{number}{'' if group[1] else ' '}{after}"
                 used = [word, words[i + 1]]
                 after = words[i + 2].text if i + 2 < len(words) else ""
+        elif word.ocr and re.fullmatch(r"\d[\d,.]*[.,]", number) and re.fullmatch(r"\d\d", after):
+            # '49. 40': OCR read a space after the decimal mark
+            if words[i + 1].x0 - word.x1 < 0.8 * word.height:
+                number = number + after
+                used = [word, words[i + 1]]
+                after = words[i + 2].text if i + 2 < len(words) else ""
         following = words[i + len(used)] if after else None
         for neighbour in (words[i - 1] if i else None, following):
             if neighbour and not currency:
@@ -105,6 +112,8 @@ def amount(words: list[Word], strict: bool, decimal: str | None = None) -> Candi
                     currency = sign[1]
                     used.append(neighbour)
         repaired = False
+        if word.ocr and _SPECK.search(number):  # '100.00℃': a speck read after the figure
+            number, repaired = _SPECK.sub("", number), True
         if word.ocr and _SIGN_AS_S.fullmatch(number):
             number, repaired = number[1:], True  # 'S8.20': a '$' read as S, not 58.20
         if word.ocr:
