@@ -32,7 +32,15 @@ DEFAULT = "auto"  # by the corpus's figures: see ocr.ESCALATE and the README
 LANGUAGE = os.environ.get("DESKHAND_OCR_LANG", "eng")
 MIN_WORD_CONFIDENCE = 0.2  # below this a short "word" is a speckle or a ruling read as text
 _checked = False
+# RapidOCR's sizes: the page is read at most RAPID_SIDE pixels long (its text lines are cut
+# from that image for recognition), and its text found at most RAPID_DET_SIDE long. The
+# detector's memory grows with its input's pixels: ~0.65 GB at 2000 x 1400, the rest of a
+# page's read together ~1 GB, close to limits.MEMORY_BOUND; at 1600 it is ~0.7 GB with the
+# same error rate on the corpus receipts (bench/ocr_quality.py; README "Reading documents").
+RAPID_SIDE = 2000
+RAPID_DET_SIDE = 1600
 _rapid = None
+_installed: bool | None = None  # rapidocr_installed(), once per process
 _rapid_lock = threading.Lock()
 
 
@@ -51,10 +59,15 @@ def engine_name(setting: str | None = None) -> str:
 def rapidocr_installed() -> bool:
     """True when the second engine can be loaded (the ``ocr`` extra: rapidocr, onnxruntime).
     ``auto`` keeps tesseract's read without it; ``rapidocr`` asked by name says what to
-    install."""
-    import importlib.util
+    install. Looked up once per process (a package is not installed mid-run)."""
+    global _installed
+    if _installed is None:
+        import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("rapidocr", "onnxruntime"))
+        _installed = all(
+            importlib.util.find_spec(m) is not None for m in ("rapidocr", "onnxruntime")
+        )
+    return _installed
 
 
 def check_tesseract() -> None:
@@ -138,6 +151,10 @@ def _rapid_engine():
                     "Global.log_level": "error",
                     "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                    "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,  # freed after a page
+                    "Global.max_side_len": RAPID_SIDE,
+                    "Det.limit_type": "max",
+                    "Det.limit_side_len": RAPID_DET_SIDE,
                 }
             )
         return _rapid
