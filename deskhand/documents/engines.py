@@ -32,13 +32,11 @@ DEFAULT = "auto"  # by the corpus's figures: see ocr.ESCALATE and the README
 LANGUAGE = os.environ.get("DESKHAND_OCR_LANG", "eng")
 MIN_WORD_CONFIDENCE = 0.2  # below this a short "word" is a speckle or a ruling read as text
 _checked = False
-# RapidOCR's sizes: the page is read at most RAPID_SIDE pixels long (its text lines are cut
-# from that image for recognition), and its text found at most RAPID_DET_SIDE long. The
-# detector's memory grows with its input's pixels: ~0.65 GB at 2000 x 1400, the rest of a
-# page's read together ~1 GB, close to limits.MEMORY_BOUND; at 1600 it is ~0.7 GB with the
-# same error rate on the corpus receipts (bench/ocr_quality.py; README "Reading documents").
+# RapidOCR reads a page at most RAPID_SIDE pixels long (its own default). Its detector's
+# memory grows with its input's pixels: ~0.65 GB at 2000 x 1400, ~0.9 GB for the whole read
+# of a 300 dpi A4 page. A detector limited to 1600 pixels took ~0.7 GB but lost characters
+# on the demo's 200 dpi photo ('.69002'), so the limit stays RapidOCR's.
 RAPID_SIDE = 2000
-RAPID_DET_SIDE = 1600
 _rapid = None
 _installed: bool | None = None  # rapidocr_installed(), once per process
 _rapid_lock = threading.Lock()
@@ -153,8 +151,6 @@ def _rapid_engine():
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
                     "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,  # freed after a page
                     "Global.max_side_len": RAPID_SIDE,
-                    "Det.limit_type": "max",
-                    "Det.limit_side_len": RAPID_DET_SIDE,
                 }
             )
         return _rapid

@@ -35,7 +35,9 @@ PAGE_OPTIONS = "--psm 6"  # one block: tesseract keeps more of the small lone nu
 # read between 0.70 and 0.85 lowered the character error rate by under 1 % of itself and
 # doubled the time; only a poor read is worth a second pass.
 UNSURE = 0.70
-NEAR = 0.85  # auto: a plain read this sure tries the threshold variant before escalating
+# auto: a plain read this sure tries the threshold variant before escalating (the demo's
+# 200 dpi photo reads under 0.85 plainly and over ESCALATE thresholded: tesseract suffices)
+NEAR = 0.70
 # ocr_engine="auto": a page whose best tesseract read (plain or prepared) is under this goes
 # to RapidOCR. Chosen on the corpus (bench/real_documents.py): every real receipt and photo
 # reads under it (0.90 sends 62 of its 64 scanned pages, SROIE 88.0 % of fields against
@@ -139,11 +141,10 @@ class OcrPage:
                 break
 
     def _rapidocr(self, plain: np.ndarray) -> None:
-        """Read the page with RapidOCR, at the scan's own resolution: its detector scales
-        the page to its own size anyway, and an enlarged page would only cost memory."""
-        factor = 1 / self.scale if self.scale > 1 else 1.0
-        small = prepare.resize(plain, factor)
-        self.words = engines.rapidocr(small, self.dpi * small.shape[1] / plain.shape[1], self.page)
+        """Read the page with RapidOCR, as enlarged for tesseract: its text lines are cut
+        from the page at most engines.RAPID_SIDE long (a small scan read at its own size
+        lost characters: '.69002')."""
+        self.words = engines.rapidocr(plain, self.dpi, self.page)
         self.variant, self.engine = "plain", "rapidocr"
         self.image = Image.fromarray(plain)
 
