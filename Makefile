@@ -15,7 +15,7 @@ demo: setup
 	$(PY) run_bot.py demo
 
 test: setup
-	$(PY) -m pytest -n 2 --dist load --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

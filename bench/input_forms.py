@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import statistics
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,6 +153,8 @@ SIDES = ("plain", "ours", "evaluate", "batch")
 bot = Bot("input_forms_bench", max_attempts=1)
 _plan: list[str] = []  # this run's item references
 _samples: dict[str, list[float]] = {side: [] for side in SIDES}
+_calls: dict[str, Counter] = {side: Counter() for side in SIDES}
+_counter: list[Counter] = []  # bench.keying's count of protocol calls
 _repo: list[SelectorRepository] = []
 
 
@@ -163,29 +166,37 @@ def _items(ctx):
 
 @bot.process
 def _challenge(item, ctx):
-    """Each item runs all four sides, in an order rotated per item, each on a new page of
-    the run's browser context: the same browser, process and moment for all of them."""
+    """Each item runs all four sides, in an order rotated per item, and then again in the
+    reverse order (a load that grows or falls during the item weighs on every side alike),
+    each on a new page of the run's browser context: the same browser, process and moment
+    for all of them."""
     k = _plan.index(item.reference)
-    for side in SIDES[k % 4 :] + SIDES[: k % 4]:
+    order = SIDES[k % 4 :] + SIDES[: k % 4]
+    for side in order + order[::-1]:
         page = ctx.run.new_page()
         serve(page)
+        before = _counter[0].copy()
         if side in ("plain", "evaluate"):
             seconds = plain(page, batched=side == "evaluate")
         else:
             app = WebPage(page, ctx, _repo[0], URL)
             seconds = ours(app, batched=side == "batch")
-        page.close()
         if k:  # the first item warms everything up
             _samples[side].append(seconds)
+            _calls[side].update(_counter[0] - before)
+        page.close()
     return ctx.done()
 
 
-def bench(rounds: int, browser, tmp: Path, ratio_line) -> dict[str, float]:
-    """Run the four sides ``rounds`` times (plus a warm-up) in one deskhand run with full
-    logging and its own queue; print and return the two ratios."""
+def bench(
+    rounds: int, browser, tmp: Path, ratio_line, calls_line, counter: Counter
+) -> dict[str, float]:
+    """Run the four sides twice in each of ``rounds`` items (plus a warm-up item) in one
+    deskhand run with full logging and its own queue; print and return the two ratios."""
     path = tmp / "input_forms.yaml"
     path.write_text(REPOSITORY, encoding="utf-8")
     _repo[:] = [SelectorRepository.load(path)]
+    _counter[:] = [counter]
     _plan[:] = [f"forms-{tmp.name}-{n}" for n in range(rounds + 1)]
     settings = load_settings(
         ROOT, {}, {"logs_dir": tmp / "logs", "db": f"sqlite:///{tmp / 'forms-queue.db'}"}
@@ -196,21 +207,14 @@ def bench(rounds: int, browser, tmp: Path, ratio_line) -> dict[str, float]:
     print("input forms: " + ", ".join(medians), flush=True)
     for side, values in _samples.items():
         print(f"  {side:8} " + " ".join(f"{v * 1000:7.1f}" for v in values))
-    return {
-        "input forms": ratio_line(
-            "input forms, 10 rounds x 7 fields by label (page timer)",
-            "plain Playwright",
-            _samples["plain"],
-            "deskhand (logged)",
-            _samples["ours"],
-            1.05,
-        ),
-        "fill_form": ratio_line(
-            "batched fill, 10 rounds x 7 fields (page timer)",
-            "page.evaluate",
-            _samples["evaluate"],
-            "fill_form (logged)",
-            _samples["batch"],
-            1.5,
-        ),
-    }
+    title = "input forms, 10 rounds x 7 fields by label (page timer)"
+    forms = ratio_line(
+        title, "plain Playwright", _samples["plain"], "deskhand (logged)", _samples["ours"], 1.05
+    )
+    calls_line(title, "plain", _calls["plain"], "deskhand", _calls["ours"], 2 * rounds)
+    title = "batched fill, 10 rounds x 7 fields (page timer)"
+    batch = ratio_line(
+        title, "page.evaluate", _samples["evaluate"], "fill_form (logged)", _samples["batch"], 1.5
+    )
+    calls_line(title, "evaluate", _calls["evaluate"], "fill_form", _calls["batch"], 2 * rounds)
+    return {"input forms": forms, "fill_form": batch}

@@ -17,6 +17,7 @@ import itertools
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,17 +150,30 @@ def deskhand_run(inbox: Path, url: str, tmp: Path) -> float:
     return seconds
 
 
-def bench(rounds: int, invoices: int, tmp: Path, ratio_line) -> dict[str, float]:
+def bench(
+    rounds: int, invoices: int, tmp: Path, ratio_line, calls_line, counter: Counter
+) -> dict[str, float]:
     """``rounds`` alternating runs of ``invoices`` documents a side (after a warm-up of
     each); print and return the whole-run ratio."""
     plain: list[float] = []
     ours: list[float] = []
+    calls = {"plain": Counter(), "ours": Counter()}
     documents_cache.DIRECTORY = tmp / "documents-cache"  # not the checkout's cache
     with demo_app(ROOT, tmp / "run-app.db") as url:
         for round_no in range(rounds + 1):
-            a = plain_script(make_inbox(tmp, invoices), url)
-            b = deskhand_run(make_inbox(tmp, invoices), url, tmp)
+            seconds, used = {}, {}
+            sides = ("plain", "ours") if round_no % 2 else ("ours", "plain")  # either first
+            for side in sides:
+                before = counter.copy()
+                if side == "plain":
+                    seconds[side] = plain_script(make_inbox(tmp, invoices), url)
+                else:
+                    seconds[side] = deskhand_run(make_inbox(tmp, invoices), url, tmp)
+                used[side] = counter - before
+            a, b = seconds["plain"], seconds["ours"]
             if round_no:  # round 0 warms up both (imports, the documents layer, the app)
+                calls["plain"].update(used["plain"])
+                calls["ours"].update(used["ours"])
                 plain.append(a)
                 ours.append(b)
                 print(
@@ -169,4 +183,5 @@ def bench(rounds: int, invoices: int, tmp: Path, ratio_line) -> dict[str, float]
     ratio = ratio_line(title, "plain script", plain, "deskhand run", ours, 1.2)
     print(f"  per invoice: plain {statistics.median(plain) / invoices:.3f} s, "
           f"deskhand {statistics.median(ours) / invoices:.3f} s")  # fmt: skip
+    calls_line(title, "plain", calls["plain"], "deskhand", calls["ours"], rounds)
     return {"whole run": ratio}

@@ -22,6 +22,7 @@ bot = Bot(
     selectors="legacy_ap",
     max_attempts=3,
     requires=("input", "target"),
+    reads="invoice",  # the first invoice is read while the browser starts
 )
 
 DOCUMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}

@@ -112,7 +112,7 @@ def enter_order(item, ctx):
         saved = read_order_page(app, order_no)
         ctx.values("read_back", {k: v for k, v in flat(saved).items() if k in KEYED or " " in k})
         compare(order, saved, order_no)
-        pdf = app.raw.pdf(format="A4")
+        pdf = app.pdf()
     outbox = mail.Outbox(conf["outbox"])
     sent = {}
     for purpose, message in messages(conf, saved, pdf):
@@ -250,10 +250,7 @@ def flat(order: dict) -> dict:
 # -- the legacy app ------------------------------------------------------------------------
 def check_order(app, order: dict) -> None:
     app.goto(f"accounts?q={order['customer']}")
-    emails = {
-        row.locator(".code").inner_text().strip(): row.locator(".email").inner_text().strip()
-        for row in app.raw.locator("#customers tr.customer").all()
-    }
+    emails = {row["code"]: row["email"] for row in app.rows("customers")}
     if order["customer"] not in emails:
         raise BusinessError(f"customer '{order['customer']}' is not in the legacy app")
     if order["sender"] and order["sender"].casefold() != emails[order["customer"]].casefold():
@@ -262,9 +259,7 @@ def check_order(app, order: dict) -> None:
             f"address on file ({emails[order['customer']]}): confirm it with the customer"
         )
     app.goto("products")
-    stock = {}
-    for row in app.raw.locator("#products tr.product").all():
-        stock[row.locator(".sku").inner_text().strip()] = int(row.locator(".stock").inner_text())
+    stock = {row["sku"]: int(row["stock"]) for row in app.rows("products")}
     unknown = [sku for sku, _ in order["lines"] if sku not in stock]
     if unknown:
         raise BusinessError(f"unknown product(s) {', '.join(unknown)}: not in the catalogue")
@@ -280,14 +275,12 @@ def check_order(app, order: dict) -> None:
 def find_order(app, order: dict) -> str | None:
     app.goto("orders/search")
     app["order_query"].fill(order["reference"])
-    with app.raw.expect_navigation():
+    with app.expect_navigation():
         app["order_search"].click()
-    for row in app.raw.locator("#order-results tr.order").all():
-        code = row.locator(".customer-code").inner_text().strip()
-        ref = row.locator(".customer-ref").inner_text().strip()
-        if (code, ref) == (order["customer"], order["reference"]):
-            return row.locator(".order-no").inner_text().strip()
-    return None
+    row = app.find_row(
+        "order_results", customer_code=order["customer"], customer_ref=order["reference"]
+    )
+    return row["order_no"] if row else None
 
 
 def fill_order(app, order: dict) -> None:
@@ -302,10 +295,10 @@ def fill_order(app, order: dict) -> None:
             app.element("order_line_lookup", n=n).click()
         lookup = popup.value
         lookup["product_query"].fill(sku)
-        with lookup.raw.expect_navigation():
+        with lookup.expect_navigation():
             lookup["product_find"].click()
         with lookup.expect_close():
-            lookup.raw.locator(f"a.select-product[data-sku='{sku}']").click()
+            lookup.element("product_select", sku=sku).click()
         chosen = app.element("order_line_sku", n=n).value()
         if chosen != sku:
             raise ApplicationError(f"the product lookup chose '{chosen}' for line {n}, not {sku}")
@@ -313,7 +306,7 @@ def fill_order(app, order: dict) -> None:
 
 
 def save_order(app, order: dict) -> str:
-    with app.raw.expect_navigation():
+    with app.expect_navigation():
         with app.accept_dialog(expect=f"Save order {order['reference']}"):
             app["order_save"].click()
     if app["entry_errors"].exists():
@@ -325,10 +318,7 @@ def save_order(app, order: dict) -> str:
 
 def read_order_page(app, order_no: str) -> dict:
     app.goto(f"orders/{order_no}")
-    lines = [
-        (row.locator(".sku").inner_text().strip(), int(row.locator(".quantity").inner_text()))
-        for row in app.raw.locator("#view-order-lines tr.line").all()
-    ]
+    lines = [(row["sku"], int(row["quantity"])) for row in app.rows("view_order_lines")]
     return {
         "customer": app["view_order_customer_code"].text(),
         "reference": app["view_order_reference"].text(),

@@ -223,10 +223,9 @@ def find_customer(app, payment: dict) -> str:
     owners: set[str] = set()
     for run in digit_runs(payment["remittance"]):
         app.goto(f"accounts/invoices?q={run}")
-        for row in app.raw.locator("#invoice-results tr.invoice").all():
-            number = row.locator(".number").inner_text().strip()
-            if referenced(payment["remittance"], [number]):
-                owners.add(row.locator(".customer-code").inner_text().strip())
+        for row in app.rows("invoice_results"):
+            if referenced(payment["remittance"], [row["number"]]):
+                owners.add(row["customer_code"])
     if len(owners) > 1:
         raise BusinessError(
             f"the remittance names invoices of several customers ({', '.join(sorted(owners))})"
@@ -235,12 +234,12 @@ def find_customer(app, payment: dict) -> str:
         return owners.pop()
     app.goto("accounts")
     app["customer_query"].fill(payment["payer"])
-    with app.raw.expect_navigation():
+    with app.expect_navigation():
         app["customer_find"].click()
     same = [
-        row.locator(".code").inner_text().strip()
-        for row in app.raw.locator("#customers tr.customer").all()
-        if name_key(row.locator(".name").inner_text()) == name_key(payment["payer"])
+        row["code"]
+        for row in app.rows("customers")
+        if name_key(row["name"]) == name_key(payment["payer"])
     ]
     if len(same) != 1:
         raise Review(
@@ -260,42 +259,24 @@ def read_account(app, code: str) -> dict:
     if not app["account_balance"].exists():
         raise ApplicationError(f"the account page of {code} did not load")
 
-    def cells(row, *names):
-        return [row.locator(f".{n}").inner_text().strip() for n in names]
-
-    invoices = []
-    for row in app.raw.locator("#invoices tr.invoice").all():
-        number, issued, due, amount, open_ = cells(row, "number", "issued", "due", "amount", "open")
-        invoices.append(
-            {
-                "number": number,
-                "issued": us(issued),
-                "due": us(due),
-                "amount": Decimal(amount),
-                "open": Decimal(open_),
-            }
-        )
+    invoices = [
+        {
+            "number": row["number"],
+            "issued": us(row["issued"]),
+            "due": us(row["due"]),
+            "amount": Decimal(row["amount"]),
+            "open": Decimal(row["open"]),
+        }
+        for row in app.rows("account_invoices")
+    ]
     allocations = [
-        dict(
-            zip(
-                ("number", "bank_ref", "invoice"),
-                cells(r, "number", "bank-ref", "invoice"),
-                strict=True,
-            )
-        )
-        | {"amount": Decimal(cells(r, "amount")[0])}
-        for r in app.raw.locator("#allocations tr.allocation").all()
+        {k: row[k] for k in ("number", "bank_ref", "invoice")} | {"amount": Decimal(row["amount"])}
+        for row in app.rows("account_allocations")
     ]
     adjustments = [
-        dict(
-            zip(
-                ("number", "invoice", "kind", "bank_ref", "reason"),
-                cells(r, "number", "invoice", "kind", "bank-ref", "reason"),
-                strict=True,
-            )
-        )
-        | {"amount": Decimal(cells(r, "amount")[0])}
-        for r in app.raw.locator("#adjustments tr.adjustment").all()
+        {k: row[k] for k in ("number", "invoice", "kind", "bank_ref", "reason")}
+        | {"amount": Decimal(row["amount"])}
+        for row in app.rows("account_adjustments")
     ]
     return {
         "code": code,
@@ -331,7 +312,7 @@ def adjust(app, code, payment, invoice: str, kind: str, amount: Decimal, reason:
 
 
 def submit(app, button: str, confirm: str) -> str:
-    with app.raw.expect_navigation():
+    with app.expect_navigation():
         with app.accept_dialog(expect=confirm):
             app[button].click()
     if app["entry_errors"].exists():
@@ -362,9 +343,7 @@ def report(item, ctx) -> dict:
     app = open_app(ctx)
     with ctx.step("read every account"):
         app.goto("accounts")
-        codes = [
-            c.inner_text().strip() for c in app.raw.locator("#customers tr.customer .code").all()
-        ]
+        codes = [row["code"] for row in app.rows("customers")]
         accounts = [read_account(app, code) for code in codes]
     with ctx.step("write reconciliation.xlsx") as step:
         path = write_report(

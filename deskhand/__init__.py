@@ -22,8 +22,10 @@ Run it with ``python run_bot.py run invoice_entry --input DOCS --target URL``.
 """
 
 import importlib
+from pathlib import Path
 from typing import Any
 
+from . import runner as _runner
 from .bot import RESUME, Bot, WorkItem
 from .context import Context
 from .errors import (
@@ -33,6 +35,7 @@ from .errors import (
     DeskhandError,
     SelectorNotFound,
 )
+from .journal import RunModel
 from .runner import RunResult, run_bot
 
 __all__ = [
@@ -51,6 +54,18 @@ __all__ = [
     "vault",
 ]
 __version__ = "0.1.0"
+
+
+def _render_report(run_dir: Path, model: RunModel) -> None:
+    """report.html of a run that just ended, from its run model (deskhand.report)."""
+    from .report import render_report  # jinja2 loads when a run ends, not on import
+
+    render_report(run_dir, model)
+
+
+# Every run (``run_bot.py run``, a worker, a scheduled run, ``run_bot(...)`` from Python)
+# renders its report when it ends: the runner is handed the view, it does not import it.
+_runner.VIEWS.setdefault("report", _render_report)
 
 
 def __getattr__(name: str) -> Any:

@@ -40,13 +40,18 @@ KEY_WAIT_SECONDS = 2.0  # how soon an item whose business key another item holds
 
 @dataclass
 class ItemResult:
+    """How an item ended (in a run's ``items``: its state at the end of the run)."""
+
     reference: str
     label: str  # what a person calls the item: its file name, else its reference
     status: Status
-    attempts: int
+    attempts: int  # the queue's count, earlier runs' attempts included
     output: dict[str, Any] = field(default_factory=dict)
     error: dict[str, str] | None = None
     duration_ms: float = 0.0
+    # This run's attempts at the item, as its journal tells them (deskhand.journal's
+    # AttemptRun: number, status, steps, values): retries and a lost lease included.
+    tries: list[Any] = field(default_factory=list, repr=False)
 
 
 class Heartbeat(threading.Thread):

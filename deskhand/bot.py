@@ -94,6 +94,8 @@ class Bot:
     settings: dict[str, Any] = field(default_factory=dict)
     requires: tuple[str, ...] = ()  # settings it cannot run without ("input", "target"):
     # checked before anything is queued or claimed
+    reads: str | None = None  # the kind of document its items' files are ("invoice"): a web
+    # bot's first item has them read (cached) while the browser starts (deskhand.web.session)
     _source: Callable[..., Iterable[WorkItem]] | None = field(default=None, repr=False)
     _process: Callable[..., Any] | None = field(default=None, repr=False)
     _reconcile: Callable[..., Any] | None = field(default=None, repr=False)

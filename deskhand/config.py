@@ -1,6 +1,9 @@
 """Settings, in increasing precedence: defaults < ``[tool.deskhand]`` in pyproject.toml <
 the bot's own ``settings`` < ``DESKHAND_*`` environment variables < command-line options.
 
+:class:`Settings` is a pydantic-settings model: every value is checked for its type and
+range when the layers are merged (:func:`load_settings`), and a bad one is a one-line
+ConfigError that names the variable, key or option that set it and what it must be.
 Unknown keys are an error, not ignored: a typo must not silently fall back to a default.
 """
 
@@ -8,17 +11,21 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
 from .errors import ConfigError
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What a run needs to know about its surroundings."""
+class Settings(BaseSettings):
+    """What a run needs to know about its surroundings. ``Settings(...)`` takes exactly the
+    values it is given (and checks them); :func:`load_settings` merges the layers."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
 
     root: Path = Path(".")
     logs_dir: Path = Path("logs")
@@ -37,6 +44,48 @@ class Settings:
     max_file_mb: float = 25.0  # largest file an item may carry into the queue
     file_retention_days: float = 30.0  # `queue prune`: files of items done longer ago go
 
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        **_: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:  # fmt: skip
+        # Only what it is given: load_settings reads the layers, so that an error can name
+        # the one that set a bad value (and the bot's settings rank between two of them).
+        return (init_settings,)
+
+    @field_validator("max_attempts")
+    @classmethod
+    def _at_least_one(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError(f"is {value!r}: it must be at least 1 (1 = no retries)")
+        return value
+
+    @field_validator("retry_delay")
+    @classmethod
+    def _not_negative(cls, value: float | None) -> float | None:
+        if value is not None and value < 0:
+            raise ValueError(f"is {value!r}: it must be 0 or more seconds")
+        return value
+
+    @field_validator("timeout_ms", "lease_seconds", "max_file_mb", "file_retention_days")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"is {value!r}: it must be more than 0")
+        return value
+
+    @field_validator("target")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        target = (value or "").strip()
+        if not target:
+            return value
+        parts = urlsplit(target) if "://" in target else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            hint = f"http://{target.split('://')[-1].rstrip('/')}/"
+            raise ValueError(f"is {value!r}: a URL needs http:// or https://: did you mean {hint}?")
+        return value
+
     def resolve(self, path: Path | None) -> Path | None:
         """A path from the settings, relative to the project root."""
         if path is None:
@@ -44,7 +93,7 @@ class Settings:
         return path if path.is_absolute() else self.root / path
 
 
-_KEYS = {f.name: f for f in fields(Settings) if f.name != "root"}
+_KEYS = {name: f for name, f in Settings.model_fields.items() if name != "root"}
 _ENV_SKIP = {
     "DESKHAND_BROWSER",
     "DESKHAND_OCR_LANG",
@@ -66,73 +115,50 @@ def _name(key: str, origin: str) -> str:
     return f"{key} in {origin}"
 
 
-def _coerce(key: str, value: Any, origin: str) -> Any:
-    kind = _KEYS[key].type
-    try:
-        if "Path" in kind:
-            return Path(value)
-        if "bool" in kind:
-            if isinstance(value, str):
-                if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                    raise ValueError(value)
-                return value.lower() in ("1", "true", "yes")
-            return bool(value)
-        if "int" in kind:
-            return int(value)
-        if "float" in kind:
-            return float(value)
-        return str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{_name(key, origin)} has a bad value {value!r}: expected {_kind(kind)}"
-        ) from None
-
-
-def _kind(kind: str) -> str:
+def _kind(key: str) -> str:
+    """What a setting's value must look like, as people say it."""
+    kind = str(_KEYS[key].annotation)
     for word, what in (("bool", "true or false"), ("int", "a whole number")):
         if word in kind:
             return what
     return "a number" if "float" in kind else "a path" if "Path" in kind else "text"
 
 
-def _apply(
-    settings: Settings, values: dict[str, Any], origin: str, sources: dict[str, str]
-) -> Settings:
-    changes = {}
-    for key, value in values.items():
+def _merge(
+    values: dict[str, Any], layer: dict[str, Any], origin: str, sources: dict[str, str]
+) -> None:
+    """Lay ``layer`` over ``values``: unknown keys refused, None (not given) skipped."""
+    for key, value in layer.items():
         key = key.replace("-", "_")
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
             where = f"{origin} ({_name(key, origin)})" if origin.startswith("env") else origin
             raise ConfigError(f"{where}: unknown setting '{key}' (known: {known})")
         if value is not None:
-            changes[key] = _coerce(key, value, origin)
+            values[key] = value
             sources[key] = _name(key, origin)
-    return replace(settings, **changes)
+
+
+def checked(values: dict[str, Any], sources: dict[str, str] | None = None) -> Settings:
+    """``Settings(**values)``, its first bad value a ConfigError that names the variable,
+    key or option (``sources``: key -> how the user wrote it) and what it must be."""
+    sources = sources or {}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        key = str(error["loc"][0]) if error["loc"] else "settings"
+        name = sources.get(key, key)
+        if error["type"] == "value_error":  # a range check (the value has its type by then)
+            raise ConfigError(f"{name} {error['ctx']['error']}") from None
+        what = f"expected {_kind(key)}" if key in _KEYS else error["msg"]
+        raise ConfigError(f"{name} has a bad value {error['input']!r}: {what}") from None
 
 
 def validate(settings: Settings, sources: dict[str, str] | None = None) -> None:
-    """Range-check the merged settings; the ConfigError names the variable or key that set
-    the bad value."""
-    sources = sources or {}
-
-    def bad(key: str, what: str) -> ConfigError:
-        value = getattr(settings, key)
-        return ConfigError(f"{sources.get(key, key)} is {value!r}: {what}")
-
-    if settings.max_attempts is not None and settings.max_attempts < 1:
-        raise bad("max_attempts", "it must be at least 1 (1 = no retries)")
-    if settings.retry_delay is not None and settings.retry_delay < 0:
-        raise bad("retry_delay", "it must be 0 or more seconds")
-    for key in ("timeout_ms", "lease_seconds", "max_file_mb", "file_retention_days"):
-        if getattr(settings, key) <= 0:
-            raise bad(key, "it must be more than 0")
-    if settings.target:
-        target = settings.target.strip()
-        parts = urlsplit(target) if "://" in target else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            hint = f"http://{target.split('://')[-1].rstrip('/')}/"
-            raise bad("target", f"a URL needs http:// or https://: did you mean {hint}?")
+    """Check ``settings`` again (types and ranges); the ConfigError names the variable or
+    key that set a bad value (``sources``: key -> how the user wrote it)."""
+    checked(settings.model_dump(), sources)
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -148,7 +174,7 @@ def load_settings(
     root: Path, bot_settings: dict[str, Any] | None = None, cli: dict[str, Any] | None = None
 ) -> Settings:
     """Merge every layer into one Settings, validated."""
-    settings = Settings(root=root)
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
@@ -156,19 +182,16 @@ def load_settings(
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{pyproject} is not valid TOML: {exc}") from None
-        settings = _apply(
-            settings, data.get("tool", {}).get("deskhand", {}), "[tool.deskhand]", sources
-        )
-    settings = _apply(settings, bot_settings or {}, "the bot's settings", sources)
+        _merge(values, data.get("tool", {}).get("deskhand", {}), "[tool.deskhand]", sources)
+    _merge(values, bot_settings or {}, "the bot's settings", sources)
     env = {
         k[len("DESKHAND_") :].lower(): v
         for k, v in os.environ.items()
         if k.startswith("DESKHAND_") and k not in _ENV_SKIP and not k.startswith("DESKHAND_SECRET_")
     }
-    settings = _apply(settings, env, "environment DESKHAND_*", sources)
-    settings = _apply(settings, cli or {}, "command line", sources)
-    validate(settings, sources)
-    return settings
+    _merge(values, env, "environment DESKHAND_*", sources)
+    _merge(values, cli or {}, "command line", sources)
+    return checked({"root": root, **values}, sources)
 
 
 def describe(settings: Settings, bot: Any) -> dict[str, Any]:

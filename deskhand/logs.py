@@ -42,6 +42,7 @@ __all__ = [
     "MASK",
     "InterceptHandler",
     "RunLog",
+    "format_traceback",
     "human_line",
     "mask",
     "new_run_id",
@@ -213,7 +214,7 @@ class RunLog:
                 item=place["item"],
                 attempt=place["attempt"],
                 step=place["steps"][-1] if place["steps"] else None,
-                traceback=_traceback(rec["exception"]),
+                traceback=format_traceback(rec["exception"] and rec["exception"].value),
             )
         )
 
@@ -269,13 +270,13 @@ class RunLog:
         return read_run(self.dir)
 
 
-def _traceback(exception: Any) -> str | None:
-    if not exception or exception.type is None:
+def format_traceback(exc: BaseException | None) -> str | None:
+    """The exception's traceback as the journal records it (None for no exception)."""
+    if exc is None:
         return None
     import traceback
 
-    lines = traceback.format_exception(exception.type, exception.value, exception.traceback)
-    return "".join(lines).rstrip()
+    return "".join(traceback.format_exception(exc)).rstrip()
 
 
 def read_events(run_dir: Path) -> list[dict]:

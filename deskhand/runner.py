@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from .context import Context
 from .errors import ApplicationError, ConfigError, Stopped
 from .journal import RunModel, from_dict
 from .journal.events import RunEnded, RunStarted, Sourced, WaitingForLease
-from .logs import RunLog
+from .logs import RunLog, format_traceback
 from .selectors import SelectorRepository
 from .status import Status, count_statuses
 
@@ -52,13 +52,18 @@ __all__ = [
 POLL_SECONDS = 1.0  # how often a worker that runs forever looks for new items
 EXIT_STOPPED = 143  # a run stopped by a signal (128 + SIGTERM), after giving its item back
 
+# What every run renders from its run model when it ends, by name: ``view(run_dir, model)``.
+# The layers above register theirs (the package registers the HTML report, see
+# deskhand/__init__.py): the runner never imports the views it is handed.
+VIEWS: dict[str, Callable[[Path, RunModel], object]] = {}
+
 
 @dataclass
 class RunResult:
     bot: str
     run_id: str
     dir: Path
-    items: list[ItemResult]
+    items: list[ItemResult]  # one per item the run worked on, in the order first claimed
     already: dict[str, int] = field(default_factory=dict)  # what the queue held before, by status
     stopped: bool = False  # a stop (SIGTERM, time limit) ended the run early
     secrets: Any = field(default=None, repr=False)  # the run's masking registry (alerts)
@@ -219,15 +224,15 @@ def run_bot(
     trigger: str | None = None,
 ) -> RunResult:
     """Queue the bot's work (``from_source``), process every claimable item of its queue,
-    and render the report. ``forever``: keep polling for new items until ``stop`` is set.
+    and render its VIEWS. ``forever``: keep polling for new items until ``stop`` is set.
     ``browser`` (a started :class:`deskhand.web.Browser`) is shared instead of started.
     ``on_note`` gets what a person watching should know (waiting for a lease).
     ``trigger`` (recorded in run_start): "schedule" from the scheduler; by default "on
     demand" for a run that reads its source and "worker" for one that only works the queue.
     A ConfigError (the set-up is wrong) stops the run and propagates."""
     from .documents import cache as documents_cache
+    from .documents import extract
     from .queue import open_store
-    from .report import render_report
 
     check_requirements(bot, settings, from_source)
     log = RunLog(settings.resolve(settings.logs_dir), bot.name)
@@ -272,10 +277,15 @@ def run_bot(
                         wait = POLL_SECONDS
                     stop.wait(min(max(wait, 0.05), POLL_SECONDS))  # a lease may end early
                     continue
-                if not set_up and not (set_up := _set_up(run, claimed)):
-                    break  # stopped during the setup: the item went back to the queue
                 # Its files, copied from the queue into this run's folder (any host).
                 claimed = files.local_copy(store, claimed, log.dir / "files")
+                if not set_up and bot.reads and run.selectors:  # Chromium starts while the
+                    first = WorkItem(claimed.reference, claimed.payload or {})  # first item's
+                    run.session.start(  # documents are read (the step gets them cached)
+                        lambda item=first: [extract(p, kind=bot.reads) for p in item.files]
+                    )
+                if not set_up and not (set_up := _set_up(run, claimed)):
+                    break  # stopped during the setup: the item went back to the queue
                 result = attempts.run_claimed(run, claimed)
                 if result is not None:
                     results.append(result)
@@ -287,15 +297,27 @@ def run_bot(
             if set_up:
                 _tear_down(run)
             run.close()
-            model = log.read()  # the run model: the summary, run_end and the report agree
+            model = log.read()  # steps.jsonl's model, as `deskhand report` reads it again
+            items = _per_item(results, model)
             outcome = RunResult(
-                bot.name, log.run_id, log.dir, results, already, stop.is_set(), log.secrets, model
+                bot.name, log.run_id, log.dir, items, already, stop.is_set(), log.secrets, model
             )
             end = RunEnded(counts=model.counts(), total=len(model.items), stopped=outcome.stopped)
             model.add(from_dict(log.event(end)))
             store.close()
-            render_report(log.dir, model)
+            for render in VIEWS.values():
+                render(log.dir, model)
     return outcome
+
+
+def _per_item(results: list[ItemResult], model: RunModel) -> list[ItemResult]:
+    """One result per item (its last: the item's state at the end of the run), in the order
+    first claimed, with this run's attempts at it from the run model inside."""
+    last = {r.reference: r for r in results}
+    return [
+        replace(r, tries=list(model.items[ref].attempts) if ref in model.items else [])
+        for ref, r in last.items()
+    ]
 
 
 def _next_due(
@@ -354,7 +376,9 @@ def _set_up(run: Run, claimed: Any) -> bool:
             f"setup of bot {bot.name} failed ({type(exc).__name__}: {first}): no item was "
             f"processed, {waiting} item(s) stay queued; fix it and run again"
         )
-        ctx.emit("setup", "ERROR", status="failed", message=message, traceback=_trace(exc))
+        ctx.emit(
+            "setup", "ERROR", status="failed", message=message, traceback=format_traceback(exc)
+        )
         raise kind(message) from None
     finally:
         ctx.close_pages()
@@ -374,12 +398,8 @@ def _tear_down(run: Run) -> None:
     except BaseException as exc:  # an interrupt too: the run still closes its browser
         first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
         message = f"teardown of bot {bot.name} failed ({type(exc).__name__}: {first})"
-        ctx.emit("teardown", "ERROR", status="failed", message=message, traceback=_trace(exc))
+        ctx.emit(
+            "teardown", "ERROR", status="failed", message=message, traceback=format_traceback(exc)
+        )
     finally:
         ctx.close_pages()
-
-
-def _trace(exc: BaseException) -> str:
-    import traceback
-
-    return "".join(traceback.format_exception(exc)).rstrip()

@@ -10,6 +10,8 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +88,28 @@ def legacy_server(tmp_path_factory):
     thread.join(10)
 
 
+@contextmanager
+def app_server(db: Path, faults: str | None = None) -> Iterator[str]:
+    """The legacy app over the SQLite file ``db`` (``faults``: a fault SPEC, see
+    demo.legacy_app.faults) served from a thread of this process for the block, no
+    interpreter to start; its URL. Tests that stop the bot's process use it too: only the
+    bot dies."""
+    from werkzeug.serving import make_server
+
+    from demo.legacy_app.app import create_app
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    server = make_server("127.0.0.1", 0, create_app(str(db), faults), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="app-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
 @pytest.fixture
 def legacy_app(legacy_server, tmp_path) -> LegacyApp:
     """The legacy app on a fresh database (tmp_path/legacy.db), the session's server."""
@@ -136,6 +160,22 @@ def documents_cache_outside_the_checkout(tmp_path_factory, request):
     cache.DIRECTORY = before
 
 
+@pytest.fixture
+def project(tmp_path, documents_cache_outside_the_checkout) -> Path:
+    """A project folder for a deskhand process run from it (its working folder): the
+    checkout's code, bots, selectors, templates and demo, linked; its own logs/ and
+    .deskhand/ (queue, caches), with the session's documents cache, so nothing is written
+    into the checkout and a document read once in the session is not read again."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("bots", "selectors", "templates", "demo", "deskhand", "pyproject.toml",
+                 "run_bot.py"):  # fmt: skip
+        (folder / name).symlink_to(ROOT / name)
+    (folder / ".deskhand" / "cache").mkdir(parents=True)
+    (folder / ".deskhand" / "cache" / "documents").symlink_to(documents_cache_outside_the_checkout)
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def quiet_console():
     """Runs log to their own folders; the console copy would only bury pytest's report."""
@@ -182,6 +222,35 @@ def _shared_folder(config) -> str:
     if not hasattr(config, "_deskhand_pg_shared"):
         config._deskhand_pg_shared = tempfile.mkdtemp(prefix="deskhand-pg-shared-")
     return config._deskhand_pg_shared
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    """The longest tests first, so that under xdist (``--dist loadgroup``, pyproject.toml)
+    no long test starts last and leaves one worker alone at the end: ``slow(SECONDS)``
+    gives a rough length, a bare ``slow`` counts as 10 s. The tests of a module sharing a
+    module-scoped fixture stay together and are marked xdist_group, so that the fixture is
+    made once. (pytest-xdist 3.8 under pytest 9 does not apply that mark yet: it still sets
+    Item._nodeid, which pytest 9 no longer reads; such a module may be split, its fixture
+    made on both workers.)"""
+    units: dict[str, list] = {}  # a module's tests sharing its fixture, or one test
+    for item in items:
+        unit = item.nodeid
+        info = getattr(item, "_fixtureinfo", None)
+        for name in info.names_closure if info else ():
+            defs = info.name2fixturedefs.get(name)
+            if defs and defs[-1].scope == "module":
+                unit = item.module.__name__
+                item.add_marker(pytest.mark.xdist_group(unit))
+                break
+        units.setdefault(unit, []).append(item)
+
+    def seconds(item) -> float:
+        mark = item.get_closest_marker("slow")
+        return 0.0 if mark is None else float(mark.args[0] if mark.args else 10)
+
+    ordered = sorted(units.values(), key=lambda unit: -max(map(seconds, unit)))  # stable
+    items[:] = [item for unit in ordered for item in unit]
 
 
 def pytest_configure(config):

@@ -16,18 +16,46 @@ from conftest import DOCUMENTS, ROOT
 from demo.data import DEMO_PASSWORD
 
 
-def cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    """run_bot.py as a user runs it, with a queue database of its own."""
+def cli(
+    *args: str, env: dict | None = None, timeout: int = 300, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    """run_bot.py as a user runs it (from ``cwd``), with a queue database of its own."""
     queue = Path(tempfile.mkdtemp(prefix="deskhand-queue-")) / "queue.db"
     env = {"DESKHAND_DB": f"sqlite:///{queue}", **(env or {})}
     return subprocess.run(
         [sys.executable, "run_bot.py", *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
         env={**os.environ, **env},
     )
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch, tmp_path):
+    """run_cli(*args, env=None): the command run in this process through the command
+    registry (deskhand.cli.main) as run_bot.py runs it from the checkout, with a queue
+    database of its own; a CompletedProcess (exit code, stdout, stderr), like cli()."""
+    from deskhand.cli import main
+
+    def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        with monkeypatch.context() as patch:
+            patch.chdir(ROOT)
+            patch.setattr(sys, "path", list(sys.path))  # the CLI puts its project on the path
+            patch.setattr(sys, "argv", [str(ROOT / "run_bot.py"), *args])
+            patch.setenv("DESKHAND_DB", f"sqlite:///{tmp_path / 'cli-queue.db'}")
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            capsys.readouterr()
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse: a bad command line
+                code = exc.code
+            out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["run_bot.py", *args], code, out, err)
+
+    return _run
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:
@@ -38,47 +66,49 @@ def one_line_error(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def test_unknown_bot():
-    line = one_line_error(cli("run", "no_such_bot"))
+def test_unknown_bot(run_cli):
+    line = one_line_error(run_cli("run", "no_such_bot"))
     assert "unknown bot 'no_such_bot'" in line and "invoice_entry" in line
 
 
-def test_missing_input_folder(tmp_path):
+def test_missing_input_folder(tmp_path, run_cli):
     missing = tmp_path / "nowhere"
     line = one_line_error(
-        cli("run", "invoice_entry", "--input", str(missing), "--target", "http://127.0.0.1:9/")
+        run_cli("run", "invoice_entry", "--input", str(missing), "--target", "http://127.0.0.1:9/")
     )
     assert str(missing) in line and "does not exist" in line
 
 
-def test_unreachable_target():
+def test_unreachable_target(run_cli):
     line = one_line_error(
-        cli("run", "invoice_entry", "--input", str(DOCUMENTS), "--target", "http://127.0.0.1:9/")
+        run_cli(
+            "run", "invoice_entry", "--input", str(DOCUMENTS), "--target", "http://127.0.0.1:9/"
+        )
     )
     assert "unreachable" in line and "http://127.0.0.1:9/" in line
 
 
-def test_bad_usage_and_bad_settings():
-    assert "unknown command 'fly'; the commands: init, list, run" in one_line_error(cli("fly"))
+def test_bad_usage_and_bad_settings(run_cli):
+    assert "unknown command 'fly'; the commands: init, list, run" in one_line_error(run_cli("fly"))
     assert "unknown setting 'colour'" in one_line_error(
-        cli("run", "invoice_entry", env={"DESKHAND_COLOUR": "blue"})
+        run_cli("run", "invoice_entry", env={"DESKHAND_COLOUR": "blue"})
     )
-    assert "has no steps.jsonl" in one_line_error(cli("report", "/nonexistent"))
+    assert "has no steps.jsonl" in one_line_error(run_cli("report", "/nonexistent"))
 
 
-def test_list_shows_the_bots():
-    proc = cli("list")
+def test_list_shows_the_bots(run_cli):
+    proc = run_cli("list")
     assert proc.returncode == 0
     listed = dict(line.split(None, 1) for line in proc.stdout.splitlines())
     assert "legacy accounts-payable" in listed["invoice_entry"]
     assert "desktop_invoice_entry" in listed
 
 
-def test_extract_json_one_object_per_file(tmp_path, ground_truth):
+def test_extract_json_one_object_per_file(tmp_path, ground_truth, run_cli):
     name = next(n for n, t in ground_truth.items() if t["form"] == "digital")
     bad = tmp_path / "bad.pdf"
     bad.write_text("not a pdf")
-    proc = cli("extract", "--json", str(DOCUMENTS / name), str(bad))
+    proc = run_cli("extract", "--json", str(DOCUMENTS / name), str(bad))
     assert proc.returncode == 1  # one file could not be read
     good, failed = (json.loads(line) for line in proc.stdout.splitlines())
     assert good["fields"]["invoice_number"]["value"] == ground_truth[name]["invoice_number"]
@@ -122,12 +152,12 @@ def test_run_and_report_commands(tmp_path, legacy_app, ground_truth):
     assert ground_truth[name]["invoice_number"] in report.read_text()
 
 
-@pytest.mark.slow
-def test_demo_command_runs_the_main_job_and_prints_the_report(ground_truth):
-    proc = cli("demo", timeout=900)
+@pytest.mark.slow(45)
+def test_demo_command_runs_the_main_job_and_prints_the_report(ground_truth, project):
+    proc = cli("demo", timeout=900, cwd=project)  # a checkout's demo: its logs/ get the run
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     report = Path(proc.stdout.split("report: ")[1].strip())
-    assert report.is_file() and report.parent.parent == ROOT / "logs" / "invoice_entry"
+    assert report.is_file() and report.parent.parent == project / "logs" / "invoice_entry"
     n = len(ground_truth)
     assert f"{n} items: {n} done, 0 needs review, 0 failed" in proc.stdout
 
@@ -147,24 +177,24 @@ def test_no_browser_says_what_to_install(legacy_app, ground_truth, tmp_path):
     assert "DESKHAND_BROWSER=/nonexistent/chromium is not an executable file" in line
 
 
-def test_bad_settings_name_the_exact_variable_and_are_found_before_queueing(tmp_path):
+def test_bad_settings_name_the_exact_variable_and_are_found_before_queueing(tmp_path, run_cli):
     from deskhand.queue import open_store
 
     url = f"sqlite:///{tmp_path / 'queue.db'}"
     docs = str(DOCUMENTS)
     line = one_line_error(
-        cli("run", "invoice_entry", "--input", docs, "--target", "localhost:8765")
+        run_cli("run", "invoice_entry", "--input", docs, "--target", "localhost:8765")
     )
     assert "--target is 'localhost:8765'" in line and "did you mean http://localhost:8765/?" in line
-    line = one_line_error(cli("run", "invoice_entry", env={"DESKHAND_MAX_ATTEMPTS": "0"}))
+    line = one_line_error(run_cli("run", "invoice_entry", env={"DESKHAND_MAX_ATTEMPTS": "0"}))
     assert line.endswith("environment variable DESKHAND_MAX_ATTEMPTS is 0: it must be at least 1 "
                          "(1 = no retries)")  # fmt: skip
-    line = one_line_error(cli("worker", "invoice_entry", "--db", url, "--retry-delay", "-1"))
+    line = one_line_error(run_cli("worker", "invoice_entry", "--db", url, "--retry-delay", "-1"))
     assert "--retry-delay is -1.0: it must be 0 or more seconds" in line
-    line = one_line_error(cli("run", "invoice_entry", env={"DESKHAND_LEASE_SECONDS": "soon"}))
+    line = one_line_error(run_cli("run", "invoice_entry", env={"DESKHAND_LEASE_SECONDS": "soon"}))
     assert "environment variable DESKHAND_LEASE_SECONDS has a bad value 'soon'" in line
 
-    line = one_line_error(cli("run", "invoice_entry", "--input", docs, "--db", url))
+    line = one_line_error(run_cli("run", "invoice_entry", "--input", docs, "--db", url))
     assert "bot invoice_entry needs --target URL" in line
     with open_store(url) as store:
         assert store.list() == []  # nothing was queued for a run that could not run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import fcntl
 import hashlib
 import io
 import json
@@ -50,11 +51,20 @@ def _read(name: str) -> tuple[str, documents.Document, float]:
 
 
 @pytest.fixture(scope="module")
-def extracted() -> dict[str, documents.Document]:
+def extracted(documents_cache_outside_the_checkout) -> dict[str, documents.Document]:
     """Every sample read once by the generic reader alone (no template); OCR is the slow
-    part, so two processes share the work."""
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(_read, sorted(TRUTH)))
+    part, so two processes share the work. The results go to the session's cache, under a
+    lock: when xdist runs this module's tests on both workers, the second one waits for the
+    first and reads its results back instead of reading every scan again."""
+    before = cache.DIRECTORY
+    cache.DIRECTORY = documents_cache_outside_the_checkout
+    try:
+        with open(cache.DIRECTORY / "samples.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with ProcessPoolExecutor(max_workers=2) as pool:
+                results = list(pool.map(_read, sorted(TRUTH)))
+    finally:
+        cache.DIRECTORY = before
     return {name: document for name, document, _ in results}
 
 

@@ -249,9 +249,10 @@ def test_a_lease_the_heartbeat_lost_stops_the_item_before_it_keys(
     monkeypatch.setenv("LEDGER_FAULT", "stolen")
     result = run_in_process(project, "ledger", tmp_path, queue_url, lease_seconds=0.3)
 
-    lost, taken_over = result.items  # the run waited for the thief's lease, then took over
-    assert lost.status == "lease_lost" and "another runner took it" in lost.error["message"]
+    [taken_over] = result.items  # the run waited for the thief's lease, then took over
     assert (taken_over.status, taken_over.attempts) == ("done", 3)
+    lost, done = taken_over.tries  # this run's attempts (the thief's was attempt 2)
+    assert lost.status == "lease_lost" and "another runner took it" in lost.end.error.message
     assert records(tmp_path) == [("V", "1")]
     # One item, done in the end: the run model counts items, not claims (report and summary).
     assert result.counts == {"done": 1, "needs_review": 0, "failed": 0}

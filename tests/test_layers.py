@@ -55,20 +55,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 TOP = len(LAYERS)
 
 # importer -> imported: why it is still there (and who removes it)
-KNOWN: dict[tuple[str, str], str] = {
-    ("deskhand.selectors", "deskhand.web"): (
-        "the `selectors check` command lives in the selector model; it moves to "
-        "deskhand/commands (issue 14, item 3)"
-    ),
-    ("deskhand.web.page", "deskhand.web.frames"): (
-        "WebPage.frame() makes a FramePage, a subclass of WebPage: one of the two has to "
-        "move (frame() into frames.py, or FramePage into page.py)"
-    ),
-    ("deskhand.runner", "deskhand.report"): (
-        "a run renders its report when it ends; the report belongs to the views rendered "
-        "from the run journal (issue 14, item 1)"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def modules(package: Path = PACKAGE) -> dict[str, Path]:

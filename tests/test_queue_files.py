@@ -231,3 +231,59 @@ def test_a_host_whose_clock_is_behind_leases_in_the_database_time(pg_cluster, mo
         item = store.claim("docs", "host-behind:1", lease_seconds=60)
     now = datetime.now(UTC)
     assert now + timedelta(seconds=50) < item.lease_expires <= now + timedelta(seconds=61)
+
+
+def add_args(url: str, reference: str, *files: Path, payload: str | None = None) -> Namespace:
+    """``queue add docs REFERENCE --file F ... --db URL`` as the parser gives it."""
+    listed = [str(f) for f in files] or None
+    return Namespace(queue_command="add", db=url, queue="docs", reference=reference,
+                     payload=payload, priority=3, files=listed)  # fmt: skip
+
+
+def test_queue_add_file_stores_the_content_as_a_source_does(tmp_path, inbox, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    root = tmp_path / "project"
+    root.mkdir()
+    monkeypatch.chdir(inbox)  # a relative --file is the shell's: this folder's
+    contents = {p.name: p.read_bytes() for p in inbox.iterdir()}
+    out = io.StringIO()
+    args = add_args(url, "INV-1", Path("a.pdf"), Path("b.pdf"), payload='{"vendor": "Acme"}')
+    assert queue_cli(args, root, out) == 0
+    assert out.getvalue().startswith("added item 1 (docs / INV-1)")
+    shutil.rmtree(inbox)  # the runner's host cannot see the folder the file was added from
+    with open_store(url) as store:
+        queued = store.get(1)
+        assert queued.payload == {"vendor": "Acme", "file": str(inbox / "a.pdf"),
+                                  "files": [str(inbox / "b.pdf")]}  # fmt: skip
+        assert queued.priority == 3
+        assert sorted(stored(store)) == sorted((sha(c), len(c)) for n, c in contents.items()
+                                               if n in ("a.pdf", "b.pdf"))  # fmt: skip
+        item = store.claim("docs", "runner-host:1")
+        copy = WorkItem(item.reference, local_copy(store, item, tmp_path / "run").payload)
+        assert [p.read_bytes() for p in copy.files] == [contents["a.pdf"], contents["b.pdf"]]
+        assert copy.file.parent == tmp_path / "run" / "1" and copy.payload["vendor"] == "Acme"
+
+
+def test_queue_add_file_refusals_and_the_local_path_mode(tmp_path, inbox):
+    from deskhand.errors import ConfigError
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    root = tmp_path / "project"
+    root.mkdir()
+    with pytest.raises(ConfigError, match=r"^--file .*missing.pdf: no such file: check the path$"):
+        queue_cli(add_args(url, "X", inbox / "missing.pdf"), root, io.StringIO())
+    with pytest.raises(ConfigError, match="--payload must be a JSON object"):
+        queue_cli(add_args(url, "X", inbox / "a.pdf", payload="[1, 2]"), root, io.StringIO())
+    (inbox / "huge.pdf").write_bytes(b"%PDF" + b"0" * 200_000)
+    (root / "pyproject.toml").write_text("[tool.deskhand]\nmax_file_mb = 0.1\n")
+    out = io.StringIO()
+    assert queue_cli(add_args(url, "HUGE", inbox / "huge.pdf"), root, out) == 1
+    assert "its file was not stored (huge.pdf is 0.2 MB, over the 0.1 MB limit" in out.getvalue()
+    assert "`queue cancel 1` drops it" in out.getvalue()
+    (root / "pyproject.toml").write_text("[tool.deskhand]\nstore_files = false\n")
+    assert queue_cli(add_args(url, "LOCAL", inbox / "b.pdf"), root, io.StringIO()) == 0
+    with open_store(url) as store:
+        assert stored(store) == []  # neither the refused one nor the local path's
+        local = store.find("docs", "LOCAL")
+        assert local.payload == {"file": str(inbox / "b.pdf")}
+        assert local_copy(store, local, tmp_path / "unused") == local  # read where it lies

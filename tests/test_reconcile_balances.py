@@ -13,9 +13,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import app_server
 
 from demo import make_accounts
-from demo.server import demo_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,14 +27,16 @@ def inputs(tmp_path) -> tuple[Path, dict]:
     return folder, json.loads((folder / "truth.json").read_text())
 
 
-def finish_queue(args: list[str], env: dict, queue: str) -> subprocess.CompletedProcess:
+def finish_queue(
+    args: list[str], env: dict, queue: str, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
     """Run the bot until its queue holds nothing new or in progress: an item a killed runner
     held comes back only when its lease has run out, and a run started before that finds
     nothing to claim. The last run's result."""
     from deskhand.queue import open_store
 
     for _ in range(20):
-        final = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        final = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
         store = open_store(env["DESKHAND_DB"])
         try:
             counts = store.counts(queue)
@@ -84,6 +86,7 @@ def balances(app) -> dict[str, str]:
     return {code: f"{value:.2f}" for code, value in result.items()}
 
 
+@pytest.mark.slow(20)
 def test_statement_reconciled_as_a_clerk_would_and_rerun_changes_nothing(
     run, legacy_app, inputs, tmp_path
 ):
@@ -149,8 +152,8 @@ def test_csv_and_camt_statements_read_the_same(inputs):
     assert sorted(p["bank_ref"] for p in camt) == sorted(truth["payments"])
 
 
-@pytest.mark.slow
-def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_path):
+@pytest.mark.slow(80)
+def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_path, project):
     """SIGKILL the bot the moment the app has committed an entry (its confirmation page is
     made slow), again and again; the finished job has keyed every entry exactly once."""
     folder, truth = inputs
@@ -174,7 +177,7 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
                 for t in ("allocations", "adjustments")
             )
 
-    with demo_app(ROOT, db, faults="slow=0.4") as url:
+    with app_server(db, "slow=0.4") as url:
         args = [
             sys.executable,
             "run_bot.py",
@@ -189,7 +192,7 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
         for _ in range(6):
             before = entries()
             proc = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                args, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             while proc.poll() is None and entries() == before:
                 time.sleep(0.05)
@@ -199,7 +202,10 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
             proc.wait()
             kills += 1
         assert kills >= 3
-        final = finish_queue(args, env, "payments")
+    # The rest against the app at its normal speed: only the kills needed slow answers.
+    with app_server(db) as url:
+        args[args.index("--target") + 1] = url
+        final = finish_queue(args, env, "payments", project)
         assert final.returncode in (0, 1), final.stderr[-2000:]
     from tests.conftest import LegacyApp
 
@@ -210,7 +216,7 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
     assert sorted(a[:4] for a in adjustments) == want_adj
 
 
-@pytest.mark.slow
+@pytest.mark.slow(40)
 def test_entries_whose_answer_is_lost_are_found_in_the_account_not_keyed_again(
     run, inputs, tmp_path
 ):
@@ -220,7 +226,7 @@ def test_entries_whose_answer_is_lost_are_found_in_the_account_not_keyed_again(
 
     folder, truth = inputs
     db = tmp_path / "lost.db"
-    with demo_app(ROOT, db, faults="lost=1") as url:
+    with app_server(db, "lost=1") as url:
         result = run("reconcile_balances", input=folder, target=url)
         app = LegacyApp(url, db)
         statuses = {r.reference: r.status for r in result.items}

@@ -11,13 +11,13 @@ from conftest import ROOT
 
 from demo.server import demo_app
 from deskhand import ConfigError
+from deskhand.commands.selectors import run_check
 from deskhand.selectors import (
     SelectorRepository,
     check_page,
     frame_css,
     playwright_selector,
     proposed_ranking,
-    run_check,
     write_proposal,
 )
 

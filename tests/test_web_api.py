@@ -193,6 +193,46 @@ def test_overlay_is_closed_whenever_it_covers_the_page(tmp_path, browser):
                 run.close()
 
 
+def test_overlay_watcher_is_installed_once_for_every_page_of_the_context(tmp_path, browser):
+    # Installed by the first page (one binding and one init script for the context): a
+    # later item's page and a retry's clean context have it without asking again.
+    with demo_app(ROOT, tmp_path / "modal.db", faults="modal=1") as url:
+        settings = load_settings(ROOT, {}, {"target": url, "logs_dir": tmp_path / "logs"})
+        bot = Bot("web_api_overlay_context", selectors="legacy_ap")
+        log = RunLog(settings.resolve(settings.logs_dir), bot.name)
+        with log:
+            run = Run(bot, settings, log, browser)
+            ctx = Context(run)
+            try:
+                first = ctx.web()
+                first.on_overlay("maintenance", close="maintenance_close")
+                first.goto("login")
+                first["username"].fill(DEMO_USER)
+                first["password"].fill(DEMO_PASSWORD)
+                with first.expect_navigation():
+                    first["login_button"].click()
+                first.save_session()
+                watched = first.raw.context._deskhand_overlays
+                for page in (ctx.web(), None):  # the next item's page, then a clean context
+                    closed = len(actions(log, "overlay"))
+                    if page is None:
+                        run.session.close_context()  # what an item's retry gets
+                        page = ctx.web()
+                        assert page.raw.context is not first.raw.context
+                        assert page.raw.context._deskhand_overlays is watched
+                    page.goto("main")
+                    page["nav_new_invoice"].click()  # behind the shell's notice
+                    page.frame("content").wait_for_url("**/invoices/new")
+                    page["invoice_number"].fill("OVERLAY-2")  # behind the form's notice
+                    assert page["invoice_number"].value() == "OVERLAY-2"
+                    assert not page["maintenance"].exists()
+                    assert len(actions(log, "overlay")) >= closed + 2  # the shell's, the form's
+                assert list(watched.overlays) == ["maintenance"]
+            finally:
+                ctx.close_pages()
+                run.close()
+
+
 def test_frame_scoped_page_is_logged_and_finds_its_elements(session):
     app, log = session
     content = app.frame("content")

@@ -231,3 +231,78 @@ def test_teardown_runs_when_the_run_is_interrupted(tmp_path):
     assert calls == ["setup", "a", "b", "teardown"]
     states = {i.reference: i.status for i in queued(tmp_path, "lifecycle_test")}
     assert states == {"a": "done", "b": "new", "c": "new"}  # b given back, c never claimed
+
+
+def test_the_browser_starts_while_the_first_documents_are_read(tmp_path, browser):
+    # WebSession.start: the context and first page open on this thread while the other
+    # work runs on a worker thread, in this thread's contextvars (the run's document cache);
+    # the page it opened is the next one handed out; an error of the work is left for the
+    # step doing the same work.
+    import contextvars
+    import threading
+
+    from deskhand.web.session import WebSession
+
+    where = contextvars.ContextVar("where", default="elsewhere")
+    where.set("the run")
+    seen: list = []
+    session = WebSession(lambda: browser)
+    try:
+        session.start(lambda: seen.append((where.get(), threading.current_thread().name)))
+        spare = session.context.pages[0]
+        assert seen == [("the run", "deskhand-alongside")]
+        assert session.new_page() is spare
+        assert session.new_page() is not spare
+
+        def fails():
+            raise ValueError("a bad document")
+
+        session.close_context()
+        session.start(fails)  # nothing raised: the document's own step reports it
+        assert len(session.context.pages) == 1
+    finally:
+        session.close()
+
+
+def test_a_bot_that_reads_documents_gets_the_first_one_read_ahead(tmp_path, browser, legacy_app):
+    # Bot(reads="invoice"): the first item's document is read while the browser starts; its
+    # step takes the result from the run's document cache (one read of the file's pages).
+    import dataclasses
+
+    from demo import make_documents
+    from deskhand.documents import reader
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    spec = next(s for s in make_documents.SPECS if s.form == "digital")
+    spec = dataclasses.replace(spec, number=f"{spec.number}{tmp_path.name[-6:]}")  # never cached
+    (inbox / "invoice.pdf").write_bytes(make_documents.render_pdf(make_documents.Invoice(spec)))
+    bot = Bot("read_ahead_test", selectors="legacy_ap", reads="invoice")
+    reads: list = []
+
+    @bot.source
+    def _items(ctx):
+        for path in sorted(ctx.input.iterdir()):
+            yield ctx.item(reference=path.name, file=str(path))
+
+    @bot.process
+    def _process(item, ctx):
+        with ctx.step("read document"):
+            invoice = reader.extract(item.file, kind="invoice")
+        ctx.web()
+        return ctx.done(number=invoice.invoice_number)
+
+    original = reader.files.read_pages
+
+    def counted(*args, **kwargs):
+        reads.append(__import__("threading").current_thread().name)
+        return original(*args, **kwargs)
+
+    reader.files.read_pages = counted
+    try:
+        settings = settings_for(tmp_path, legacy_app.url, input=inbox)
+        result = run_bot(bot, settings, browser=browser)
+    finally:
+        reader.files.read_pages = original
+    assert [i.status for i in result.items] == ["done"]
+    assert reads == ["deskhand-alongside"]

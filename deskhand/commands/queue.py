@@ -78,15 +78,19 @@ def run(args: argparse.Namespace, root: Path | None = None, out: TextIO | None =
     out = out or sys.stdout
     store = open_store(getattr(args, "db", None), root=root)
     try:
-        return _ACTIONS[args.queue_command](store, args, out)
+        return _ACTIONS[args.queue_command](store, args, out, root)
     except QueueError as exc:
         raise ConfigError(str(exc)) from None
     finally:
         store.close()
 
 
-def _add(store, args, out) -> int:
-    payload = None
+def _add(store, args, out, root) -> int:
+    from ..bot import WorkItem
+    from ..config import load_settings
+    from ..queue.files import queue_items
+
+    payload = {}
     if args.payload is not None:
         try:
             payload = json.loads(args.payload)
@@ -94,17 +98,38 @@ def _add(store, args, out) -> int:
             raise ConfigError(
                 f'--payload is not JSON ({exc}): pass e.g. \'{{"file": "in/a.pdf"}}\''
             ) from None
-    item, added = store.add(
-        args.queue, args.reference, payload, args.files, args.priority, by="cli"
+        if not isinstance(payload, dict):
+            raise ConfigError('--payload must be a JSON object, e.g. \'{"file": "in/a.pdf"}\'')
+    # The files go with the item as a source's do: the first is its ``file``, the others its
+    # ``files``; their content into the queue database (unless store_files = false).
+    paths = [Path(f).resolve() for f in args.files or ()]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"--file {path}: no such file: check the path")
+    if paths and "file" not in payload:
+        payload["file"] = str(paths.pop(0))
+    if paths:
+        listed = payload.get("files") or []
+        payload["files"] = [*([listed] if isinstance(listed, str) else listed), *map(str, paths)]
+    settings = load_settings(root)
+    work = WorkItem(args.reference, payload)
+    added, existing = queue_items(
+        store, args.queue, [work], settings, by="cli", priority=args.priority
     )
-    if added:
-        print(f"added item {item.id} ({item.queue} / {item.reference})", file=out)
-    else:
+    if not added:
+        item = existing[0]
         print(f"already queued: item {item.id} ({item.status}), nothing changed", file=out)
+        return 0
+    item = added[0]
+    print(f"added item {item.id} ({item.queue} / {item.reference})", file=out)
+    if item.payload.get("input_error"):  # too large or unreadable: the item goes to review
+        print(f"its file was not stored ({item.payload['input_error']}): the item will go "
+              f"to review; `queue cancel {item.id}` drops it", file=out)  # fmt: skip
+        return 1
     return 0
 
 
-def _list(store, args, out) -> int:
+def _list(store, args, out, root) -> int:
     items = store.list(args.queue, args.status, args.limit)
     header = (
         "ID", "QUEUE", "REFERENCE", "ITEM", "STATUS", "TRIES", "PRIO", "UPDATED (UTC)",
@@ -148,7 +173,7 @@ def _holders(store, items) -> dict[int, str]:
     return shown
 
 
-def _runners(store, args, out) -> int:
+def _runners(store, args, out, root) -> int:
     from ..queue.runners import list_runners
 
     found = list_runners(store, args.limit)
@@ -174,16 +199,15 @@ def _runners(store, args, out) -> int:
     return 0
 
 
-def _prune(store, args, out) -> int:
+def _prune(store, args, out, root) -> int:
     from datetime import UTC, datetime, timedelta
 
+    from ..config import load_settings
     from ..queue.files import prune
 
     days = args.older_than
     if days is None:
-        from ..config import find_root, load_settings
-
-        days = load_settings(find_root()).file_retention_days
+        days = load_settings(root).file_retention_days
     if days < 0:
         raise ConfigError(f"--older-than {days:g}: give 0 or more days")
     done = prune(store, days)
@@ -196,7 +220,7 @@ def _prune(store, args, out) -> int:
     return 0
 
 
-def _show(store, args, out) -> int:
+def _show(store, args, out, root) -> int:
     item = store.get(args.id)
     if item is None:
         raise ConfigError(f"no item {args.id}: see `queue list`")
@@ -212,11 +236,11 @@ def _show(store, args, out) -> int:
     return 0
 
 
-def _retry(store, args, out) -> int:
+def _retry(store, args, out, root) -> int:
     return _change(store, args, out, store.retry, "queued again")
 
 
-def _cancel(store, args, out) -> int:
+def _cancel(store, args, out, root) -> int:
     return _change(store, args, out, store.cancel, "cancelled")
 
 
@@ -259,7 +283,7 @@ def _bot_queue(name: str) -> str:
     return load_bot(name, project_root()).queue
 
 
-def _export(store, args, out) -> int:
+def _export(store, args, out, root) -> int:
     if args.output is None:
         store.export(args.queue, args.format, out)
         return 0

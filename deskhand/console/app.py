@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +36,7 @@ class Console:
     logs_dir: Path
     root: Path
     url: str  # the database URL, password masked
+    files: Path  # this console's copies of the documents the queue holds (owner-only)
 
 
 def create_app(
@@ -52,7 +56,8 @@ def create_app(
     tables.create_tables(engine)
     logs = Path(logs_dir)
     logs = logs if logs.is_absolute() else root / logs
-    console = Console(engine, Store(engine, mask_url(url)), logs, root, mask_url(url))
+    files = Path(tempfile.mkdtemp(prefix="deskhand-console-"))  # 0700
+    console = Console(engine, Store(engine, mask_url(url)), logs, root, mask_url(url), files)
 
     app = Flask(__name__)
     app.config.update(
@@ -67,6 +72,7 @@ def create_app(
         REPORT_CSP=REPORT_CSP,
     )
     app.extensions["deskhand_console"] = console
+    weakref.finalize(app, shutil.rmtree, files, ignore_errors=True)
     CSRFProtect(app)
 
     from . import station, views

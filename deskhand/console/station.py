@@ -20,7 +20,7 @@ from .. import documents, review
 from ..documents.parse import CURRENCY_CODES
 from ..documents.validation import REQUIRED
 from ..errors import DeskhandError
-from ..queue import NEEDS_REVIEW, QueueError
+from ..queue import NEEDS_REVIEW, QueueError, files
 from . import items as q
 from .auth import current_user, require
 
@@ -29,6 +29,7 @@ RENDER_SCALE = 1.5  # page images at 108 dpi: sharp enough to read, small enough
 MAX_IMAGE_WIDTH = 1400
 # PDFium (under pypdfium2 and the document reader) is not thread-safe: one page at a time.
 _PDFIUM = threading.Lock()
+_COPIES = threading.Lock()  # a page and its images, asked for at once, copy a document once
 
 
 def _console():
@@ -43,7 +44,14 @@ def _item(item_id: int):
 
 
 def _document_path(item) -> Path:
-    payload = item.payload if isinstance(item.payload, dict) else {}
+    """The item's document on this host: a copy of the content the queue database holds
+    (the source's path may be on another machine), else the path it was queued with (one
+    machine, ``store_files = false``)."""
+    with _COPIES:
+        local = files.local_copy(_console().store, item, _console().files)
+    payload = _payload(local)
+    if payload.get("input_error") != _payload(item).get("input_error"):
+        abort(404, payload["input_error"])  # its content was pruned or is damaged
     name = payload.get("file") or (item.files[0] if item.files else None)
     if not name:
         abort(404, "this item has no document: it did not come from a file")

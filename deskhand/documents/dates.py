@@ -55,9 +55,10 @@ def order_known(text: str) -> bool:
     return bool(_DAY_FIRST.search(folded)) != bool(_MONTH_FIRST.search(folded))  # one way
 
 
-def unlabelled(lines: list[Line], day_first_order: bool) -> Candidate | None:
+def unlabelled(lines: list[Line], day_first_order: bool, taken=()) -> Candidate | None:
     """The first date on page one that nothing on its line qualifies as due, delivery or a
-    period ('17.01.2016 - 16.02.2016' is a period: skipped), else None."""
+    period ('17.01.2016 - 16.02.2016' is a period: skipped), and that is not another field's
+    (``taken``: the due date's value), else None."""
     first = None
     count = 0
     for line in lines:
@@ -72,7 +73,7 @@ def unlabelled(lines: list[Line], day_first_order: bool) -> Candidate | None:
             if not any(ch.isdigit() for ch in words[i].text) and not _month_like(words[i]):
                 continue
             candidate = date(words[i:], day_first_order)
-            if candidate:
+            if candidate and candidate.value not in taken:
                 found.append(candidate)
         count += len(found)
         if len(found) == 1 and not _ranged(line) and first is None:
@@ -109,6 +110,45 @@ def due_by(lines: list[Line], day_first_order: bool) -> Candidate | None:
                 found.rule = "regex:due-by"
                 return found
     return None
+
+
+_LETTER = re.compile(r"^[A-ZÄÖÜ][\w.\- ]{1,40}, ?(den|le|el|am|dnia|the)$", re.IGNORECASE)
+_AFTER_NUMBER = {"vom", "du", "dated", "del", "from", "dnia", "van", "z"}
+
+
+def letter_date(lines: list[Line], day_first_order: bool) -> Candidate | None:
+    """A letter's date after its place, on page one: 'München, den 01.11.2024', 'Paris, le 2
+    mars 2022' (rule 'layout:letter-date')."""
+    for line in lines:
+        if line.page != 1:
+            break
+        words = line.words
+        for i in range(1, min(len(words), 8)):
+            if fold(words[i].text) not in ("den", "le", "el", "am", "dnia", "the"):
+                continue
+            if not _LETTER.match(" ".join(w.text for w in _phrase_before(words, i + 1))):
+                continue
+            found = date(words[i + 1 :], day_first_order)
+            if found:
+                found.rule = "layout:letter-date"
+                return found
+    return None
+
+
+def _phrase_before(words: list[Word], end: int) -> list[Word]:
+    """The words before ``end`` back to a wide gap (another column's text)."""
+    start = end - 1
+    while start > 0 and words[start].x0 - words[start - 1].x1 <= 1.2 * words[start].height:
+        start -= 1
+    return words[start:end]
+
+
+def after_number(words: list[Word], day_first_order: bool) -> Candidate | None:
+    """The date after a document's number: 'Rechnung RE-499 vom 19.05.2014', 'Facture 12 du
+    2 mars 2022', 'Invoice 12 dated 2 March 2022' (``words``: those after the number)."""
+    if len(words) < 2 or fold(words[0].text).strip(".,:") not in _AFTER_NUMBER:
+        return None
+    return date(words[1:], day_first_order)
 
 
 def _month_like(word: Word) -> bool:

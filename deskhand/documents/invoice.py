@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from . import confidence, dates, parties, seller, summary, table, tables
+from . import columns, confidence, dates, parties, seller, summary, table, tables
 from .labels import LABELS, qualified
 from .layout import (
     Label,
@@ -64,18 +64,30 @@ def extract(
     text = "\n".join(line.text for line in lines)
     day_first = dates.day_first(text)
     headers = table.find_headers(lines)
-    labels = [_qualified(label) for label in find_labels(lines, LABELS, skip=set(headers))]
+    labels = find_labels(lines, LABELS, skip=set(headers))
+    rows = columns.header_labels(lines, set(headers))
+    if rows:  # a summary header row set close together: its labels replace the line's
+        replaced = {id(lb.line) for lb in rows}
+        labels = [lb for lb in labels if id(lb.line) not in replaced] + rows
+    labels = [_qualified(label, labels) for label in labels]
     labels += _rated_taxes(lines, labels, set(headers))
     items, bodies = table.read_items(lines, headers, labels, reread)
 
     found: dict[str, list[Candidate]] = {}
     for label in labels:
+        dated = _dated(label, labels, day_first)
+        if dated is not None:
+            found.setdefault("invoice_date", []).append(dated)
+            if label.field == "_title_number" and dated.words[0] in right_of(label, labels)[:1]:
+                continue  # 'Beitragsrechnung 24. Januar 2014': a date, no number
         candidate = _value(label, labels, lines, day_first, reread)
         if candidate:
             found.setdefault(label.field, []).append(candidate)
+            if candidate.below and label.field in SUMMARY:  # a tax table's further rows
+                found[label.field] += columns.column_below(label, labels, lines, candidate)
 
     fields: dict[str, Field] = {}
-    issuer, buyer = seller.parties(lines, labels, page_sizes)
+    issuer, buyer = parties.parties(lines, labels, page_sizes)
     if issuer:
         fields["issuer"] = issuer
         address = parties.issuer_address(lines, issuer, labels)
@@ -83,10 +95,17 @@ def extract(
             fields["issuer_address"] = address
     if buyer:
         fields["customer"] = buyer
+    letter = dates.letter_date(lines, day_first)
+    if letter is not None:
+        found.setdefault("invoice_date", []).append(letter)
     for name in ("invoice_number", "invoice_date", "due_date", "po_number"):
         if found.get(name):
             best = max(found[name], key=lambda c: (c.size, -c.words[0].page, -c.words[0].top))
             fields[name] = best.to_field(name)
+            if name == "invoice_date" and any(c.value != best.value for c in found[name]):
+                # the page dates itself twice, differently (a letter's date and a print
+                # date in the footer): which is the invoice's is a guess
+                fields[name].confidence = min(fields[name].confidence, confidence.UNCONFIRMED)
     if "invoice_number" not in fields and found.get("_title_number"):
         fields["invoice_number"] = found["_title_number"][0].to_field("invoice_number")
     if "due_date" not in fields:
@@ -94,10 +113,15 @@ def extract(
         if due and ("invoice_date" not in fields or due.value >= fields["invoice_date"].value):
             fields["due_date"] = due.to_field("due_date")
     if "invoice_date" not in fields:
-        unlabelled = dates.unlabelled(lines, day_first)
+        due = fields.get("due_date")
+        unlabelled = dates.unlabelled(lines, day_first, {due.value} if due else ())
         if unlabelled:
             fields["invoice_date"] = unlabelled.to_field("invoice_date")
-    chosen = summary.choose({name: found.get(name, []) for name in SUMMARY})
+    chosen = summary.choose({name: found.get(name, []) for name in SUMMARY}, lines)
+    if "total" not in chosen:
+        paid = summary.paid_less_change(labels, found.get("subtotal", []))
+        if paid is not None:
+            chosen["total"] = paid
     for name, candidate in chosen.items():
         fields[name] = candidate.to_field(name)
     total = chosen.get("total")
@@ -134,7 +158,7 @@ def _value(
 ) -> Candidate | None:
     """The typed value of ``label``: right of it, else below it, else (OCR) read again."""
     rule = f"label:{label.text}"
-    if label.field == "_other":
+    if label.field == "_other" or (label.field == "tax" and columns.rate_label(label)):
         return None
 
     def places():
@@ -148,10 +172,32 @@ def _value(
 
     for place, words in enumerate(places()):
         value = _typed(label.field, words, day_first)
+        if value is None and label.field == "total" and place == 0:
+            value = columns.row_total(words, lines)  # 'TOTAL: 67.59 309.00' under columns
         if value:
             value.rule, value.size, value.below = rule, label.size, place == 1
             return value
     return None
+
+
+def _dated(label: Label, labels: list[Label], day_first: bool) -> Candidate | None:
+    """The document's date printed with its title or number: 'Beitragsrechnung 24. Januar
+    2014', 'Rechnung # RE-499 vom 19.05.2014'."""
+    if label.field not in ("_title_number", "invoice_number"):
+        return None
+    words = [w for w in right_of(label, labels) if w.text not in (":", "#")]
+    found = date_value(words[:4], day_first) if label.field == "_title_number" else None
+    if found is not None and found.words[-1].text.isdigit() and len(found.words) == 1:
+        found = None  # '20140519': a number that reads as a date
+    if found is None:
+        number = identifier(words[:2]) if words else None
+        if number is None:
+            return None
+        rest = words[words.index(number.words[-1]) + 1 :]
+        found = dates.after_number(rest, day_first)
+    if found is not None:
+        found.rule, found.size = f"label:{label.text}", label.size
+    return found
 
 
 def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
@@ -170,11 +216,18 @@ def _typed(field: str, words: list[Word], day_first: bool) -> Candidate | None:
         found = amount(words, strict=True)
         if found and field == "tax" and words[-1] not in found.words:
             # 'MwSt 19 % auf 804,35 € 152,83 €': the base first, the tax last
+            figures = [found]
             rest = words[words.index(found.words[-1]) + 1 :]
             later = amount(rest, strict=True)
             while later is not None:
-                found, rest = later, rest[rest.index(later.words[-1]) + 1 :]
+                figures.append(later)
+                rest = rest[rest.index(later.words[-1]) + 1 :]
                 later = amount(rest, strict=True) if rest else None
+            if len(figures) == 3 and figures[0].value + figures[1].value == figures[2].value:
+                found = figures[1]  # 'MwSt A 19% 1,64 0,31 1,95': net, tax, gross
+            else:
+                found = figures[-1]
+            found.base = figures[0].value if len(figures) >= 2 else None
         if found and field == "total" and words[-1] not in found.words:
             rest = words[words.index(found.words[-1]) + 1 :]
             if amount(rest, strict=True):  # 'TOTAL : 52.00 3.12': a tax summary's row
@@ -212,10 +265,11 @@ def _rated_taxes(lines: list[Line], labels: list[Label], headers: set[int]) -> l
     return found
 
 
-def _qualified(label: Label) -> Label:
-    """The label with the field its qualifiers say (see labels.qualified)."""
+def _qualified(label: Label, labels: list[Label]) -> Label:
+    """The label with the field its qualifiers say (see labels.qualified), read up to the
+    next label on its line ('TOTAL HT   TOTAL TTC': 'TTC' qualifies the second)."""
     after = []
-    for word in label.line.words[label.end :]:
+    for word in right_of(label, labels):
         if any(ch.isdigit() for ch in word.text):
             break
         after += tokens(word.text)
@@ -248,6 +302,8 @@ def _currency(
     where: dict[str, Word] = {}
     for word in words:
         rest, code = split_currency(word.text)
+        if rest[:1].isalpha() and word.text[:3].isalpha():
+            code = None  # 'SARYANI', 'EUROPA': a word that begins like a code ('€/Stk' counts)
         code = code or _CURRENCY_WORDS.get(fold(word.text).strip(".:()"))
         weight = _currency_weight(word)
         if code and weight:

@@ -28,7 +28,8 @@ _LABELS = {
     "date|datum|rechnungsdatum|date de facture|date facture|date d emission|belegdatum|"
     "beleg datum|liefer und rechnungsdatum|factuurdatum|fecha|fecha de emision|"
     "fecha de factura|data wystawienia|data faktury|tarikh|date of invoice|statement date|"
-    "invoice dt|issued at|issued on|as of|ausstellungsdatum|date :|txn date|trans date",
+    "invoice dt|issued at|issued on|as of|ausstellungsdatum|date :|txn date|trans date|"
+    "date time|date and time|datum uhrzeit|tarikh masa",
     "due_date": "due date|due|payment due|due by|date due|pay by|fallig|fallig am|falligkeit|"
     "falligkeitsdatum|zahlbar bis|echeance|date d echeance|fecha de vencimiento|vencimiento|"
     "termin platnosci|vervaldatum|please remit until|payable by",
@@ -36,7 +37,9 @@ _LABELS = {
     "purchase order number|your order|your order no|your reference|customer order|bestellnummer|"
     "bestellnr|bestell nr|ihre bestellung|ihre auftragsnummer|ihre bestellnummer|"
     "bon de commande|n bon de commande|commande n|votre commande|votre reference|"
-    "orden de compra|numero de pedido|uw referentie|uw bestelnummer|zamowienie nr",
+    "orden de compra|numero de pedido|uw referentie|uw bestelnummer|zamowienie nr|"
+    "bestellung nr|bestellung no|gemass bestellung nr|gemass ihrer bestellung nr|"
+    "rechnung gemass bestellung nr|laut bestellung nr|lt bestellung nr",
     "terms": "payment terms|terms|terms of payment|zahlungsbedingungen|zahlungsziel|"
     "conditions de paiement|conditions de reglement",
     "subtotal": "subtotal|sub total|warenwert|net total|net amount|total net|total excl vat|"
@@ -44,12 +47,17 @@ _LABELS = {
     "total before tax|total sales excluding gst|total sales|amount excl gst|zwischensumme|"
     "nettobetrag|summe netto|netto|gesamt netto|rechnungssumme netto|nettosumme|total ht|"
     "sous total|montant ht|total hors taxes|base imponible|subtotaal|totaal excl btw|"
-    "razem netto|wartosc netto|total exclusive|sub total ex|sub total excl",
+    "razem netto|wartosc netto|total exclusive|sub total ex|sub total excl|netto entgelt|"
+    "nettoentgelt|gesamtbeitrag|nettobeitrag|beitrag netto",
     "tax": "vat|tax|sales tax|gst|hst|mwst|ust|umsatzsteuer|mehrwertsteuer|tva|iva|btw|"
     "total tax|total gst|total vat|total taxes|total tva|total mwst|summe umsatzsteuer|"
     "summe mwst|vat total|tax total|vat amount|tax amount|gst amount|total gst amount|"
     "montant tva|total tva|kwota vat|razem vat|gst payable|service tax|sst|zzgl umsatzsteuer|"
-    "zuzuglich mwst|zzgl mwst|plus vat",
+    "zuzuglich mwst|zzgl mwst|plus vat|zzgl ust|zuzugl ust|zuzuglich ust|zuzugl mwst|"
+    "zuzugl umsatzsteuer|zuzuglich umsatzsteuer|inkl ust|inkl mwst|enthaltene mwst|"
+    "enthaltene ust|mwst betrag|ust betrag|steuerbetrag|umsatzsteuerbetrag|"
+    "mehrwertsteuerbetrag|versicherungsteuer|versicherungssteuer|taxe sur la valeur ajoutee|"
+    "taxes|taxe|impuesto|impuestos|value added tax|podatek vat|kwota podatku",
     "total": "total|total due|amount due|balance due|grand total|total amount|invoice total|"
     "amount payable|gesamtbetrag|gesamtsumme|rechnungsbetrag|zahlbetrag|endbetrag|endsumme|"
     "summe|brutto|gesamt brutto|rechnungssumme brutto|bruttobetrag|total ttc|montant ttc|"

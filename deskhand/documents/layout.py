@@ -11,13 +11,19 @@ from dataclasses import dataclass, replace
 from .model import Line, Word
 from .parse import fold, tokens
 
+TALL = 3.0  # a word this many times the usual height stands alone (see group_lines)
 GAP = 1.2  # a gap wider than this many times the line's tallest word separates phrases
 
 
 def group_lines(words: list[Word]) -> list[Line]:
-    """Words grouped into lines (by vertical overlap), top to bottom, each left to right."""
-    lines: list[list[Word]] = []
-    sums: list[list[float]] = []  # per line: the sum of its words' tops and of their bottoms
+    """Words grouped into lines (by vertical overlap), top to bottom, each left to right.
+    A word over three times as tall as the page's usual word (a watermark's letters, 'PAID'
+    across the totals) is a line of its own: it would join the lines it overlaps."""
+    heights = sorted(w.bottom - w.top for w in words)
+    tall = TALL * heights[len(heights) // 2] if heights else 0.0
+    lines: list[list[Word]] = [[w] for w in words if tall and w.bottom - w.top > tall]
+    sums: list[list[float]] = [[1e9, 1e9] for _ in lines]  # never joined by another word
+    words = [w for w in words if not tall or w.bottom - w.top <= tall]
     for word in sorted(words, key=lambda w: (w.page, w.top, w.x0)):
         for index in range(len(lines) - 1, max(len(lines) - 7, -1), -1):
             line = lines[index]
@@ -228,22 +234,26 @@ def match_phrase(
     if first is None:
         return None
     best = None
+    best_exact = False
     for key, spelling in _index(vocabulary, fuzzy_from).starting(toks[first][0]):
         n = len(spelling)
-        if best is not None and n <= best[2]:
+        if best is not None and (n < best[2] or n == best[2] and best_exact):
             continue
         window = toks[first : first + n]
         if len(window) < n or not all(
             _close(t, s, fuzzy_from) for (t, _), s in zip(window[1:], spelling[1:], strict=True)
         ):
             continue
+        exact = all(t == s for (t, _), s in zip(window, spelling, strict=True))
+        if best is not None and n == best[2] and not exact:
+            continue  # a spelling read exactly beats one an OCR slip would also give
         last_word = window[-1][1]
         if limit is not None and last_word >= limit:
             continue  # 'Date   Due': two column headers, not one label
         after = toks[first + n][1] if first + n < len(toks) else None
         if after == last_word:
             continue  # the label would end inside a word
-        best = (key, last_word + 1, n)
+        best, best_exact = (key, last_word + 1, n), exact
     return best
 
 
@@ -286,22 +296,30 @@ def right_of(label: Label, labels: list[Label]) -> list[Word]:
 
 def below(label: Label, labels: list[Label], lines: list[Line]) -> list[Word]:
     """The words under ``label`` in its column, on the nearest line below (within 3 lines)."""
-    same_row = [lb for lb in labels if lb.line is label.line and lb is not label]
-    left = max((lb.x1 for lb in same_row if lb.x1 <= label.x0), default=None)
-    right = min((lb.x0 for lb in same_row if lb.x0 >= label.x1), default=None)
-    width = label.x1 - label.x0
-    lo = label.x0 - 0.5 * width if left is None else max(left, label.x0 - 0.5 * width)
-    hi = 1e9 if right is None else right
+    lo, hi = column_span(label, labels)
     limit = label.line.bottom + 3.2 * max(label.line.height, 1.0)
     for line in lines:
-        if line.page != label.line.page or line.top <= label.line.bottom - 0.2 * line.height:
+        if line.page != label.line.page or line is label.line:
             continue
+        if line.top < label.line.top + 0.7 * label.line.height:
+            continue  # above, or beside (OCR's boxes of the next line may overlap this one's)
         if line.top > limit:
             break
         words = [w for w in line.words if lo <= w.xc < hi]
         if words:
             return words
     return []
+
+
+def column_span(label: Label, labels: list[Label]) -> tuple[float, float]:
+    """The x-range of ``label``'s column: from half its width left of it (or the label on its
+    left) to the next label on its right."""
+    same_row = [lb for lb in labels if lb.line is label.line and lb is not label]
+    left = max((lb.x1 for lb in same_row if lb.x1 <= label.x0), default=None)
+    right = min((lb.x0 for lb in same_row if lb.x0 >= label.x1), default=None)
+    width = label.x1 - label.x0
+    lo = label.x0 - 0.5 * width if left is None else max(left, label.x0 - 0.5 * width)
+    return lo, 1e9 if right is None else right
 
 
 def has_any(text: str, words: tuple[str, ...]) -> bool:

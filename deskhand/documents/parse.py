@@ -315,7 +315,7 @@ def parse_date(text: str, day_first: bool = False, order: str | None = None) -> 
     '03/05/2026' as month/day unless ``day_first`` (or the first number cannot be a month).
     ``order`` ('DMY', 'MDY' or 'YMD', a template's option) says how to read all-number dates.
     """
-    folded = fold(text).strip().rstrip(".,;:")
+    folded = fold(text).strip().rstrip(".,;:").lstrip(":")  # ':12-03-2018': a label's colon
     folded = re.sub(r"\s+", " ", folded)
     folded = _WEEKDAY.sub("", folded)
     folded = _GLUED_TIME.sub(r"\1", folded)  # '12/03/201810:25:49': OCR lost the space

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import re
 
-from .layout import Label, below, find_labels, phrases, right_of
+from . import buyer, seller
+from .layout import Label, find_labels, phrases
 from .model import Field, Line, Word, union
-from .parse import fold, repair_digits, tokens
+from .parse import fold, repair_digits
 
-_CUSTOMER = (
-    "bill to|billed to|invoice to|sold to|customer|client|kunde|rechnung an|"
-    "rechnungsempfanger|rechnungsadresse|facture a|facturer a|factura a|destinataire|adresse client"
-)
-CUSTOMER = {"customer": [tokens(s) for s in _CUSTOMER.split("|")]}
 _NOT_ADDRESS = re.compile(
     r"@|www\.|https?:|^(tel|phone|fon|fax|mobil|vat|ust|tva|siret|siren|iban|bic|e-?mail|"
     r"company|reg|steuer|hrb|amtsgericht)\b"
@@ -122,26 +118,71 @@ def _shaped(code: str, shape: str) -> str:
     )
 
 
-def customer(lines: list[Line], other_labels: list[Label]) -> Field | None:
-    """The first name right of, or under, a "Bill to" / "Rechnung an" / "Client" label
-    (not another field's label that happens to sit there)."""
-    labels = find_labels(lines, CUSTOMER)
-    taken = {id(w) for label in other_labels for w in label.words}
-    for label in labels:
-        for words in (right_of(label, labels), below(label, labels, lines)):
-            words = [w for w in words if w.text.strip(":")]
-            if not words or any(id(w) in taken for w in words):
+def parties(
+    lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
+) -> tuple[Field | None, Field | None]:
+    """(issuer, customer) of the document, each None when the page does not say."""
+    page = [ln for ln in lines if ln.page == 1]
+    if not page:
+        return None, None
+    height = page_sizes[0][1] if page_sizes else 842.0
+    taken = {id(w) for lb in labels if lb.field != "_title_number" for w in lb.words}
+    own = [lb for lb in find_labels(page, seller.LABELS) if seller._whole(lb)]
+    taken |= {id(w) for lb in own for w in lb.words}
+    customer_block, customer = buyer.labelled(page, own, taken)
+    sender = buyer.sender_line(page)
+    if sender is not None and customer is None:
+        customer = buyer.under(sender, page, taken)
+        if customer is not None:
+            customer.cues.append("under the sender line")
+    if customer is None:
+        customer = buyer.after_salutation(page, taken, height)
+    blocked = set(customer_block)
+    if customer is not None:
+        blocked |= {id(w) for w in customer.words}
+    domains = seller._domains(lines)
+    texts = [fold(ln.text) for ln in lines]
+    candidates = []
+    for index, line in enumerate(page):
+        for words in seller._segments(line):
+            if any(id(w) in taken or id(w) in blocked for w in words):
                 continue
-            text = " ".join(w.text for w in words).strip(" :")
-            if sum(ch.isalpha() for ch in text) >= 3 and not _NOT_ADDRESS.search(fold(text)):
-                conf = min(w.conf for w in words)
-                return Field(
-                    "customer",
-                    text,
-                    text,
-                    round(conf, 3),
-                    words[0].page,
-                    union(words),
-                    f"label:{label.text}",
-                )
-    return None
+            words = seller._without_noise(words)
+            if not words:
+                continue
+            if seller._legal_only(words) and index:
+                # '(M) SDN BHD' under 'POPULAR BOOK CO.': the name runs over two lines
+                above = [w for w in page[index - 1].words if id(w) not in taken | blocked]
+                near = [w for w in above if abs(w.xc - words[0].xc) < 12 * words[0].height]
+                if near:
+                    words = seller._without_noise(
+                        seller._phrase_at(page[index - 1], near[0]) + words
+                    )
+                    if not words:
+                        continue
+            cut = seller._registration_at(words)
+            registered = 0 < cut < len(words)
+            if registered:  # '99 SPEED MART S/B (519537-X)': the name and its registration
+                words = words[:cut]
+            name = seller.Name(words)
+            if registered:
+                name.cues.append("registration")
+            first = line is sender and words[0] is line.words[0]
+            if not seller._name_like(name.text, domain=first):
+                continue
+            seller._score(name, line, index, page, height, sender, domains, texts, own)
+            candidates.append(name)
+    paid = seller.payee(page, taken | blocked)
+    if paid is not None:  # 'Please make checks payable to Muster Power.'
+        line, words = paid
+        name = seller.Name(words)
+        seller._score(name, line, page.index(line), page, height, sender, domains, texts, own)
+        name.score += 3.0
+        name.cues.append("payable to")
+        candidates.append(name)
+    if not candidates:
+        return None, seller._field("customer", customer)
+    best = seller._legal_name(max(candidates, key=lambda n: n.score), candidates, page, height)
+    if customer is None:
+        customer = buyer.other_block(page, best, candidates, taken)
+    return seller._field("issuer", best), seller._field("customer", customer)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .layout import Label, below, find_labels, phrase_starts, phrases, right_of
+from .layout import Label, below, phrase_starts, phrases, right_of
 from .model import Field, Line, Word, union
 from .parse import CURRENCY_CODES, fold, tokens
 
@@ -54,7 +54,9 @@ _TRADES = frozenset(
     "stationery bookstore bookstores marketing industries holdings group telecom bank "
     "apotheke markt baumarkt drogerie tankstelle boulangerie pharmacie shop gmbh".split()
 )
-_SALUTATION = re.compile(r"^(herr|frau|mr|mrs|ms|miss|dr|m|mme|mlle|madame|monsieur|sr|sra)\.?$")
+_SALUTATION = re.compile(
+    r"^(herr|herrn|frau|mr|mrs|ms|miss|dr|m|mme|mlle|madame|monsieur|sr|sra)\.?$"
+)
 _ADDRESS = re.compile(
     r"(\w(strasse|str\.?|weg|allee|platz|gasse|straat|laan)\s*\d|^[a-z][a-z.-]+ \d{1,4}[a-z]?$|"
     r"\b(street|st|road|rd|avenue|ave|lane|drive|blvd|suite|floor|flr|"
@@ -86,7 +88,8 @@ _WEAK = {"trade", "printed again", "heading"}  # cues a customer's name may have
 # what makes a chosen seller's name unsure: the page prints a legal name it is not (the
 # trading name over the company's), a name line sits over it (a name on two lines), an
 # address line over it (the address's last line), or it is a few letters only
-_DOUBT = {"legal name elsewhere", "name above", "under an address", "short"}
+# (a payee named in a sentence may be a bank, an agency or an acronym of the seller)
+_DOUBT = {"legal name elsewhere", "name above", "under an address", "short", "payable to"}
 _DOMAIN = re.compile(r"(?:@|www\.|https?://)([a-z0-9-]+(?:\.[a-z0-9-]+)*)")
 
 
@@ -101,64 +104,6 @@ class Name:
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words).strip(" ,;:-|")
-
-
-def parties(
-    lines: list[Line], labels: list[Label], page_sizes: list[tuple[float, float]]
-) -> tuple[Field | None, Field | None]:
-    """(issuer, customer) of the document, each None when the page does not say."""
-    page = [ln for ln in lines if ln.page == 1]
-    if not page:
-        return None, None
-    height = page_sizes[0][1] if page_sizes else 842.0
-    taken = {id(w) for lb in labels if lb.field != "_title_number" for w in lb.words}
-    own = [lb for lb in find_labels(page, LABELS) if _whole(lb)]
-    taken |= {id(w) for lb in own for w in lb.words}
-    customer_block, customer = _customer(page, own, taken)
-    sender = _sender_line(page)
-    if sender is not None and customer is None:
-        customer = _under(sender, page, taken)
-        if customer is not None:
-            customer.cues.append("under the sender line")
-    blocked = set(customer_block)
-    if customer is not None:
-        blocked |= {id(w) for w in customer.words}
-    domains = _domains(lines)
-    texts = [fold(ln.text) for ln in lines]
-    candidates = []
-    for index, line in enumerate(page):
-        for words in _segments(line):
-            if any(id(w) in taken or id(w) in blocked for w in words):
-                continue
-            words = _without_noise(words)
-            if not words:
-                continue
-            if _legal_only(words) and index:
-                # '(M) SDN BHD' under 'POPULAR BOOK CO.': the name runs over two lines
-                above = [w for w in page[index - 1].words if id(w) not in taken | blocked]
-                near = [w for w in above if abs(w.xc - words[0].xc) < 12 * words[0].height]
-                if near:
-                    words = _without_noise(_phrase_at(page[index - 1], near[0]) + words)
-                    if not words:
-                        continue
-            cut = _registration_at(words)
-            registered = 0 < cut < len(words)
-            if registered:  # '99 SPEED MART S/B (519537-X)': the name and its registration
-                words = words[:cut]
-            name = Name(words)
-            if registered:
-                name.cues.append("registration")
-            first = line is sender and words[0] is line.words[0]
-            if not _name_like(name.text, domain=first):
-                continue
-            _score(name, line, index, page, height, sender, domains, texts, own)
-            candidates.append(name)
-    if not candidates:
-        return None, _field("customer", customer)
-    best = _legal_name(max(candidates, key=lambda n: n.score), candidates, page, height)
-    if customer is None:
-        customer = _other_block(page, best, candidates, taken)
-    return _field("issuer", best), _field("customer", customer)
 
 
 def _legal_name(best: Name, candidates: list[Name], page: list[Line], height: float) -> Name:
@@ -222,107 +167,8 @@ def _field(name: str, found: Name | None) -> Field | None:
     )
 
 
-def _customer(page: list[Line], own: list[Label], taken: set[int]) -> tuple[set[int], Name | None]:
-    """The words of the customer's labelled blocks, and the customer's name (billing
-    labels before delivery ones)."""
-    block: set[int] = set()
-    found: list[tuple[bool, Name]] = []
-    for label in (lb for lb in own if lb.field == "customer"):
-        delivery = bool(set(tokens(label.text)) & _DELIVERY)
-        for words in (_same_phrase(label, own), _first_phrase(below(label, own, page), page)):
-            words = [w for w in words if w.text.strip(":") and id(w) not in taken]
-            if words and _SALUTATION.match(fold(words[0].text)) and len(words) == 1:
-                line = next(ln for ln in page if words[0] in ln.words)
-                words = _next_in_column(line, words[0], page)
-            name = Name(words)
-            if words and _name_like(name.text) and not _ADDRESS.search(fold(name.text)):
-                name.cues.append(f"label:{label.text}")
-                if _address_below(words, page):
-                    name.cues.append("address below")
-                found.append((delivery, name))
-                block |= {id(w) for w in words}
-                block |= _block_below(words, page)
-                break
-    if not found:
-        return block, None
-    return block, min(found, key=lambda f: f[0])[1]
-
-
-def _first_phrase(words: list[Word], page: list[Line]) -> list[Word]:
-    """The phrase the first of ``words`` begins (the next column is another block)."""
-    if not words:
-        return words
-    line = next(ln for ln in page if words[0] in ln.words)
-    return [w for w in _phrase_at(line, words[0]) if w in words]
-
-
-def _same_phrase(label: Label, own: list[Label]) -> list[Word]:
-    """The phrase right of a label ('Bill to:   Muster GmbH'), unless it lies so far away that
-    it is another column's."""
-    words = right_of(label, own)
-    if not words or words[0].x0 - label.x1 > 6 * label.line.height:
-        return []
-    starts = phrase_starts(label.line)
-    cut = next((i for i in sorted(starts) if i > label.end), len(label.line.words))
-    return words[: max(1, cut - label.end)]
-
-
-def _next_in_column(line: Line, word: Word, page: list[Line]) -> list[Word]:
-    after = [ln for ln in page if ln.top > line.bottom][:2]
-    for nxt in after:
-        words = [w for w in nxt.words if abs(w.x0 - word.x0) < 3 * word.height]
-        if words:
-            return _phrase_at(nxt, words[0])
-    return []
-
-
 def _phrase_at(line: Line, word: Word) -> list[Word]:
     return next((p for p in phrases(line) if word in p), [word])
-
-
-def _block_below(words: list[Word], page: list[Line]) -> set[int]:
-    """The words of the (address) lines under ``words`` in their column, up to 5 lines."""
-    x0, bottom = words[0].x0, words[0].bottom
-    ids: set[int] = set()
-    for line in [ln for ln in page if ln.top > bottom][:5]:
-        near = [w for w in line.words if abs(w.x0 - x0) < 2 * words[0].height]
-        if not near:
-            break
-        ids |= {id(w) for w in _phrase_at(line, near[0])}
-    return ids
-
-
-def _sender_line(page: list[Line]) -> Line | None:
-    """A small line of the top half that strings the sender's name, street and town with
-    separators: 'Muster GmbH | Hauptstr. 1 | 10115 Berlin'."""
-    heights = sorted(ln.height for ln in page)
-    median = heights[len(heights) // 2]
-    for line in page[: max(8, len(page) // 3)]:
-        parts = [p for p in _SEPARATORS.split(line.text) if p and p.strip()]
-        if len(parts) >= 3 and line.height <= median * 1.05 and _POSTCODE.search(line.text):
-            if _name_like(parts[0].strip(), True) and not _ADDRESS.search(fold(parts[0])):
-                return line
-    return None
-
-
-def _under(sender: Line, page: list[Line], taken: set[int]) -> Name | None:
-    """The addressee: the first name under the sender line in its column."""
-    x0 = sender.words[0].x0
-    for line in [ln for ln in page if ln.top > sender.bottom][:4]:
-        near = [w for w in line.words if abs(w.x0 - x0) < 3 * line.height]
-        if not near:
-            continue
-        words = [w for w in _phrase_at(line, near[0]) if id(w) not in taken]
-        text = " ".join(w.text for w in words)
-        if not words or _SALUTATION.match(fold(words[0].text)) and len(words) == 1:
-            continue
-        if _name_like(text) and not _ADDRESS.search(fold(text)):
-            name = Name(words)
-            if _address_below(words, page):
-                name.cues.append("address below")
-            return name
-        return None
-    return None
 
 
 def _address_below(words: list[Word], page: list[Line]) -> bool:
@@ -526,28 +372,22 @@ def _domains(lines: list[Line]) -> set[str]:
     return found
 
 
-def _other_block(
-    page: list[Line], issuer: Name, candidates: list[Name], taken: set[int]
-) -> Name | None:
-    """Without a label: the name heading another address block (a name line with a postcode
-    within the next three lines of its column) than the issuer's, in the top half."""
-    for name in sorted(candidates, key=lambda n: (n.words[0].top, n.words[0].x0)):
-        if name is issuer or fold(name.text) == fold(issuer.text):
+_PAYEE = re.compile(
+    r"\b(payable to|pay to the order of|made out to|zahlbar an|a l ordre de|a favor de)\s+(.+)$"
+)
+
+
+def payee(page: list[Line], taken: set[int]) -> tuple[Line, list[Word]] | None:
+    """The name a sentence says to pay ('Please make checks payable to Muster Power.'):
+    the seller, often printed nowhere else as text (its logo is a picture)."""
+    for line in page:
+        match = _PAYEE.search(fold(line.text))
+        if not match:
             continue
-        if (
-            name.words[0].top > issuer.words[0].top + 400
-            or "legal form" not in name.cues
-            and (_ADDRESS.search(fold(name.text)))
-        ):
-            continue
-        x0 = name.words[0].x0
-        below_lines = [ln for ln in page if ln.top > name.words[0].bottom][:3]
-        column = [
-            " ".join(w.text for w in ln.words if abs(w.x0 - x0) < 150 and w.x0 >= x0 - 5)
-            for ln in below_lines
-        ]
-        if any(_POSTCODE.search(t) for t in column) and abs(x0 - issuer.words[0].x0) > 0:
-            if name.score < issuer.score:
-                name.cues = ["address block"]
-                return name
+        count = len(match[2].split())
+        words = [w for w in line.words[-count:] if id(w) not in taken]
+        cut = next((i + 1 for i, w in enumerate(words) if w.text.endswith((".", ","))), None)
+        words = words[:cut][:6]
+        if words and _name_like(" ".join(w.text for w in words).strip(".,")):
+            return line, words
     return None

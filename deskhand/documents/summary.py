@@ -11,8 +11,9 @@ import dataclasses
 import itertools
 from decimal import Decimal
 
+from .layout import Label, right_of
 from .model import Field, Line, Reread, Word, union
-from .parse import split_currency
+from .parse import split_currency, tokens
 from .values import REPAIRED, Candidate, amount
 
 SUMMARY = ("subtotal", "tax", "total")
@@ -61,22 +62,61 @@ def reconcile(fields: dict[str, Field], reread: Reread) -> None:
             return
 
 
-def choose(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:
+def choose(
+    found: dict[str, list[Candidate]], lines: list[Line] | None = None
+) -> dict[str, Candidate]:
     """The subtotal, tax and total among their labelled candidates: the ones that add up
-    (subtotal + tax = total, the tax possibly printed per rate and summed), else the lowest
-    total on the page and the nearest subtotal and tax above it."""
+    (subtotal + tax = total, the tax possibly printed per rate and summed), else the
+    most likely total (see _likeliest) and the nearest subtotal and tax above it.
+
+    Net and gross on one line are a row of a tax table: they are the document's figures only
+    on the table's last row, when that row is the table's only one or the sum of the rows
+    above it, holds no rate ('19 %': one rate's row) and no other total is larger."""
     subs, taxes, totals = (found.get(name, []) for name in SUMMARY)
     if not totals:
         return {n: _nearest(found.get(n, []), None) for n in ("subtotal", "tax") if found.get(n)}
+    percent = {id(w) for ln in lines or [] if "%" in ln.text for w in ln.words}  # rate rows
+    combos = _combos(subs, taxes, totals, percent)
+    if not combos:
+        combos = _based(taxes, totals)
+    if combos:
+        total, sub, tax = max(
+            combos,
+            key=lambda c: (
+                c[2] is not None,
+                c[1] is None or not _same_line(c[1], c[0]),
+                _where(c[0]),
+                c[0].size,
+            ),
+        )
+        chosen = {"total": total}
+        if sub is not None:
+            chosen["subtotal"] = sub
+        if tax is not None:
+            chosen["tax"] = tax
+        for candidate in chosen.values():
+            candidate.checked = True
+        return chosen
+    total = _likeliest(totals)
+    chosen = {"total": total}
+    sub = _nearest(subs, total)
+    if sub is not None:
+        chosen["subtotal"] = sub
+    tax = _nearest(taxes, total, after=sub)
+    if tax is not None:
+        chosen["tax"] = tax
+    return chosen
+
+
+def _combos(
+    subs: list[Candidate], taxes: list[Candidate], totals: list[Candidate], percent: set
+) -> list[tuple[Candidate, Candidate, Candidate | None]]:
     combos = []
     for total in totals:
         for sub in subs:
             if sub.value == total.value and sub.words == total.words:
                 continue
-            if (
-                abs(sub.words[0].top - total.words[0].top) < 2
-                and _where(sub)[0] == _where(total)[0]
-            ):
+            if _same_line(sub, total) and not _table_total(total, totals, percent):
                 continue  # net and gross on one line: a row of the tax rates' table
             options = [(tax, tax.value) for tax in taxes] + [(None, ZERO)]
             summed = _summed(taxes, sub, total)
@@ -87,25 +127,93 @@ def choose(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:
                     if tax is None and sub.value == total.value and taxes:
                         continue  # a tax is printed: subtotal = total is a coincidence
                     combos.append((total, sub, tax))
-    if combos:
-        total, sub, tax = max(combos, key=lambda c: (c[2] is not None, _where(c[0]), c[0].size))
-        chosen = {"subtotal": sub, "total": total}
-        if tax is not None:
-            chosen["tax"] = tax
-        for candidate in chosen.values():
-            candidate.checked = True
-        return chosen
-    # Unchecked: the lowest total beside its label ('zu zahlen 15,69') before one under a
-    # column's header (a tax table's 'Brutto' column)
-    total = max(totals, key=lambda c: (not c.below, _where(c)))
-    chosen = {"total": total}
-    sub = _nearest(subs, total)
-    if sub is not None:
-        chosen["subtotal"] = sub
-    tax = _nearest(taxes, total, after=sub)
-    if tax is not None:
-        chosen["tax"] = tax
-    return chosen
+    return combos
+
+
+def _based(taxes: list[Candidate], totals: list[Candidate]) -> list[tuple]:
+    """Tax lines that print their bases ('USt. 19 % auf 804,35 € 152,83 €', one per rate or
+    per kind of charge), when bases and taxes add up to a total below them: their taxes'
+    sum is the tax (no net total is printed)."""
+    lines: dict[tuple, Candidate] = {}
+    for tax in taxes:
+        if tax.base is not None:
+            lines.setdefault(_where(tax), tax)
+    if len(lines) < 2:
+        return []
+    based = list(lines.values())
+    value = sum((t.value for t in based), ZERO)
+    gross = value + sum((t.base for t in based), ZERO)
+    summed = Candidate(value, [w for t in based for w in t.words], "sum:taxes")
+    last = max(_where(t) for t in based)
+    return [(t, None, summed) for t in totals if t.value == gross and _where(t) > last]
+
+
+_PAID = frozenset("cash tendered bargeld gegeben tunai paid bar".split())
+_CHANGE = frozenset("change kembalian ruckgeld zuruck ruckgabe wechselgeld".split())
+
+
+def paid_less_change(labels: list[Label], subs: list[Candidate]) -> Candidate | None:
+    """With no total labelled: the amount handed over less the change given back ('CASH
+    100.00', 'CHANGE 71.40'), when a net-labelled figure is exactly that ('SUBTOTAL 28.60':
+    what was paid is the total)."""
+    paid, change = [], []
+    for label in labels:
+        if label.field != "_other":
+            continue
+        words = set(tokens(label.text))
+        found = amount(right_of(label, labels), strict=True)
+        if found is not None and found.value > 0:
+            (change if words & _CHANGE else paid if words & _PAID else []).append(found.value)
+    if len(paid) != 1 or len(change) != 1 or paid[0] <= change[0]:
+        return None
+    due = paid[0] - change[0]
+    same = [c for c in subs if c.value == due]
+    if not same:
+        return None
+    return Candidate(due, same[0].words, "sum:paid-change")
+
+
+def _same_line(a: Candidate, b: Candidate) -> bool:
+    return _where(a)[0] == _where(b)[0] and abs(a.words[0].top - b.words[0].top) < 2
+
+
+def _table_total(total: Candidate, totals: list[Candidate], percent: set) -> bool:
+    """Whether ``total``, read under a column's header, is its tax table's total: the
+    column's last figure, the only one or the sum of those above it, on a row without a
+    rate, and no other total on the page is larger."""
+    if not total.below or id(total.words[0]) in percent:
+        return False
+    word = total.words[0]
+    column = [
+        c
+        for c in totals
+        if c.below
+        and c.words[0].page == word.page
+        and c.words[0].x0 < word.x1
+        and c.words[0].x1 > word.x0
+    ]
+    if any(c.words[0].top > word.top + 1 for c in column):
+        return False  # not the column's last row
+    above = [c for c in column if c.words[0].top < word.top - 1]
+    if above and sum((c.value for c in above), ZERO) != total.value:
+        return False
+    return all(c.value <= total.value for c in totals)
+
+
+def _likeliest(totals: list[Candidate]) -> Candidate:
+    """Unchecked, the total most likely the document's: beside its label ('zu zahlen 15,69')
+    before under a column's header (a tax table's 'Brutto'); then printed again under
+    another total label (a bill's stub, each page's header) or named by a longer label
+    ('Total amount due', 'Grand total') before a section's 'Total'; then the lowest."""
+    lines_of: dict = {}
+    for c in totals:
+        lines_of.setdefault(c.value, set()).add(_where(c))
+
+    def key(c: Candidate):
+        again = min(len(lines_of[c.value]), 2) - 1
+        return (not c.below, again + (c.size >= 2), _where(c))
+
+    return max(totals, key=key)
 
 
 def _where(candidate: Candidate) -> tuple[int, float]:

@@ -28,6 +28,7 @@ class Candidate:
     currency: str | None = None
     checked: bool = False  # agrees with the other fields (subtotal + tax = total)
     below: bool = False  # read under its label (a column's header), not beside it
+    base: Any = None  # a tax's base printed before it ('19 % auf 804,35 € 152,83 €')
 
     def to_field(self, name: str) -> Field:
         conf = min(w.conf for w in self.words) * (REPAIRED if self.repaired else 1.0)

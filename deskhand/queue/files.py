@@ -57,12 +57,13 @@ def queue_items(
     settings: Any,
     *,
     by: str | None = None,
+    priority: int = 0,
 ) -> tuple[list[Item], list[Item]]:
     """Queue a source's work items (``WorkItem``: reference, payload with ``file`` and/or
     ``files``); with ``settings.store_files`` their files' content goes with them.
     Returns ``(added, existing)`` as ``Store.add_many``."""
     work_items = list(work_items)
-    specs = [_spec(i) for i in work_items]
+    specs = [_spec(i) | ({"priority": priority} if priority else {}) for i in work_items]
     if not getattr(settings, "store_files", True):
         return store.add_many(queue, specs, by=by)
     with store._read() as conn:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -25,24 +24,6 @@ from .protocols import PageHost
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator
-
-ROW_MARK = "data-deskhand-rows"  # set on the rows read, to see when the next page replaced them
-# Argument and answer travel as JSON strings: Playwright converts a nested value piece by
-# piece, which costs more than reading the rows (see deskhand.web.forms).
-_READ_ROWS = """(rows, json) => { const [cells, mark] = JSON.parse(json); return JSON.stringify(
-rows.map(row => {
-  row.setAttribute('MARK', mark);
-  const out = {};
-  for (const [name, selectors] of cells) {
-    out[name] = null;
-    for (const css of selectors) {
-      const found = row.querySelector(css);
-      if (found) { out[name] = [found.innerText.trim(), css]; break; }
-    }
-  }
-  return out;
-})); }""".replace("MARK", ROW_MARK)
-
 
 _COUNT_FIRST = """(_, json) => JSON.stringify(JSON.parse(json).map(css => {
   try { return document.querySelectorAll(css).length; } catch (e) { return -1; }
@@ -59,10 +40,17 @@ class Option(NamedTuple):
 class Element:
     """A named element on a WebPage; each action is logged."""
 
-    def __init__(self, page: PageHost, spec: ElementSpec, template: ElementSpec | None = None):
+    def __init__(
+        self,
+        page: PageHost,
+        spec: ElementSpec,
+        template: ElementSpec | None = None,
+        values: dict[str, Any] | None = None,
+    ):
         self.page = page
         self.spec = spec
         self.template = template or spec  # as the repository has it ({n} not filled in)
+        self.values = values or {}  # what filled its placeholders
 
     @property
     def name(self) -> str:
@@ -121,18 +109,22 @@ class Element:
     def _resolve_together(self) -> bool:
         """Count, in one round trip, the first choice of every element of this frame not yet
         resolved, and take those the page shows exactly once (a list: at least once): the
-        first element resolved on a page pays for the page's others. False when this
-        element cannot be counted so (placeholders, a selector that is not plain CSS)."""
+        first element resolved on a page pays for the page's others. Elements whose
+        placeholders this one's values fill (``line_quantity`` with ``line_amount``'s
+        ``n=2``) are counted with those values. False when this element cannot be counted
+        so (a selector that is not plain CSS)."""
         repo, resolved = self.page.selectors, self.page._resolved
-        group = [
-            spec
-            for spec in repo.elements.values()
-            if spec.frames == self.spec.frames
-            and spec.name not in resolved
-            and "{" not in "".join(spec.candidates)
-            and plain_css(spec.candidates[:1])
-        ]
-        if self.template.name not in {spec.name for spec in group} or self.spec != self.template:
+        group = []
+        for spec in repo.elements.values():
+            if spec.frames != self.spec.frames or spec.name in resolved:
+                continue
+            holes = spec.placeholders()
+            if holes and not all(hole in self.values for hole in holes):
+                continue
+            spec = spec.with_values(self.values) if holes else spec
+            if plain_css(spec.candidates[:1]):
+                group.append(spec)
+        if self.name not in {spec.name for spec in group}:
             return False
         try:
             answer = (
@@ -340,58 +332,3 @@ class Element:
                 f"element '{self.name}' did not show {what} in time (it shows '{shown.strip()}')"
             ) from None
         return (loc.input_value() if is_field else loc.inner_text()).strip()
-
-
-@dataclass
-class Row:
-    """One row of a list element: ``row["vendor"]`` is a cell's text; ``row.click("record_no")``
-    clicks into a cell (logged)."""
-
-    page: PageHost
-    list_name: str
-    index: int  # 0-based, over all pages read
-    locator: Any
-    cells: dict[str, str] = field(default_factory=dict)
-    _css: dict[str, str] = field(default_factory=dict, repr=False)
-
-    def __getitem__(self, cell: str) -> str:
-        try:
-            return self.cells[cell]
-        except KeyError:
-            known = ", ".join(self.cells) or "none"
-            raise ApplicationError(
-                f"row of '{self.list_name}' has no cell '{cell}' on this page (cells: {known})"
-            ) from None
-
-    def click(self, cell: str) -> Row:
-        """Click the first element in ``cell`` (a link, a button)."""
-        if cell not in self._css:
-            self[cell]  # the clear error
-        self.page.ctx.action("click", element=f"{self.list_name}[{self.index}].{cell}")
-        self.page.ctx.last_page = self.page
-        try:
-            self.locator.locator(self._css[cell]).first.click()
-        except PlaywrightError as exc:
-            self.page.keep_evidence(self.list_name)
-            raise ApplicationError(
-                f"{self.list_name}[{self.index}].{cell}: {str(exc).strip().splitlines()[0]}"
-            ) from None
-        return self
-
-
-def read_rows(element: Element, mark: str, start: int) -> list[Row]:
-    """The rows of list ``element`` on the page now, in one round trip (none: [])."""
-    if element.name not in element.page._resolved and not element.exists():
-        return []  # (a resolved list is read straight away: no rows read as none)
-    loc = element.locator
-    cells = [[name, list(css)] for name, css in element.spec.cells]
-    answer = element._do(lambda loc: loc.evaluate_all(_READ_ROWS, json.dumps([cells, mark])))
-    data = json.loads(answer)
-    rows = []
-    for offset, found in enumerate(data):
-        row = Row(element.page, element.name, start + offset, loc.nth(offset))
-        for name, hit in found.items():
-            if hit is not None:
-                row.cells[name], row._css[name] = hit
-        rows.append(row)
-    return rows

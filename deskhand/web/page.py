@@ -11,10 +11,9 @@ Waiting for navigation has one way: ``with page.expect_navigation(frame="content
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -24,14 +23,13 @@ from playwright.sync_api import Error as PlaywrightError
 from ..actions import ActionLog
 from ..errors import ApplicationError
 from ..logs import mask, slug
-from ..selectors import ElementSpec, SelectorRepository, frame_css, playwright_selector
-from .element import ROW_MARK, Element, Option, Row, read_rows
-from .overlays import plain_css, watch
+from ..selectors import ElementSpec, SelectorRepository, frame_css
+from .element import Element, Option
+from .overlays import confirm_modal, handle_before_actions, plain_css, watch
+from .rows import Row, page_rows
 
 if TYPE_CHECKING:
     from playwright.sync_api import Frame, Locator, Page
-
-    from .frames import FramePage
 
 
 class WebPage:
@@ -94,13 +92,11 @@ class WebPage:
         template = spec = self.selectors[_name]
         if params or "{" in "".join(spec.candidates):
             spec = spec.with_values(params)
-        return Element(self, spec, template)
+        return Element(self, spec, template, params)
 
     def frame(self, name: str) -> FramePage:
         """The page inside the iframe called ``name``, logged like this one: its elements are
         looked up inside it, ``goto`` loads the frame, ``expect_navigation`` waits for it."""
-        from .frames import FramePage
-
         return FramePage(self, name)
 
     # -- reading --------------------------------------------------------------------------
@@ -117,30 +113,7 @@ class WebPage:
         """The rows of list element ``name`` (``cells`` in the repository), following its
         ``next`` element page by page until ``until(row)`` is true (that row is the last
         returned) or the rows run out: ``app.rows("results")``."""
-        element = self.element(name)
-        found: list[Row] = []
-        for page_no in itertools.count(1):
-            mark = f"{id(found)}-{page_no}"
-            for row in read_rows(element, mark, len(found)):
-                found.append(row)
-                if until is not None and until(row):
-                    self.ctx.action("rows", element=name, data={"rows": len(found), "found": True})
-                    return found
-            nxt = self.element(element.spec.next) if element.spec.next else None
-            if nxt is None or page_no >= max_pages or not nxt.exists():
-                break
-            if nxt.attribute("disabled") is not None:
-                break
-            nxt.click()
-            fresh = element.locator.and_(element._root().locator(f":not([{ROW_MARK}='{mark}'])"))
-            try:
-                fresh.first.wait_for(state="attached")
-            except Exception:
-                raise ApplicationError(
-                    f"'{element.spec.next}' did not show a next page of '{name}' in time"
-                ) from None
-        self.ctx.action("rows", element=name, data={"rows": len(found), "pages": page_no})
-        return found
+        return page_rows(self, name, until, max_pages)
 
     def find_row(
         self, name: str, where: Callable[[Row], bool] | None = None, **cells: str
@@ -173,24 +146,9 @@ class WebPage:
         overlay, closer = self.element(name).spec, self.element(close).spec
         if plain_css(overlay.candidates + closer.candidates):  # no cost to other actions
             watch(self, name, overlay.candidates, closer.candidates)
-            return
-        frames = {()} | {s.frames for s in self.selectors.elements.values()}
-        for path in sorted(frames):
-            root: Any = self.raw
-            for frame in path:
-                root = root.frame_locator(frame_css(frame))
-            self.raw.add_locator_handler(
-                _either(root, overlay.candidates), self._closer(root, name, closer, path)
-            )
+        else:
+            handle_before_actions(self, name, overlay, closer)
 
-    def _closer(self, root: Any, name: str, closer: ElementSpec, path: tuple) -> Callable:
-        def close(_overlay: Any) -> None:
-            self.ctx.action("overlay", element=name, data={"frame": list(path) or None})
-            _either(root, closer.candidates).first.click()
-
-        return close
-
-    @contextmanager
     def confirm_modal(
         self,
         name: str,
@@ -198,31 +156,12 @@ class WebPage:
         expect: str | None = None,
         cancel: str | None = None,
         timeout: float | None = None,
-    ) -> Iterator[list[str]]:
+    ) -> AbstractContextManager[list[str]]:
         """A page's own modal confirm, handled like a JavaScript dialog: after the block,
         wait for modal ``name``; if its text contains ``expect``, click ``ok``; else click
         ``cancel`` (when given) and raise ApplicationError. No modal: ApplicationError.
         ``with app.confirm_modal("confirm_modal", ok="confirm_ok", expect="Clear"): ...``"""
-        seen: list[str] = []
-        yield seen
-        modal = self.element(name)
-        wait = {} if timeout is None else {"timeout": timeout * 1000}
-        try:
-            modal.locator.wait_for(state="visible", **wait)
-        except Exception:
-            raise ApplicationError(
-                f"expected the confirmation '{name}', but it did not appear"
-            ) from None
-        seen.append(modal.text())
-        expected = expect is None or expect in seen[0]
-        if expected:
-            self.element(ok).click()
-        elif cancel is not None:
-            self.element(cancel).click()
-        self.ctx.action("dialog", element=name, data={"message": seen[0], "accepted": expected})
-        if not expected:
-            raise ApplicationError(f"unexpected confirmation '{seen[0]}' (wanted '{expect}')")
-        modal.locator.wait_for(state="hidden", **wait)
+        return confirm_modal(self, name, ok, expect, cancel, timeout)
 
     def locator(self, selector: str, frame: str | None = None) -> Locator:
         """A plain Playwright locator, optionally inside the iframe named ``frame``."""
@@ -270,11 +209,18 @@ class WebPage:
                 self.keep_evidence("expect_close")
                 raise
         self.ctx.action("close", data={"url": self.raw.url})
+        self._forget()
 
     def close(self) -> None:
         """Close this page (a popup the application leaves open)."""
         self.ctx.action("close", data={"url": self.raw.url})
         self.raw.close()
+        self._forget()
+
+    def _forget(self) -> None:
+        """A closed page is not the item's to close at its end (no round trip for it)."""
+        if self in self.ctx.pages:
+            self.ctx.pages.remove(self)
 
     def keep_evidence(self, name: str) -> None:
         """Save this popup's screenshot and HTML now, for the failing step to report after
@@ -338,6 +284,12 @@ class WebPage:
         if not expected:
             raise ApplicationError(f"unexpected dialog '{seen[0]}' (wanted '{expect}'): dismissed")
 
+    def pdf(self, paper: str = "A4") -> bytes:
+        """The page printed as a PDF (headless Chromium), for a mail or an archive:
+        ``attachment = app.pdf()``."""
+        self.ctx.action("pdf", data={"url": self.raw.url, "format": paper})
+        return self.raw.pdf(format=paper)
+
     # -- evidence ---------------------------------------------------------------------
     def capture(self, folder: Path, stem: str) -> dict[str, Any]:
         """Save a screenshot (password inputs masked) and the HTML of every frame."""
@@ -370,12 +322,102 @@ class _Holder:
     value: WebPage
 
 
-def _either(root: Any, candidates: tuple[str, ...]) -> Any:
-    """A locator matching any of ``candidates`` under ``root``."""
-    either = root.locator(playwright_selector(candidates[0]))
-    for other in candidates[1:]:
-        either = either.or_(root.locator(playwright_selector(other)))
-    return either
+# -- frame-scoped pages ---------------------------------------------------------------------
+# ``app.frame("content")``: its elements are looked up inside the frame (an element whose
+# repository ``frame:`` starts with this frame relative to it; any other with its own frames
+# inside it). ``goto`` loads the frame, ``expect_navigation`` waits for it; dialogs, popups
+# and evidence belong to the page that holds the frame.
+class FramePage(WebPage):
+    """The page in iframe ``name`` of ``parent`` (itself possibly a frame)."""
+
+    def __init__(self, parent: WebPage, name: str) -> None:
+        super().__init__(parent.raw, parent.ctx, parent.selectors, parent.base_url)
+        self.parent = parent
+        self.name = name
+        self.path: tuple[str, ...] = getattr(parent, "path", ()) + (name,)
+        self.is_popup = parent.is_popup
+        self._kept = parent._kept
+
+    def _scope(self) -> Any:
+        root: Any = self.raw
+        for frame in self.path:
+            root = root.frame_locator(frame_css(frame))
+        return root
+
+    def _root_for(self, spec: ElementSpec) -> Any:
+        frames = spec.frames
+        if frames[: len(self.path)] == self.path:
+            frames = frames[len(self.path) :]
+        root = self._scope()
+        for frame in frames:
+            root = root.frame_locator(frame_css(frame))
+        return root
+
+    @property
+    def frame_object(self) -> Frame:
+        """The Playwright Frame (waits for the iframe to be attached)."""
+        found: Any = self.parent.raw.main_frame
+        if isinstance(self.parent, FramePage):
+            found = self.parent.frame_object
+        for waited in (False, True):  # a frame the page knows already needs no round trip
+            for child in found.child_frames:
+                if child.name == self.name:
+                    return child
+            if not waited:
+                self.raw.locator(frame_css(self.path[0])).first.wait_for(state="attached")
+        handle = self._scope_handle()
+        if handle is None:
+            raise ApplicationError(f"no frame '{self.name}' on {self.parent.url}")
+        return handle
+
+    def _scope_handle(self) -> Frame | None:
+        outer: Any = self.raw
+        for frame in self.path[:-1]:
+            outer = outer.frame_locator(frame_css(frame))
+        handle = outer.locator(frame_css(self.name)).first.element_handle()
+        return handle.content_frame() if handle else None
+
+    @property
+    def url(self) -> str:
+        return self.frame_object.url
+
+    def goto(self, url: str = "") -> FramePage:
+        """Load ``url`` in this frame (relative URLs are joined to the target's base URL)."""
+        full = urljoin(self.base_url or "", url) if self.base_url else url
+        self.ctx.action("goto", data={"url": full, "frame": self.name})
+        try:
+            self.frame_object.goto(full, wait_until="domcontentloaded")
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ApplicationError(f"cannot open {full} in frame '{self.name}': {first}") from None
+        return self
+
+    @contextmanager
+    def expect_navigation(self, frame: str | None = None) -> Iterator[Any]:
+        """Wait, after the block, until this frame (or its iframe ``frame``) has loaded.
+        ``with content.expect_navigation() as nav: ...``: ``nav.value`` is the response
+        (its ``status`` tells an error page from an answer)."""
+        target = self.frame(frame) if frame else self
+        with target.frame_object.expect_navigation(wait_until="load") as info:
+            yield info
+        self.ctx.action("navigated", data={"frame": "/".join(target.path), "url": target.url})
+
+    def wait_for_url(self, pattern: str, timeout: float | None = None) -> None:
+        """Wait until this frame shows a URL matching ``pattern`` (a glob: ``**/search*``)."""
+        wait = {} if timeout is None else {"timeout": timeout * 1000}
+        self.frame_object.wait_for_url(pattern, **wait)
+        self.ctx.action("wait_for_url", data={"frame": self.name, "url": self.url})
+
+    def locator(self, selector: str, frame: str | None = None) -> Locator:
+        """A plain Playwright locator inside this frame (a last resort: not logged)."""
+        root = self._scope()
+        return (root if frame is None else root.frame_locator(frame_css(frame))).locator(selector)
+
+    def capture(self, folder: Any, stem: str) -> dict[str, Any]:
+        return self.parent.capture(folder, stem)
+
+    def keep_evidence(self, name: str) -> None:
+        self.parent.keep_evidence(name)
 
 
-__all__ = ["Element", "Option", "Row", "WebPage"]
+__all__ = ["Element", "FramePage", "Option", "Row", "WebPage"]
