@@ -89,7 +89,15 @@ def code_version() -> str:
 
 # The modules whose code makes a page's words; a change to any other (the field rules) keeps
 # the pages read, and re-runs only the rules on them.
-OCR_MODULES = ("files.py", "pdf.py", "ocr.py", "engines.py", "prepare.py", "limits.py")
+OCR_MODULES = (
+    "files.py",
+    "pdf.py",
+    "ocr.py",
+    "engines.py",
+    "tessapi.py",
+    "prepare.py",
+    "limits.py",
+)
 _ocr_version: str | None = None
 
 
