@@ -8,7 +8,8 @@ word confidence under UNSURE) are the prepared variants read too (threshold + de
 contrast),
 and one is kept only if it raises the mean word confidence without losing text: a page is
 never read worse than plainly. The engine (tesseract, rapidocr, auto: engines.py) reads the
-words; word boxes come back in PDF points, like the words of a text layer.
+words; word boxes come back in PDF points, like the words of a text layer. Tesseract runs
+in-process through its library where it can be loaded (tessapi.py), else as a program.
 """
 
 from __future__ import annotations
@@ -231,9 +232,10 @@ class OcrPage:
     def reread_many(
         self, regions: list[tuple[float, float, float, float]], options: str
     ) -> list[list[Word]]:
-        """Read each region again on its own, all in one run of tesseract (its start-up,
-        not the reading, is most of what a small crop costs); the same region and options
-        asked again are answered from memory."""
+        """Read each region again on its own: by tesseract's library in-process (tessapi.py:
+        a crop costs ~10 ms), else all in one run of the tesseract program (its start-up,
+        not the reading, is most of what a small crop costs there); the same region and
+        options asked again are answered from memory."""
         scale = self.dpi / 72
         keys = []
         todo: dict[tuple, tuple[Image.Image, float, float]] = {}

@@ -18,7 +18,9 @@ import os
 import shlex
 import threading
 
-import numpy as np
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # read when the library loads: one thread
+
+import numpy as np  # noqa: E402
 
 _LIBRARIES = ("libtesseract.so.5", "libtesseract.so", "libtesseract.5.dylib")
 _COLUMNS = ("level", "page_num", "block_num", "par_num", "line_num", "word_num")
