@@ -1,8 +1,10 @@
 """OCR engines behind one interface: a grayscale page image in, words with boxes (points)
 and confidences (0..1) out.
 
-- ``tesseract``: pytesseract ``image_to_data``; also reads regions again with special
-  options (one line, a character whitelist).
+- ``tesseract``: tesseract's library called in-process (tessapi.py: what
+  ``pytesseract.image_to_data`` gives, without a process and a model load per read), or the
+  tesseract program through pytesseract where the library cannot be loaded; also reads
+  regions again with special options (one line, a character whitelist).
 - ``rapidocr``: RapidOCR's PP-OCR detection and recognition models (ONNX, shipped inside the
   ``rapidocr`` wheel: no download), stronger on photos and faint thermal receipts, slower.
 - ``auto`` (default): tesseract, and RapidOCR for a page whose best tesseract read is unsure
