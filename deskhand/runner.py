@@ -68,6 +68,9 @@ class RunResult:
     stopped: bool = False  # a stop (SIGTERM, time limit) ended the run early
     secrets: Any = field(default=None, repr=False)  # the run's masking registry (alerts)
     journal: RunModel | None = field(default=None, repr=False)  # what every view renders
+    # Items this run handed over (a retry another runner claimed, a lost lease) that the
+    # queue shows done by another runner when this run ended: not this run's to answer for.
+    done_elsewhere: frozenset[str] = frozenset()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -81,9 +84,13 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 when every item is done, 143 when the run was stopped, 1 otherwise."""
+        """0 when every item is done (here, or by another runner after this run handed it
+        over), 143 when the run was stopped, 1 otherwise."""
         if self.stopped:
             return EXIT_STOPPED
+        if self.journal is not None:
+            open_ = [i for i in self.journal.items.values() if i.status != DONE]
+            return 0 if all(i.reference in self.done_elsewhere for i in open_) else 1
         return 0 if all(n == 0 for s, n in self.counts.items() if s != DONE) else 1
 
     @property
@@ -300,14 +307,31 @@ def run_bot(
             model = log.read()  # steps.jsonl's model, as `deskhand report` reads it again
             items = _per_item(results, model)
             outcome = RunResult(
-                bot.name, log.run_id, log.dir, items, already, stop.is_set(), log.secrets, model
-            )
+                bot.name, log.run_id, log.dir, items, already, stop.is_set(), log.secrets, model,
+                _done_elsewhere(store, bot.queue, model),
+            )  # fmt: skip
             end = RunEnded(counts=model.counts(), total=len(model.items), stopped=outcome.stopped)
             model.add(from_dict(log.event(end)))
             store.close()
             for render in VIEWS.values():
                 render(log.dir, model)
     return outcome
+
+
+def _done_elsewhere(store: Any, queue: str, model: RunModel) -> frozenset[str]:
+    """The items this run handed over (its last attempt ended retrying or lease_lost) that
+    another runner has finished since: with two runners on one queue, a retry is claimed by
+    whichever runner is free first."""
+    handed = [r for r, i in model.items.items() if i.status in (Status.RETRYING, LEASE_LOST)]
+    done = set()
+    for reference in handed:
+        try:
+            item = store.find(queue, reference)
+        except Exception:  # noqa: BLE001 - the queue is out of reach: the item stays open
+            break
+        if item is not None and item.status == Status.DONE:
+            done.add(reference)
+    return frozenset(done)
 
 
 def _per_item(results: list[ItemResult], model: RunModel) -> list[ItemResult]:

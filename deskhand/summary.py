@@ -15,6 +15,10 @@ def summary(name: str, result: Any) -> list[str]:
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.counts.items())
     # Items, each counted once by its last attempt (the run model's counts), not claims.
     lines = [f"{name}: {sum(result.counts.values())} items: {counts}"]
+    if handed := len(getattr(result, "done_elsewhere", ())):
+        items = "1 item" if handed == 1 else f"{handed} items"
+        lines.append(f"{name}: {items} handed over (a retry, a lost lease) and done since "
+                     "by another runner")  # fmt: skip
     already = result.already
     earlier = [f"{already[Status.DONE]} already done"] if already.get(Status.DONE) else []
     hints = {

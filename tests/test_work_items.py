@@ -36,13 +36,14 @@ def assert_keyed_exactly_once(app: LegacyApp, truth: dict) -> None:
         assert row["lines"] == t["lines"]
 
 
-def runner(args: list[str], env: dict, project) -> subprocess.Popen:
-    """run_bot.py ARGS started from the folder ``project`` (the fixture)."""
+def runner(args: list[str], env: dict, project, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    """run_bot.py ARGS started from the folder ``project`` (the fixture); ``stdout=PIPE``
+    to read the run's summary (a test that does must read it: ``communicate``)."""
     return subprocess.Popen(
         [sys.executable, "run_bot.py", *args],
         cwd=project,
         env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -190,7 +191,8 @@ def test_two_workers_on_one_queue_never_process_an_item_twice(
         runner(args, env, project),
     ]  # both queue the batch, both work it
     for proc in workers:
-        assert proc.wait(timeout=600) == 0, proc.stderr.read()[-2000:]
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, (out[-3000:], err[-2000:])
 
     assert_keyed_exactly_once(legacy_app, truth)
     with open_store(queue_url) as store:
