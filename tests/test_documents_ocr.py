@@ -385,3 +385,14 @@ def test_the_ocr_pixel_budget_bounds_enlarging():
     assert limits.ocr_scale(1000, 1000, 3.0) == 3.0
     wanted = limits.ocr_scale(3000, 4000, 3.0)
     assert (3000 * wanted) * (4000 * wanted) <= limits.MAX_OCR_PIXELS * 1.0001
+
+
+def test_a_missing_tesseract_is_found_out_after_a_read(monkeypatch):
+    """In-process reads do not run the program: pointing pytesseract at a missing program
+    after a page was read is still 'tesseract not found', not a blank page."""
+    from deskhand.errors import ApplicationError
+
+    ocr.read_page(_page((400, 300), rows=()), 300, 1)
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    with pytest.raises(ApplicationError, match="tesseract not found: apt-get install"):
+        ocr.read_page(_page((400, 300), rows=()), 300, 1)

@@ -40,7 +40,7 @@ MIN_WORD_CONFIDENCE = 0.2  # below this a short "word" is a speckle or a ruling 
 # receipts dropping the signs cost 0.4 % of character error rate (bench/ocr_quality.py).
 SIGNS = frozenset(":=*%@+")
 SIGN_CONFIDENCE = 0.5
-_checked = False
+_checked: str | bool = False  # the tesseract program path last found to run
 # RapidOCR reads a page at most RAPID_SIDE pixels long (its own default). Its detector's
 # memory grows with its input's pixels: ~0.65 GB at 2000 x 1400, ~0.9 GB for the whole read
 # of a 300 dpi A4 page. A detector limited to 1600 pixels took ~0.7 GB but lost characters
@@ -78,9 +78,11 @@ def rapidocr_installed() -> bool:
 
 
 def check_tesseract() -> None:
-    """Raise ApplicationError unless the tesseract program can be run."""
+    """Raise ApplicationError unless the tesseract program can be run (looked up once per
+    program path: pointed elsewhere, it is looked up again)."""
     global _checked
-    if _checked:
+    command = pytesseract.pytesseract.tesseract_cmd
+    if _checked == command:
         return
     if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
         raise ApplicationError("tesseract not found: apt-get install tesseract-ocr")
@@ -88,7 +90,7 @@ def check_tesseract() -> None:
         pytesseract.get_tesseract_version()
     except pytesseract.TesseractNotFoundError as exc:
         raise ApplicationError("tesseract not found: apt-get install tesseract-ocr") from exc
-    _checked = True
+    _checked = command
 
 
 def tesseract(image: Image.Image | np.ndarray, dpi: float, page: int, options: str) -> list[Word]:
