@@ -90,6 +90,8 @@ class _Engine:
         if lib.TessBaseAPIInit3(self.handle, None, language.encode()) != 0:
             lib.TessBaseAPIDelete(self.handle)
             raise RuntimeError(f"tesseract could not load the language {language!r}")
+        # its messages ('Image too small to scale!!') went to pytesseract, not the terminal
+        lib.TessBaseAPISetVariable(self.handle, b"debug_file", os.devnull.encode())
         self.variables: dict[str, str] = {}
 
     def set(self, variables: dict[str, str]) -> None:
