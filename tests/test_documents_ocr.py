@@ -396,12 +396,3 @@ def test_a_missing_tesseract_is_found_out_after_a_read(monkeypatch):
     monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
     with pytest.raises(ApplicationError, match="tesseract not found: apt-get install"):
         ocr.read_page(_page((400, 300), rows=()), 300, 1)
-
-
-def test_the_in_process_read_prints_nothing(capfd):
-    """tesseract's own messages ('Image too small to scale!!' for a sliver) do not reach
-    the terminal or a bot's output, as they did not through pytesseract."""
-    sliver = np.full((36, 2), 255, dtype=np.uint8)
-    sliver[10:20, 0] = 0
-    engines.tessapi.image_to_data(sliver, 300, "--psm 7", engines.LANGUAGE)
-    assert capfd.readouterr().err == ""
