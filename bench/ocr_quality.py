@@ -14,8 +14,10 @@ side:
 
 Character error rate = Levenshtein distance / length of the truth text, both texts with
 their lines top to bottom, words left to right, runs of white space as one space. Prints
-the corpus-wide rate (total distance / total length), the median per receipt, the receipts
-where deskhand is worse than plain, and median seconds per page. Prints; never fails. Says
+the corpus-wide rate (total distance / total length), the same with letter case ignored
+(SROIE's true lines are upper case, "Receipt No." on the paper is "RECEIPT NO." in the
+truth), the median per receipt, the receipts where deskhand is worse than plain, and median
+seconds per page. Prints; never fails. Says
 so and exits 0 when the corpus is not there.
 """
 
@@ -169,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     for engine in engines:
         readers[f"deskhand {engine}"] = lambda p, e=engine: deskhand_words(p, e)
     errors = {name: 0 for name in readers}
+    caseless = {name: 0 for name in readers}
     rates: dict[str, list[float]] = {name: [] for name in readers}
     seconds: dict[str, list[float]] = {name: [] for name in readers}
     worse: dict[str, list[str]] = {name: [] for name in readers}
@@ -180,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             text, elapsed = read(path)
             distance, length = cer(text, truth)
             errors[name] += distance
+            caseless[name] += cer(text.upper(), truth.upper())[0]
             rates[name].append(distance / max(length, 1))
             seconds[name].append(elapsed)
             how = f" ({HOW[name.split()[-1]]})" if name.startswith("deskhand") else ""
@@ -192,11 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.v:
             print(f"{path.stem}: " + " | ".join(row), flush=True)
     print(f"SROIE receipts: {len(images)} images, {total} characters of truth ({args.corpus})")
-    print(f"{'reader':28} {'CER':>7} {'median':>7} {'s/page':>7}")
+    print(f"{'reader':28} {'CER':>7} {'no case':>7} {'median':>7} {'s/page':>7}")
     for name in readers:
         print(
-            f"{name:28} {errors[name] / total:7.3f} {statistics.median(rates[name]):7.3f} "
-            f"{statistics.median(seconds[name]):7.2f}"
+            f"{name:28} {errors[name] / total:7.3f} {caseless[name] / total:7.3f} "
+            f"{statistics.median(rates[name]):7.3f} {statistics.median(seconds[name]):7.2f}"
         )
     plain_time = statistics.median(seconds["plain image_to_data"])
     for name in readers:

@@ -18,9 +18,15 @@ one prediction per document, scores them with the corpus's own ``score.py`` rule
 The corpus is development data with its own licences: it is read where it lies, never
 copied into the project. Without it the bench says so and exits 0. Prints; never fails.
 
-Reruns are fast: results are kept in deskhand's document cache, and the pages' words (with
-the OCR page images, for region re-reads) in ``.deskhand/cache/real-pages/`` keyed by the
-file's content and the OCR code's version, so a change to the field rules re-runs the rules,
+Speed, side by side in one run (``--speed N`` documents of each kind, 0: none), medians per
+page: digital pages, ``extract`` against plain pdfplumber ``extract_words`` (target <= 1.2 x);
+scanned pages with the tesseract engine, ``extract`` against plain
+``pytesseract.image_to_data`` of the same image at the resolution extract reads it at
+(target <= 1.5 x). Both sides alternate page by page, so the machine's load hits both alike.
+
+Reruns are fast: results are kept in deskhand's document cache and the pages' words (with
+the OCR page images, for region re-reads) in its pages cache, keyed by the file's content
+and the OCR code's version (cache.py), so a change to the field rules re-runs the rules,
 not tesseract.
 """
 
@@ -33,16 +39,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its queue.py would shadow the standard library's
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import pickle  # noqa: E402
+import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
+
+import pdfplumber  # noqa: E402
+import pytesseract  # noqa: E402
 
 from deskhand import documents  # noqa: E402
 from deskhand.documents import engines, files  # noqa: E402
@@ -62,9 +70,7 @@ SETS = {  # set -> (folder of documents, kind read as)
 }
 SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff")
 BANDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
-PAGES_CACHE = ROOT / ".deskhand" / "cache" / "real-pages"
-_OCR_CODE = ("ocr.py", "files.py", "pdf.py", "rapid.py", "engines.py")
-_last_pages: list = []  # the Pages read for the current document (kept after extraction)
+_fresh_reads: list = []  # files.read_pages calls for the current document (not from a cache)
 
 
 def corpus_documents(corpus: Path, chosen: str, limit: int | None) -> list[tuple[str, Path]]:
@@ -78,50 +84,24 @@ def corpus_documents(corpus: Path, chosen: str, limit: int | None) -> list[tuple
     return found
 
 
-def _ocr_version() -> str:
-    digest = hashlib.sha256()
-    here = Path(files.__file__).parent
-    for name in _OCR_CODE:
-        if (here / name).exists():
-            digest.update((here / name).read_bytes())
-    return digest.hexdigest()[:12]  # the engine is in the file's name (_cached_read_pages)
-
-
-def _pages_path(data: bytes) -> Path:
-    return PAGES_CACHE / f"{hashlib.sha256(data).hexdigest()[:24]}-{_ocr_version()}.pickle"
-
-
-def _cached_read_pages(path, data, password, max_pages, *engine):
-    """files.read_pages, answered from the bench's page cache when the same file was read
-    by the same OCR code (and engine) before."""
-    cached = _pages_path(data)
-    if engine:
-        cached = cached.with_name(f"{cached.stem}-{engine[0]}{cached.suffix}")
-    if cached.exists():
-        try:
-            pages = pickle.loads(cached.read_bytes())
-            _last_pages.append((cached, pages, True))
-            return pages
-        except Exception:  # noqa: BLE001 - a broken cache file is read afresh
-            cached.unlink(missing_ok=True)
-    pages = _read_pages(path, data, password, max_pages, *engine)
-    _last_pages.append((cached, pages, False))
-    return pages
+def _counting_read_pages(*args, **kwargs):
+    """files.read_pages, noting that the pages were read afresh (not from deskhand's cache)."""
+    _fresh_reads.append(1)
+    return _read_pages(*args, **kwargs)
 
 
 _read_pages = files.read_pages
 
 
-def _init_worker(fresh: bool = False) -> None:
-    if not fresh:
-        files.read_pages = _cached_read_pages  # the bench's page cache (see the module's doc)
+def _init_worker() -> None:
+    files.read_pages = _counting_read_pages
 
 
 def read(job: tuple[str, str, str]) -> dict:
     """Read one document: its fields (value, confidence), pages, OCR pages, seconds."""
     setname, path, templates, fresh = job
     kind = SETS[setname][1]
-    _last_pages.clear()
+    _fresh_reads.clear()
     start = time.perf_counter()
     try:
         document = documents.extract(
@@ -130,12 +110,6 @@ def read(job: tuple[str, str, str]) -> dict:
     except DeskhandError as exc:
         return {"set": setname, "path": path, "error": str(exc), "fields": {}}
     seconds = time.perf_counter() - start
-    for cached, pages, hit in _last_pages:
-        fresh = fresh or not hit
-        PAGES_CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(pages))  # with the re-read regions it remembered
-        tmp.replace(cached)
     fields = {
         name: {"value": f.to_dict()["value"], "confidence": round(f.confidence, 3)}
         for name, f in document.fields.items()
@@ -146,7 +120,7 @@ def read(job: tuple[str, str, str]) -> dict:
         "fields": fields,
         "pages": document.pages,
         "ocr_pages": len(document.ocr_pages),
-        "seconds": seconds if fresh or any(not hit for _, _, hit in _last_pages) else None,
+        "seconds": seconds if fresh or _fresh_reads else None,
     }
 
 
@@ -221,6 +195,104 @@ def speed(results: list[dict]) -> None:
             print(f"seconds per {name} page: - (none read afresh: all from the caches)")
 
 
+def _plain_pdfplumber(path: Path) -> float:
+    start = time.perf_counter()
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            page.extract_words()
+    return time.perf_counter() - start
+
+
+def _reading_images(path: Path) -> list:
+    """The scanned pages of ``path`` as plain tesseract gets them: each image (a PDF page
+    rendered at extract's dpi) at the resolution extract reads it at (ocr.reading_scale)."""
+    from PIL import Image
+
+    from deskhand.documents import limits, ocr, pdf
+
+    images = []
+    if path.suffix.lower() == ".pdf":
+        with pdf.open_pdf(path) as document:
+            sizes = pdf.page_sizes(document)
+        for number, size in enumerate(sizes, start=1):
+            dpi = limits.render_dpi(*size, ocr.OCR_DPI)
+            images.append((pdf.render(path, number, dpi), dpi))
+    else:
+        with Image.open(path) as image:
+            images.append((ocr.open_image(image.copy()), ocr.image_dpi(image)))
+    scaled = []
+    for image, dpi in images:
+        scale = ocr.reading_scale(image, dpi)
+        size = (round(image.width * scale), round(image.height * scale))
+        scaled.append(image if size == image.size else image.resize(size, Image.Resampling.BICUBIC))
+    return scaled
+
+
+def _plain_tesseract(images: list) -> float:
+    start = time.perf_counter()
+    for image in images:
+        pytesseract.image_to_data(image)
+    return time.perf_counter() - start
+
+
+def _ours(path: Path, kind: str, templates: str, engine: str | None) -> float:
+    start = time.perf_counter()
+    documents.extract(
+        path, kind=kind, templates_dir=templates, cache_results=False, ocr_engine=engine
+    )
+    return time.perf_counter() - start
+
+
+def speed_side_by_side(results: list[dict], count: int, templates: str, rounds: int = 3) -> None:
+    """Median seconds per page of extract and of the plain library on the same documents,
+    read alternately, ``rounds`` times: up to ``count`` digital documents (plain pdfplumber
+    extract_words) and ``count`` scanned ones (tesseract engine; plain pytesseract
+    image_to_data). Prints the medians of both sides and of the rounds' ratios."""
+    read = [r for r in results if "error" not in r]
+    digital = [r for r in read if not r["ocr_pages"]][:count]
+    scanned = [r for r in read if r["ocr_pages"] == r["pages"]][:count]
+    print(
+        f"\nspeed, side by side ({count} documents of each kind at most, {rounds} rounds; "
+        "medians per page):"
+    )
+    for name, group, target in (("digital", digital, 1.2), ("scanned", scanned, 1.5)):
+        if not group:
+            print(f"  {name} pages: none in this run")
+            continue
+        engine = "tesseract" if name == "scanned" else None
+        images = {}
+        if name == "digital":  # first calls load fonts, templates, regexes: not timed
+            _ours(Path(group[0]["path"]), SETS[group[0]["set"]][1], templates, None)
+        else:  # the resolution each page is read at: found outside the timing
+            images = {r["path"]: _reading_images(Path(r["path"])) for r in group}
+            _ours(Path(group[0]["path"]), SETS[group[0]["set"]][1], templates, engine)
+        ours, plain, ratios = [], [], []
+        for _ in range(rounds):
+            mine_round, theirs_round = 0.0, 0.0
+            for r in group:
+                path, kind = Path(r["path"]), SETS[r["set"]][1]
+                if name == "digital":
+                    _plain_pdfplumber(path)  # warm the file into the OS cache for both sides
+                    theirs = _plain_pdfplumber(path) / r["pages"]
+                else:
+                    theirs = _plain_tesseract(images[r["path"]]) / r["pages"]
+                mine = _ours(path, kind, templates, engine) / r["pages"]
+                plain.append(theirs)
+                ours.append(mine)
+                mine_round += mine
+                theirs_round += theirs
+            ratios.append(mine_round / theirs_round)
+        mine, theirs = statistics.median(ours), statistics.median(plain)
+        library = "pdfplumber extract_words" if name == "digital" else "pytesseract image_to_data"
+        shown = "" if name == "digital" else " (tesseract engine)"
+        each = ", ".join(f"{x:.2f}" for x in ratios)
+        print(
+            f"  {name} pages: extract{shown} {mine:.3f} s, plain {library} {theirs:.3f} s: "
+            f"{mine / theirs:.2f} x; by round (all documents' time) {each}, median "
+            f"{statistics.median(ratios):.2f} x (target <= {target} x; {len(group)} documents)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="all", choices=["all", *SETS])
@@ -234,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         choices=["tesseract", "rapidocr", "auto"],
         help="the OCR engine (default: $DESKHAND_OCR_ENGINE, else deskhand's default)",
     )
+    parser.add_argument(
+        "--speed", type=int, default=4, help="documents of each kind timed side by side (0: none)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the speed comparison")
     parser.add_argument(
         "--fresh", action="store_true", help="read every page afresh (no cache): for timing"
     )
@@ -251,9 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer = load_scorer(corpus)
     with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
-        with ProcessPoolExecutor(
-            args.workers, initializer=_init_worker, initargs=(args.fresh,)
-        ) as pool:
+        with ProcessPoolExecutor(args.workers, initializer=_init_worker) as pool:
             results = list(pool.map(read, [(s, str(p), empty, args.fresh) for s, p in jobs]))
         wall = time.perf_counter() - start
         out = args.out or Path(scratch)
@@ -284,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
             print("confident and wrong:")
             for line in wrong:
                 print("  " + line)
+        if args.speed:
+            speed_side_by_side(results, args.speed, empty, args.rounds)
     return 0
 
 

@@ -58,7 +58,15 @@ def test_text_inside_a_ruled_box_is_read():
     assert {"RE-030030", "PO-94807", "12,", "26,"} <= words
 
 
-def test_rereads_of_a_pass_run_tesseract_once_and_are_remembered(monkeypatch):
+@pytest.mark.parametrize("in_process", [True, False])
+def test_rereads_of_a_pass_are_batched_and_remembered(monkeypatch, in_process):
+    """In-process (libtesseract) each crop is one call of the loaded engine; through the
+    tesseract program (no library) all crops of a pass are one run. Either way a region
+    asked again is answered from memory, and the words are those of a crop read alone."""
+    if not in_process:
+        monkeypatch.setattr(engines.tessapi, "available", lambda: False)
+    elif not engines.tessapi.available():
+        pytest.fail("libtesseract cannot be loaded: apt-get install libtesseract5")
     page = ocr.OcrPage(_page(), 300, 1)
     regions = [
         (w.x0 - 2, w.top - 2, w.x1 + 2, w.bottom + 2)
@@ -67,17 +75,76 @@ def test_rereads_of_a_pass_run_tesseract_once_and_are_remembered(monkeypatch):
     ]
     assert len(regions) == 3
     alone = [ocr.OcrPage(_page(), 300, 1).reread(r, "--psm 7") for r in regions]
-    runs = []
-    real = pytesseract.image_to_data
+    runs, reads = [], []
+    real, read = pytesseract.image_to_data, engines._image_to_data
     monkeypatch.setattr(
         pytesseract, "image_to_data", lambda *a, **k: runs.append(1) or real(*a, **k)
     )
+    monkeypatch.setattr(engines, "_image_to_data", lambda *a: reads.append(1) or read(*a))
     together = page.reread_many(regions, "--psm 7")
     assert [[w.text for w in ws] for ws in together] == [[w.text for w in ws] for ws in alone]
     assert [ws[0].text for ws in together] == ["RE-030030", "Total", "1,234.50"]
     assert all(abs(ws[0].x0 - r[0]) < 6 for ws, r in zip(together, regions, strict=True))
-    assert len(runs) == 1
-    assert page.reread(regions[1], "--psm 7") == together[1] and len(runs) == 1
+    assert (len(runs), len(reads)) == ((0, 3) if in_process else (1, 1))
+    assert page.reread(regions[1], "--psm 7") == together[1]
+    assert len(reads) == (3 if in_process else 1)  # remembered: not read again
+
+
+@pytest.mark.parametrize(
+    ("options", "crop"),
+    [
+        ("--psm 6", None),
+        ("--psm 7", (60, 1440, 900, 1500)),
+        ("--psm 8", (60, 1530, 300, 1590)),
+        ("--psm 7 -c tessedit_char_whitelist=0123456789.,", (180, 1530, 700, 1595)),
+    ],
+)
+def test_the_in_process_read_is_the_programs(options, crop):
+    """libtesseract called in-process gives what the tesseract program gives through
+    pytesseract: the same words, boxes and confidences."""
+    assert engines.tessapi.available(), (
+        "libtesseract cannot be loaded: apt-get install libtesseract5"
+    )
+    image = _page() if crop is None else _page().crop(crop)
+    program = pytesseract.image_to_data(
+        image, lang=engines.LANGUAGE, config=f"{options} --dpi 300", output_type="dict"
+    )
+    mine = engines.tessapi.image_to_data(np.asarray(image), 300, options, engines.LANGUAGE)
+    keys = ("text", "conf", "left", "top", "width", "height", "line_num", "word_num")
+    assert [[float(v) if k == "conf" else v for v in program[k]] for k in keys] == [
+        [float(v) if k == "conf" else v for v in mine[k]] for k in keys
+    ]
+    assert any(t.strip() for t in mine["text"])
+
+
+def test_options_the_library_is_not_given_go_to_the_program(monkeypatch):
+    runs = []
+    real = pytesseract.image_to_data
+    monkeypatch.setattr(
+        pytesseract, "image_to_data", lambda *a, **k: runs.append(k["config"]) or real(*a, **k)
+    )
+    words = engines.tesseract(_page().crop((60, 1440, 900, 1500)), 300, 1, "--psm 7 --oem 1")
+    assert runs == ["--psm 7 --oem 1 --dpi 300"]
+    assert "RE-030030" in [w.text for w in words]
+    with pytest.raises(engines.tessapi.OptionsError):
+        engines.tessapi.parse_options("--psm 7 -c tessedit_write_images=1", 300)
+
+
+def test_printed_signs_are_kept_and_specks_dropped():
+    """A lone ':' or '=' read surely is text ('Total : 9.00'); a lone '.', '|' or an unsure
+    ':' is a speck."""
+    texts = ["Total", ":", "9.00", "=", ".", "|", ":", "@"]
+    conf = [96, 91, 95, 88, 93, 90, 30, 75]
+    data = {
+        "page_num": [1] * len(texts),
+        "text": texts,
+        "conf": conf,
+        "left": [10 + 60 * i for i in range(len(texts))],
+        "top": [10] * len(texts),
+        "width": [40] * len(texts),
+        "height": [12] * len(texts),
+    }
+    assert [w.text for w in engines._words(data, 300, 1)] == ["Total", ":", "9.00", "=", "@"]
 
 
 @pytest.mark.parametrize(
@@ -318,3 +385,14 @@ def test_the_ocr_pixel_budget_bounds_enlarging():
     assert limits.ocr_scale(1000, 1000, 3.0) == 3.0
     wanted = limits.ocr_scale(3000, 4000, 3.0)
     assert (3000 * wanted) * (4000 * wanted) <= limits.MAX_OCR_PIXELS * 1.0001
+
+
+def test_a_missing_tesseract_is_found_out_after_a_read(monkeypatch):
+    """In-process reads do not run the program: pointing pytesseract at a missing program
+    after a page was read is still 'tesseract not found', not a blank page."""
+    from deskhand.errors import ApplicationError
+
+    ocr.read_page(_page((400, 300), rows=()), 300, 1)
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    with pytest.raises(ApplicationError, match="tesseract not found: apt-get install"):
+        ocr.read_page(_page((400, 300), rows=()), 300, 1)

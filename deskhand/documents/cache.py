@@ -89,7 +89,15 @@ def code_version() -> str:
 
 # The modules whose code makes a page's words; a change to any other (the field rules) keeps
 # the pages read, and re-runs only the rules on them.
-OCR_MODULES = ("files.py", "pdf.py", "ocr.py", "engines.py", "prepare.py", "limits.py")
+OCR_MODULES = (
+    "files.py",
+    "pdf.py",
+    "ocr.py",
+    "engines.py",
+    "tessapi.py",
+    "prepare.py",
+    "limits.py",
+)
 _ocr_version: str | None = None
 
 
@@ -239,9 +247,7 @@ def _save(path: Path, entry: Entry) -> None:
         "fields": {name: _field(f) for name, f in doc.fields.items()},
         "lines": [{name: _field(f) for name, f in line.items()} for line in doc.lines],
         "tables": [t.to_dict() for t in doc.tables],
-        "words": [
-            [w.text, w.x0, w.top, w.x1, w.bottom, w.page, w.conf, w.ocr] for w in entry.words
-        ],
+        "words": pagecache.dump_words(entry.words),
     }
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -268,7 +274,7 @@ def _load(path: Path) -> Entry | None:
                 Table(t["page"], tuple(t["bbox"]), t["rows"], t["source"]) for t in data["tables"]
             ],
         )
-        words = [Word(t, x0, top, x1, b, p, c, o) for t, x0, top, x1, b, p, c, o in data["words"]]
+        words = pagecache.words(data["words"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing or damaged: read the file again
     return Entry(document, words)

@@ -1,8 +1,10 @@
 """OCR engines behind one interface: a grayscale page image in, words with boxes (points)
 and confidences (0..1) out.
 
-- ``tesseract``: pytesseract ``image_to_data``; also reads regions again with special
-  options (one line, a character whitelist).
+- ``tesseract``: tesseract's library called in-process (tessapi.py: what
+  ``pytesseract.image_to_data`` gives, without a process and a model load per read), or the
+  tesseract program through pytesseract where the library cannot be loaded; also reads
+  regions again with special options (one line, a character whitelist).
 - ``rapidocr``: RapidOCR's PP-OCR detection and recognition models (ONNX, shipped inside the
   ``rapidocr`` wheel: no download), stronger on photos and faint thermal receipts, slower.
 - ``auto`` (default): tesseract, and RapidOCR for a page whose best tesseract read is unsure
@@ -25,14 +27,27 @@ from PIL import Image
 
 from deskhand.errors import ApplicationError, ConfigError
 
+from . import tessapi
 from .model import Word
 
 ENGINES = ("tesseract", "rapidocr", "auto")
 DEFAULT = "auto"  # by the corpus's figures: see ocr.ESCALATE and the README
 LANGUAGE = os.environ.get("DESKHAND_OCR_LANG", "eng")
 MIN_WORD_CONFIDENCE = 0.2  # below this a short "word" is a speckle or a ruling read as text
-_checked = False
+# Signs that are text when printed alone ('Total : 9.00', 'Qty 2 @ 4.50', '= 12.00',
+# '6 %'), kept from tesseract's read when it is this sure of them; specks are read as
+# '.', ',', '|', '_', '~' or quotes, and lone ones of those stay dropped. On the SROIE
+# receipts dropping the signs cost 0.4 % of character error rate (bench/ocr_quality.py).
+SIGNS = frozenset(":=*%@+")
+SIGN_CONFIDENCE = 0.5
+_checked: str | bool = False  # the tesseract program path last found to run
+# RapidOCR reads a page at most RAPID_SIDE pixels long (its own default). Its detector's
+# memory grows with its input's pixels: ~0.65 GB at 2000 x 1400, ~0.9 GB for the whole read
+# of a 300 dpi A4 page. A detector limited to 1600 pixels took ~0.7 GB but lost characters
+# on the demo's 200 dpi photo ('.69002'), so the limit stays RapidOCR's.
+RAPID_SIDE = 2000
 _rapid = None
+_installed: bool | None = None  # rapidocr_installed(), once per process
 _rapid_lock = threading.Lock()
 
 
@@ -51,16 +66,23 @@ def engine_name(setting: str | None = None) -> str:
 def rapidocr_installed() -> bool:
     """True when the second engine can be loaded (the ``ocr`` extra: rapidocr, onnxruntime).
     ``auto`` keeps tesseract's read without it; ``rapidocr`` asked by name says what to
-    install."""
-    import importlib.util
+    install. Looked up once per process (a package is not installed mid-run)."""
+    global _installed
+    if _installed is None:
+        import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("rapidocr", "onnxruntime"))
+        _installed = all(
+            importlib.util.find_spec(m) is not None for m in ("rapidocr", "onnxruntime")
+        )
+    return _installed
 
 
 def check_tesseract() -> None:
-    """Raise ApplicationError unless the tesseract program can be run."""
+    """Raise ApplicationError unless the tesseract program can be run (looked up once per
+    program path: pointed elsewhere, it is looked up again)."""
     global _checked
-    if _checked:
+    command = pytesseract.pytesseract.tesseract_cmd
+    if _checked == command:
         return
     if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
         raise ApplicationError("tesseract not found: apt-get install tesseract-ocr")
@@ -68,7 +90,7 @@ def check_tesseract() -> None:
         pytesseract.get_tesseract_version()
     except pytesseract.TesseractNotFoundError as exc:
         raise ApplicationError("tesseract not found: apt-get install tesseract-ocr") from exc
-    _checked = True
+    _checked = command
 
 
 def tesseract(image: Image.Image | np.ndarray, dpi: float, page: int, options: str) -> list[Word]:
@@ -83,8 +105,8 @@ def tesseract_many(
 ) -> list[list[Word]]:
     """The words of each image, read by one tesseract process (a list file of images:
     tesseract reads each as a page of its own; its start-up is most of a small crop's cost)."""
-    if len(images) == 1:
-        return [tesseract(images[0], dpi, page, options)]
+    if len(images) == 1 or _in_process(options):
+        return [tesseract(image, dpi, page, options) for image in images]
     with tempfile.TemporaryDirectory(prefix="deskhand-ocr-") as folder:
         paths = []
         for number, image in enumerate(images, start=1):
@@ -138,12 +160,31 @@ def _rapid_engine():
                     "Global.log_level": "error",
                     "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                    "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,  # freed after a page
+                    "Global.max_side_len": RAPID_SIDE,
                 }
             )
         return _rapid
 
 
+def _in_process(options: str) -> bool:
+    """Whether reads with ``options`` go to libtesseract in-process (tessapi.py)."""
+    if not tessapi.available():
+        return False
+    try:
+        tessapi.parse_options(options, 300)
+    except tessapi.OptionsError:
+        return False
+    return True
+
+
 def _image_to_data(image: Image.Image | str, dpi: float, page: int, options: str) -> dict:
+    if not isinstance(image, str) and _in_process(options):
+        gray = np.asarray(image if image.mode == "L" else image.convert("L"))
+        try:
+            return tessapi.image_to_data(gray, dpi, options, LANGUAGE)
+        except RuntimeError as exc:
+            raise ApplicationError(f"tesseract failed on page {page}: {exc}") from exc
     try:
         return pytesseract.image_to_data(
             image,
@@ -175,7 +216,9 @@ def _words(data: dict, dpi: float, page: int, image: int | None = None) -> list[
         conf = float(conf) / 100
         if image is not None and number != image:
             continue
-        if not text or conf < 0 or not meaningful(text):
+        if not text or conf < 0:
+            continue
+        if not meaningful(text) and not (conf >= SIGN_CONFIDENCE and _signs(text)):
             continue
         if conf < MIN_WORD_CONFIDENCE and not _word_like(text):
             continue
@@ -199,6 +242,11 @@ def _word_like(text: str) -> bool:
     column header at 0.02), not a speckle; its low confidence goes with it."""
     core = text.strip(".:,;")
     return len(core) >= 3 and core.isalpha()
+
+
+def _signs(text: str) -> bool:
+    """Whether ``text`` is made of SIGNS only (':', '=', '**', '@')."""
+    return all(ch in SIGNS for ch in text)
 
 
 def meaningful(text: str) -> bool:

@@ -8,7 +8,8 @@ word confidence under UNSURE) are the prepared variants read too (threshold + de
 contrast),
 and one is kept only if it raises the mean word confidence without losing text: a page is
 never read worse than plainly. The engine (tesseract, rapidocr, auto: engines.py) reads the
-words; word boxes come back in PDF points, like the words of a text layer.
+words; word boxes come back in PDF points, like the words of a text layer. Tesseract runs
+in-process through its library where it can be loaded (tessapi.py), else as a program.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from .prepare import binarize, grayscale, skew_angle, without_rules  # noqa: E40
 
 OCR_DPI = 300
 PAGE_OPTIONS = "--psm 6"  # one block: tesseract keeps more of the small lone numbers
-UNSURE = 0.85  # a plain read with a lower mean word confidence tries the prepared variants
+# A plain read with a lower mean word confidence tries the prepared variants. Measured on
+# the SROIE receipts (bench/ocr_quality.py): chosen by confidence, the variants of a page
+# read between 0.70 and 0.85 lowered the character error rate by under 1 % of itself and
+# doubled the time; only a poor read is worth a second pass.
+UNSURE = 0.70
+# auto: a plain read this sure tries the threshold variant before escalating (the demo's
+# 200 dpi photo reads under 0.85 plainly and over ESCALATE thresholded: tesseract suffices)
+NEAR = 0.70
 # ocr_engine="auto": a page whose best tesseract read (plain or prepared) is under this goes
 # to RapidOCR. Chosen on the corpus (bench/real_documents.py): every real receipt and photo
 # reads under it (0.90 sends 62 of its 64 scanned pages, SROIE 88.0 % of fields against
@@ -54,6 +62,22 @@ def image_dpi(image: Image.Image) -> float:
     return value if 50 <= value <= 1200 else float(OCR_DPI)
 
 
+def reading_scale(image: Image.Image, dpi: float) -> float:
+    """The factor by which OCR scales ``image`` (scanned at ``dpi``) before reading it."""
+    return _at_reading_size(np.asarray(grayscale(image)), dpi)[2]
+
+
+def _at_reading_size(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, prepare.Measure, float]:
+    """The grayscale page scaled to the size it is read at, its measure, and the factor."""
+    budget = limits.ocr_scale(gray.shape[1], gray.shape[0], 1.0)
+    if budget < 1.0:  # measured, thresholded, labelled below: reduce a huge page first
+        gray = prepare.resize(gray, budget)
+    found = prepare.measure(gray)
+    wanted = prepare.scale_for(found, dpi * budget)
+    scale = limits.ocr_scale(gray.shape[1], gray.shape[0], wanted)
+    return prepare.resize(gray, scale), found, budget * scale
+
+
 def read_page(image: Image.Image, dpi: float, page: int, engine: str | None = None) -> OcrPage:
     """``image`` (page ``page``, scanned at ``dpi``) read by OCR with ``engine``."""
     return OcrPage(image, dpi, page, engine=engine)
@@ -73,51 +97,57 @@ class OcrPage:
         if self.engine != "rapidocr":
             check_tesseract()
         self._again: dict[tuple, list[Word]] = {}  # re-read regions, by pixels and options
-        gray = np.asarray(grayscale(image))
+        gray, found, self.scale = _at_reading_size(np.asarray(grayscale(image)), dpi)
         del image  # the caller's copy only: one decoded page at a time
-        budget = limits.ocr_scale(gray.shape[1], gray.shape[0], 1.0)
-        if budget < 1.0:  # measured, thresholded, labelled below: reduce a huge page first
-            gray = prepare.resize(gray, budget)
-        found = prepare.measure(gray)
-        wanted = prepare.scale_for(found, dpi * budget)
-        scale = limits.ocr_scale(gray.shape[1], gray.shape[0], wanted)
-        gray = prepare.resize(gray, scale)
-        self.scale = budget * scale
         self.dpi = dpi * self.scale
         self.variant = "plain"
         plain = prepare.plain(gray, found)
+        del gray
         self.image = Image.fromarray(plain)
         if self.engine == "rapidocr":
-            self.words = engines.rapidocr(plain, self.dpi, page)
+            self._rapidocr(plain)
             return
-        self.words = self._read(plain)
+        self.words = self._read(plain)  # the one read most pages get
         auto, self.engine = self.engine == "auto", "tesseract"
+        blank = not self.words and found.char_height is None  # no text, no character ink
+        escalate = (
+            auto
+            and not blank  # a blank page costs RapidOCR memory for nothing
+            and engines.rapidocr_installed()  # without the ocr extra, tesseract's read stays
+        )
+        sure = engines.mean_confidence(self.words)
+        if escalate and sure < ESCALATE:
+            if sure >= NEAR:  # nearly sure: perhaps thresholded it is, and tesseract suffices
+                self._try_variants(plain, found, first_only=True)
+            if engines.mean_confidence(self.words) < ESCALATE:
+                # a photo, a thermal receipt, a faint scan: tesseract's variants would cost
+                # reads that RapidOCR makes moot
+                self._rapidocr(plain)
+            return
         if _unsure(self.words):
-            for name, candidate in prepare.variants(plain, found):
-                if name == "contrast" and not _poor(self.words):
-                    break  # a third read only for a page still poor: each read costs a pass
-                words = self._read(candidate)
-                if _better(words, self.words):
-                    self.words, self.variant = words, name
-                    self.image = Image.fromarray(candidate)
-                if not _unsure(self.words):
-                    break
+            self._try_variants(plain, found)
         if _poor(self.words):
             self._upright()
-        blank = not self.words and found.char_height is None  # no text, no character ink
-        if (
-            auto
-            and not blank  # a blank page costs RapidOCR ~1 GB of memory for nothing
-            and engines.mean_confidence(self.words) < ESCALATE
-            and engines.rapidocr_installed()  # without the ocr extra, tesseract's read stays
-        ):
-            # tesseract's best read is unsure: a photo, a thermal receipt, a faint scan
-            self.words, self.variant, self.engine = (
-                engines.rapidocr(plain, self.dpi, page),
-                "plain",
-                "rapidocr",
-            )
-            self.image = Image.fromarray(plain)
+
+    def _try_variants(self, plain: np.ndarray, found: prepare.Measure, first_only=False) -> None:
+        """Read the prepared variants of the page; keep one only if it reads surer."""
+        for name, candidate in prepare.variants(plain, found):
+            if name == "contrast" and (first_only or not _poor(self.words)):
+                break  # a third read only for a page still poor: each read costs a pass
+            words = self._read(candidate)
+            if _better(words, self.words):
+                self.words, self.variant = words, name
+                self.image = Image.fromarray(candidate)
+            if not _unsure(self.words):
+                break
+
+    def _rapidocr(self, plain: np.ndarray) -> None:
+        """Read the page with RapidOCR, as enlarged for tesseract: its text lines are cut
+        from the page at most engines.RAPID_SIDE long (a small scan read at its own size
+        lost characters: '.69002')."""
+        self.words = engines.rapidocr(plain, self.dpi, self.page)
+        self.variant, self.engine = "plain", "rapidocr"
+        self.image = Image.fromarray(plain)
 
     def state(self) -> dict:
         """What restored() needs to answer re-reads as this page would: the image (PNG), its
@@ -202,9 +232,10 @@ class OcrPage:
     def reread_many(
         self, regions: list[tuple[float, float, float, float]], options: str
     ) -> list[list[Word]]:
-        """Read each region again on its own, all in one run of tesseract (its start-up,
-        not the reading, is most of what a small crop costs); the same region and options
-        asked again are answered from memory."""
+        """Read each region again on its own: by tesseract's library in-process (tessapi.py:
+        a crop costs ~10 ms), else all in one run of the tesseract program (its start-up,
+        not the reading, is most of what a small crop costs there); the same region and
+        options asked again are answered from memory."""
         scale = self.dpi / 72
         keys = []
         todo: dict[tuple, tuple[Image.Image, float, float]] = {}

@@ -75,4 +75,5 @@ def words(data: list) -> list[Word]:
 
 
 def dump_words(found: list[Word]) -> list:
+    """``found`` as JSON-ready lists (``words`` reads them back)."""
     return [_word(w) for w in found]
