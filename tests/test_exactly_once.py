@@ -136,11 +136,17 @@ def invoices(root: Path, *specs: tuple[str, str, str]) -> Path:
 
 
 def records(tmp_path: Path) -> list[tuple[str, str]]:
+    """What the ledger holds; nothing while a bot has made its file but not its table yet."""
     db = tmp_path / "ledger.db"
     if not db.exists():
         return []
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT vendor, invoice FROM records ORDER BY id").fetchall()
+        try:
+            return conn.execute("SELECT vendor, invoice FROM records ORDER BY id").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
 
 
 def run_in_process(root: Path, name: str, tmp_path: Path, url: str, **cli):
