@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,14 @@ def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _until(done: Any) -> None:
+    """Wait until ``done()`` is true, waking every half second: a signal's Python handler
+    runs only when the main thread wakes, and a SIGTERM the kernel delivers to another
+    thread (the server's) does not wake a main thread blocked without a timeout."""
+    while not done():
+        time.sleep(0.5)
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Serve the run's trace and show it until the Chromium window is closed."""
     trace = find_trace(Path(args.run_dir))
@@ -111,11 +120,11 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"trace viewer: {url}", flush=True)
     try:
         if args.no_browser:
-            threading.Event().wait()
+            _until(lambda: False)
         with tempfile.TemporaryDirectory(prefix="deskhand-trace-") as profile:
             browser = subprocess.Popen(chromium_command(url, Path(profile)))
             try:
-                browser.wait()
+                _until(lambda: browser.poll() is not None)
             finally:
                 if browser.poll() is None:
                     browser.terminate()
