@@ -49,9 +49,9 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-import pdfplumber  # noqa: E402
 import pytesseract  # noqa: E402
 
+from bench.extract import plain_pdfplumber  # noqa: E402
 from deskhand import documents  # noqa: E402
 from deskhand.documents import engines, files  # noqa: E402
 from deskhand.documents.validation import MIN_CONFIDENCE  # noqa: E402
@@ -195,14 +195,6 @@ def speed(results: list[dict]) -> None:
             print(f"seconds per {name} page: - (none read afresh: all from the caches)")
 
 
-def _plain_pdfplumber(path: Path) -> float:
-    start = time.perf_counter()
-    with pdfplumber.open(path) as pdf:
-        for page in pdf.pages:
-            page.extract_words()
-    return time.perf_counter() - start
-
-
 def _reading_images(path: Path) -> list:
     """The scanned pages of ``path`` as plain tesseract gets them: each image (a PDF page
     rendered at extract's dpi) at the resolution extract reads it at (ocr.reading_scale)."""
@@ -272,8 +264,8 @@ def speed_side_by_side(results: list[dict], count: int, templates: str, rounds: 
             for r in group:
                 path, kind = Path(r["path"]), SETS[r["set"]][1]
                 if name == "digital":
-                    _plain_pdfplumber(path)  # warm the file into the OS cache for both sides
-                    theirs = _plain_pdfplumber(path) / r["pages"]
+                    plain_pdfplumber(path)  # warm the file into the OS cache for both sides
+                    theirs = plain_pdfplumber(path) / r["pages"]
                 else:
                     theirs = _plain_tesseract(images[r["path"]]) / r["pages"]
                 mine = _ours(path, kind, templates, engine) / r["pages"]

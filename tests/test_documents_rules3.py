@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from word_boxes import words
+
 from deskhand.documents import invoice, receipt
 from deskhand.documents.labels import LABELS
 from deskhand.documents.layout import group_lines, match_phrase
@@ -19,19 +21,8 @@ SIZE = [(595.0, 842.0)]
 
 
 def _words(rows, ocr: bool = False, conf: float = 0.99, height: float = 10.0) -> list[Word]:
-    """Words of a page: each row (top, [(x, text), ...]); a cell's words 5 points a character
-    with 3 points between them (cells far apart are columns)."""
-    found = []
-    for top, cells in rows:
-        if isinstance(cells, str):
-            cells = [(40.0, cells)]
-        for x, text in cells:
-            left = x
-            for token in text.split():
-                width = 5.0 * len(token)
-                found.append(Word(token, left, top, left + width, top + height, 1, conf, ocr))
-                left += width + 3.0
-    return found
+    """Words of a page, plain rows starting at x 40 (see word_boxes.words)."""
+    return words(rows, left=40.0, height=height, conf=conf, ocr=ocr)
 
 
 def _read(rows, kind="invoice", **kwargs):

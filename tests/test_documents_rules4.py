@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from word_boxes import words
+
 from deskhand.documents import invoice, receipt
 from deskhand.documents.model import Word
 from deskhand.documents.validation import MIN_CONFIDENCE
@@ -17,21 +19,8 @@ SIZE = [(230.0, 600.0)]
 
 
 def _words(rows, conf: float = 0.95, ocr: bool = True) -> list[Word]:
-    """Words of a receipt: each row (top, text or [(x, text), ...], optional height); 5
-    points a character at height 10, 3 points between words."""
-    found = []
-    for row in rows:
-        top, cells = row[0], row[1]
-        height = row[2] if len(row) > 2 else 10.0
-        if isinstance(cells, str):
-            cells = [(20.0, cells)]
-        for x, text in cells:
-            left = x
-            for token in text.split():
-                width = 0.5 * height * len(token)
-                found.append(Word(token, left, top, left + width, top + height, 1, conf, ocr))
-                left += width + 0.3 * height
-    return found
+    """Words of a receipt read by OCR, plain rows starting at x 20 (see word_boxes.words)."""
+    return words(rows, left=20.0, conf=conf, ocr=ocr)
 
 
 def _receipt(rows, **kwargs):
