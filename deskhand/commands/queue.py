@@ -161,16 +161,9 @@ def _list(store, args, out, root) -> int:
 
 def _holders(store, items) -> dict[int, str]:
     """Who holds each in-progress item: host:pid and that runner's health."""
-    from ..queue.runners import holders
+    from ..queue.runners import held_by
 
-    leased = {i.id: i.lease_owner for i in items if i.status == "in_progress" and i.lease_owner}
-    known = holders(store, set(leased.values()))
-    shown = {}
-    for item_id, owner in leased.items():
-        where = ":".join(owner.split(":")[:2])
-        runner = known.get(owner)
-        shown[item_id] = f"{where} ({runner.state()})" if runner else where
-    return shown
+    return held_by(store, {i.id: i.lease_owner for i in items if i.status == "in_progress"})
 
 
 def _runners(store, args, out, root) -> int:

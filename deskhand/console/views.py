@@ -1,4 +1,4 @@
-"""Runs, the queue, an item, bulk actions, people: the console's pages."""
+"""Runs, the queue, an item, bulk actions, runners, people: the console's pages."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from ..queue import STATUSES
+from ..queue import IN_PROGRESS, STATUSES
+from ..queue import runners as runner_rows
+from ..queue.rows import utc
 from ..status import ITEM_OUTCOMES
 from . import items as q
 from . import runs as run_folders
@@ -134,9 +136,12 @@ def queue() -> ResponseReturnValue:
     before = request.args.get("before", type=int)
     rows = q.listing(console.engine, where, before)
     more = rows[-1]["id"] if len(rows) == q.PAGE_SIZE else None
+    busy = [row["id"] for row in rows if row["status"] == IN_PROGRESS]
+    held = runner_rows.held_by(console.store, runner_rows.leased(console.store, busy))
     return render_template(
         "queue.html",
         rows=rows,
+        held=held,
         counts=q.counts(console.engine),
         where=where,
         statuses=STATUSES,
@@ -196,14 +201,46 @@ def item(item_id: int) -> ResponseReturnValue:
     if found is None:
         abort(404, f"no item {item_id}")
     attempts = run_folders.item_attempts(console.logs_dir, found.queue, found.reference)
+    holder = None
+    if found.status == IN_PROGRESS and found.lease_owner:
+        holder = runner_rows.held_by(console.store, {found.id: found.lease_owner})[found.id]
     return render_template(
         "item.html",
         item=found,
+        holder=holder,
+        lease_left=_left(utc(None), found.lease_expires) if holder else "",
         label=q.label(found.reference, found.payload),
         history=console.store.history(item_id),
         runs=attempts,
         actions={a: s for a, s in q.ACTIONS.items() if found.status in s},
     )
+
+
+def _left(now, until) -> str:
+    """``in 40 s`` or ``ran out 3 min ago``."""
+    if until is None:
+        return ""
+    return f"in {q.age(until, now)}" if until > now else f"ran out {q.age(now, until)} ago"
+
+
+# -- runners ----------------------------------------------------------------------------------
+@bp.route("/runners")
+@require("viewer")
+def runners() -> ResponseReturnValue:
+    """Every registered runner, newest first: where it runs, its health, what it holds."""
+    console = _console()
+    now = utc(None)  # the queue's time, as the runners' states are judged
+    held = runner_rows.held_counts(console.store)
+    rows = [
+        {
+            "runner": r,
+            "state": r.state(now),
+            "beat": f"{q.age(now, r.heartbeat_at)} ago",
+            "held": held.get(r.id, 0),
+        }
+        for r in runner_rows.list_runners(console.store)
+    ]
+    return render_template("runners.html", rows=rows)
 
 
 # -- people -----------------------------------------------------------------------------------

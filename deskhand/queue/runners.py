@@ -17,16 +17,17 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from . import rows as q
-from .schema import runners
+from .models import IN_PROGRESS
+from .schema import items, runners
 
 WORKING, LOST, STOPPED = "working", "lost", "stopped"
 BEAT = (
@@ -109,6 +110,48 @@ def holders(store: Any, owners: set[str]) -> dict[str, Runner]:
     stmt = select(runners).where(runners.c.id.in_(sorted(owners)))
     with store._read() as conn:
         return {row.id: Runner(**row._mapping) for row in conn.execute(stmt)}
+
+
+def held_by(store: Any, leases: Mapping[int, str | None]) -> dict[int, str]:
+    """Who holds each item, as ``queue list`` and the console show it: ``host:pid (state)``
+    (``host:pid`` alone for an owner that never registered). ``leases`` maps the ids of
+    in-progress items to their lease owner; items without one are left out."""
+    leases = {item_id: owner for item_id, owner in leases.items() if owner}
+    known = holders(store, set(leases.values()))
+    shown = {}
+    for item_id, owner in leases.items():
+        where = ":".join(owner.split(":")[:2])
+        runner = known.get(owner)
+        shown[item_id] = f"{where} ({runner.state()})" if runner else where
+    return shown
+
+
+def leased(store: Any, ids: Iterable[int]) -> dict[int, str]:
+    """The lease owners of those of the items ``ids`` that are in progress now, by id."""
+    ids = sorted(set(ids))
+    found: dict[int, str] = {}
+    if not ids:
+        return found
+    with store._read() as conn:
+        for start in range(0, len(ids), 500):
+            stmt = select(items.c.id, items.c.lease_owner).where(
+                items.c.id.in_(ids[start : start + 500]),
+                items.c.status == IN_PROGRESS,
+                items.c.lease_owner.is_not(None),
+            )
+            found.update(dict(conn.execute(stmt).all()))
+    return found
+
+
+def held_counts(store: Any) -> dict[str, int]:
+    """How many items each lease owner holds now (in progress), by owner."""
+    stmt = (
+        select(items.c.lease_owner, func.count())
+        .where(items.c.status == IN_PROGRESS, items.c.lease_owner.is_not(None))
+        .group_by(items.c.lease_owner)
+    )
+    with store._read() as conn:
+        return dict(conn.execute(stmt).all())
 
 
 @contextmanager
