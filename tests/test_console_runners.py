@@ -64,12 +64,16 @@ def test_the_cli_and_the_console_share_one_holder_format(queue_url, monkeypatch)
         store.claim("invoices", "old-host:1")  # an owner from before runners registered
         listed = {i.id: i.lease_owner for i in store.list("invoices") if i.lease_owner}
         shared = runners_module.held_by(store, runners_module.leased(store, listed))
-        counts = runners_module.held_counts(store)
+        holding = runners_module.held_items(store)
     expected = {working: "host-a:4242 (working)", old.id: "old-host:1"}
     expected |= {item_id: f"{IMG}:77 (lost)" for item_id in lost}
     assert shared == expected
     assert held_column(queue_url) == {**dict.fromkeys(held["new"], "-"), **expected}
-    assert counts == {"host-a:4242:run1": 1, f"{IMG}:77:run2": 2, "old-host:1": 1}
+    assert holding == {
+        "host-a:4242:run1": [working],
+        f"{IMG}:77:run2": lost,
+        "old-host:1": [old.id],
+    }
 
 
 def test_runners_queue_and_item_pages_show_who_holds_what(console, log_in, monkeypatch):  # noqa: F811
@@ -93,8 +97,9 @@ def test_runners_queue_and_item_pages_show_who_holds_what(console, log_in, monke
     assert rows.locator(".badge").all_inner_texts() == ["working", "stopped", "lost"]
     assert rows.locator("td.held").all_inner_texts() == ["1", "0", "2"]
     assert rows.nth(0).locator("td code").inner_text() == "host-a:4242:run1"
-    assert re.fullmatch(r"\d+ s ago", rows.nth(0).locator("td").nth(5).inner_text())
-    assert re.fullmatch(r"\d+ min ago", rows.nth(2).locator("td").nth(5).inner_text())
+    assert rows.locator("td.items").all_inner_texts() == [str(working), "", f"{lost[0]} {lost[1]}"]
+    assert re.fullmatch(r"\d+ s ago", rows.nth(0).locator("td.beat").inner_text())
+    assert re.fullmatch(r"\d+ min ago", rows.nth(2).locator("td.beat").inner_text())
     assert "invoice_entry" in rows.nth(1).inner_text()
     assert page.locator("main img, main script").count() == 0
     assert page.evaluate("window.pwned") is None
@@ -111,7 +116,9 @@ def test_runners_queue_and_item_pages_show_who_holds_what(console, log_in, monke
     page.goto(console.url + "/queue")
     expect(page.locator("#items tr.item[data-status=new] td.held")).to_have_text("")
 
-    page.goto(f"{console.url}/items/{working}")
+    page.goto(console.url + "/runners")
+    page.locator("#runners tr.runner td.items a").first.click()  # the working runner's item
+    page.wait_for_url(f"**/items/{working}")
     holder = page.locator("#holder")
     expect(holder).to_contain_text("host-a:4242 (working), runner host-a:4242:run1; lease until")
     expect(holder).to_contain_text(re.compile(r"UTC \(in \d+ s\)"))

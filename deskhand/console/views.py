@@ -230,13 +230,13 @@ def runners() -> ResponseReturnValue:
     """Every registered runner, newest first: where it runs, its health, what it holds."""
     console = _console()
     now = utc(None)  # the queue's time, as the runners' states are judged
-    held = runner_rows.held_counts(console.store)
+    held = runner_rows.held_items(console.store)
     rows = [
         {
             "runner": r,
             "state": r.state(now),
             "beat": f"{q.age(now, r.heartbeat_at)} ago",
-            "held": held.get(r.id, 0),
+            "held": held.get(r.id, []),
         }
         for r in runner_rows.list_runners(console.store)
     ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from . import rows as q
 from .models import IN_PROGRESS
@@ -143,15 +143,18 @@ def leased(store: Any, ids: Iterable[int]) -> dict[int, str]:
     return found
 
 
-def held_counts(store: Any) -> dict[str, int]:
-    """How many items each lease owner holds now (in progress), by owner."""
+def held_items(store: Any) -> dict[str, list[int]]:
+    """The ids of the items each lease owner holds now (in progress), by owner."""
     stmt = (
-        select(items.c.lease_owner, func.count())
+        select(items.c.lease_owner, items.c.id)
         .where(items.c.status == IN_PROGRESS, items.c.lease_owner.is_not(None))
-        .group_by(items.c.lease_owner)
+        .order_by(items.c.id)
     )
+    found: dict[str, list[int]] = {}
     with store._read() as conn:
-        return dict(conn.execute(stmt).all())
+        for owner, item_id in conn.execute(stmt):
+            found.setdefault(owner, []).append(item_id)
+    return found
 
 
 @contextmanager
