@@ -93,7 +93,11 @@ def kill_once_the_app_has_saved(app: LegacyApp, proc: subprocess.Popen) -> bool:
     return True
 
 
+# Each end-to-end scenario below runs on one queue backend: what differs between the backends
+# (claims, leases, fencing, a killed writer) is proven on both by test_exactly_once.py and
+# test_queue.py, and two runners on PostgreSQL by test_many_machines.py.
 @pytest.mark.slow(55)
+@pytest.mark.parametrize("queue_url", ["sqlite"], indirect=True)  # the default, one machine
 def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     batch, legacy_app, queue_url, tmp_path, project
 ):
@@ -144,6 +148,7 @@ def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
 
 
 @pytest.mark.slow(20)
+@pytest.mark.parametrize("queue_url", ["postgresql"], indirect=True)
 def test_failing_target_every_item_done_retries_in_the_log(batch, run, tmp_path, queue_url):
     inbox, truth = batch(4)  # the seed's dice inject each kind within the first two
     faults = "error=0.03,lost=0.25,latency=0.1:0.3,expire=40,modal=0.1,seed=7"
@@ -180,6 +185,7 @@ def app_faults(url: str) -> dict:
 
 
 @pytest.mark.slow(35)
+@pytest.mark.parametrize("queue_url", ["sqlite"], indirect=True)  # PostgreSQL: many_machines
 def test_two_workers_on_one_queue_never_process_an_item_twice(
     batch, legacy_app, queue_url, tmp_path, project
 ):
