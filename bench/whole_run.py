@@ -70,7 +70,9 @@ def _plain(inbox: Path, url: str) -> None:
     from bots.invoice_entry import compare, entry_for
 
     pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path=find_chromium(), headless=True, args=LAUNCH_ARGS)
+    browser = pw.chromium.launch(
+        executable_path=find_chromium(headless=True), headless=True, args=LAUNCH_ARGS
+    )
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     logged_in = False
     for path in sorted(inbox.iterdir()):
