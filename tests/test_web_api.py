@@ -297,6 +297,54 @@ def test_a_failed_step_in_a_popup_keeps_its_evidence(session):
     assert any("Vendor lookup" in h.read_text() for h in html)
 
 
+CLOSE_ON_PRESS = "document.addEventListener('mousedown', () => window.close(), true)"
+
+
+def test_a_click_that_closes_its_popup_is_what_expect_close_awaited(session, monkeypatch):
+    """A popup whose script closes it in the click, before Playwright hears back from it,
+    makes Playwright report 'Target page, context or browser has been closed' (now and then:
+    a race). Inside expect_close that is the click's success, for an element and for a
+    row's cell; outside it, still a failure that says so. The race is made certain here:
+    every click is delivered, then reported as the page closed."""
+    from playwright._impl._errors import TargetClosedError
+    from playwright.sync_api import Locator
+
+    delivered = Locator.click
+
+    def racing_click(self, *args, **kwargs):
+        delivered(self, *args, **kwargs)
+        raise TargetClosedError()
+
+    app, log = session
+    open_form(app)
+    for n in range(2):
+        with app.expect_popup() as popup:
+            app["vendor_lookup"].click()
+        lookup = popup.value
+        lookup["vendor_search_query"].fill(VENDOR)
+        with lookup.expect_navigation():
+            lookup["vendor_search_button"].click()
+        row = next(r for r in lookup.rows("vendor_rows") if r.cells.get("name") == VENDOR)
+        lookup.raw.evaluate(CLOSE_ON_PRESS)
+        monkeypatch.setattr(Locator, "click", racing_click)
+        with lookup.expect_close():
+            if n:
+                row.click("select")  # the app's own select closes the lookup
+            else:
+                lookup["vendor_search_button"].click()
+        monkeypatch.setattr(Locator, "click", delivered)
+        assert lookup.raw.is_closed()
+    assert app["vendor_name_display"].text() == VENDOR  # the row's select reached the form
+    assert len(actions(log, "close")) == 2
+
+    with app.expect_popup() as popup:
+        app["vendor_lookup"].click()
+    lookup = popup.value
+    monkeypatch.setattr(Locator, "click", racing_click)
+    with pytest.raises(ApplicationError, match="has been closed"):
+        lookup["vendor_search_button"].click()  # not awaited: a failure
+
+
 def test_every_action_is_journaled_in_its_place_masked_and_passed_to_own_sinks(session):
     """Actions are written with the step's end (not one by one): still every one, in order,
     inside its step, with its time and masking; a bot's own loguru sink gets each at once."""

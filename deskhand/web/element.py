@@ -192,6 +192,8 @@ class Element:
         try:
             return action(self.locator)
         except PlaywrightError as exc:
+            if self.page.closed_by_action(exc):
+                return None
             self.page.keep_evidence(self.name)
             if "strict mode violation" in str(exc):
                 self.page._resolved.pop(self.name, None)

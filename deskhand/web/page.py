@@ -50,6 +50,7 @@ class WebPage:
         self._resolved: dict[str, int] = ctx.run.resolved_selectors
         self._kept: dict[str, Any] = {}  # evidence taken before a popup closed
         self.is_popup = False
+        self._closing = False  # inside expect_close: the block's action closes this page
         self._elements: dict[str, Element] = {}  # named elements without placeholders
         self._locators: dict[tuple[tuple[str, ...], str], Locator] = {}  # see _locator_for
 
@@ -215,19 +216,28 @@ class WebPage:
         """Wait, after the block, until this page (a popup) has closed itself; a block that
         fails keeps the popup's screenshot and HTML first."""
         with self.raw.expect_event("close"):
+            self._closing = True
             try:
                 yield
-            except PlaywrightError:
-                if not self.raw.is_closed():
+            except PlaywrightError as error:
+                if not self.closed_by_action(error) and not self.raw.is_closed():
                     self.keep_evidence("expect_close")
                     raise
-                # The action closed the popup before Playwright heard back from it (the
-                # page's script calls window.close() in the click): what the block awaited.
             except BaseException:
                 self.keep_evidence("expect_close")
                 raise
+            finally:
+                self._closing = False
         self.ctx.action("close", data={"url": self.raw.url})
         self._forget()
+
+    def closed_by_action(self, error: BaseException) -> bool:
+        """Whether ``error`` is this page closing under an action inside ``expect_close``:
+        the page's script called window.close() in the click, before Playwright heard back
+        from it (a race Playwright reports as TargetClosedError). That is what the block
+        awaits, not a failure; ``expect_close`` still waits for the close itself."""
+        closed = "TargetClosedError" in (type(error).__name__, getattr(error, "name", None))
+        return self._closing and closed  # (playwright.sync_api does not export the class)
 
     def close(self) -> None:
         """Close this page (a popup the application leaves open)."""

@@ -66,6 +66,8 @@ class Row:
         try:
             self.locator.locator(self._css[cell]).first.click()
         except PlaywrightError as exc:
+            if self.page.closed_by_action(exc):
+                return self
             self.page.keep_evidence(self.list_name)
             raise ApplicationError(
                 f"{self.list_name}[{self.index}].{cell}: {str(exc).strip().splitlines()[0]}"
