@@ -11,6 +11,7 @@ from argparse import Namespace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 from test_console import console, log_in  # noqa: F401 (fixtures: the console, a log-in)
 
@@ -63,8 +64,9 @@ def test_the_cli_and_the_console_share_one_holder_format(queue_url, monkeypatch)
         old, _ = store.add("invoices", "inv-old", priority=1)  # claimed before the lost items
         store.claim("invoices", "old-host:1")  # an owner from before runners registered
         listed = {i.id: i.lease_owner for i in store.list("invoices") if i.lease_owner}
-        shared = runners_module.held_by(store, runners_module.leased(store, listed))
-        holding = runners_module.held_items(store)
+        shared = runners_module.held_by(store, listed)
+        owners = ["host-a:4242:run1", f"{IMG}:77:run2", "old-host:1", "host-c:9:run3"]
+        holding = runners_module.held_items(store, owners)
     expected = {working: "host-a:4242 (working)", old.id: "old-host:1"}
     expected |= {item_id: f"{IMG}:77 (lost)" for item_id in lost}
     assert shared == expected
@@ -87,24 +89,24 @@ def test_runners_queue_and_item_pages_show_who_holds_what(console, log_in, monke
     (working,), lost = held["host-a:4242:run1"], held[f"{IMG}:77:run2"]
     page.reload()
     rows = page.locator("#runners tr.runner")
-    expect(rows).to_have_count(3)  # newest first
+    expect(rows).to_have_count(3)  # working or lost first, latest beat first; then stopped
     assert [rows.nth(n).get_attribute("data-state") for n in range(3)] == [
         "working",
-        "stopped",
         "lost",
+        "stopped",
     ]
-    assert rows.locator("td.host").all_inner_texts() == ["host-a", SCRIPT, IMG]
-    assert rows.locator(".badge").all_inner_texts() == ["working", "stopped", "lost"]
-    assert rows.locator("td.held").all_inner_texts() == ["1", "0", "2"]
+    assert rows.locator("td.host").all_inner_texts() == ["host-a", IMG, SCRIPT]
+    assert rows.locator(".badge").all_inner_texts() == ["working", "lost", "stopped"]
+    assert rows.locator("td.held").all_inner_texts() == ["1", "2", "0"]
     assert rows.nth(0).locator("td code").inner_text() == "host-a:4242:run1"
-    assert rows.locator("td.items").all_inner_texts() == [str(working), "", f"{lost[0]} {lost[1]}"]
+    assert rows.locator("td.items").all_inner_texts() == [str(working), f"{lost[0]} {lost[1]}", ""]
     assert re.fullmatch(r"\d+ s ago", rows.nth(0).locator("td.beat").inner_text())
-    assert re.fullmatch(r"\d+ min ago", rows.nth(2).locator("td.beat").inner_text())
+    assert re.fullmatch(r"\d+ min ago", rows.nth(1).locator("td.beat").inner_text())
     assert "invoice_entry" in rows.nth(1).inner_text()
     assert page.locator("main img, main script").count() == 0
     assert page.evaluate("window.pwned") is None
 
-    rows.nth(2).locator("td.held a").click()  # the lost runner's two items
+    rows.nth(1).locator("td.held a").click()  # the lost runner's two items
     page.wait_for_url("**/queue?status=in_progress")
     items = page.locator("#items tr.item")
     expect(items).to_have_count(3)
@@ -130,3 +132,25 @@ def test_runners_queue_and_item_pages_show_who_holds_what(console, log_in, monke
     expect(page.locator("#holder")).to_have_count(0)
     assert page.locator("main img, main script").count() == 0
     assert page.evaluate("window.pwned") is None and alerts == []
+
+
+@pytest.mark.parametrize("queue_url", ["postgresql"], indirect=True)
+def test_the_console_judges_runners_by_the_databases_clock(queue_url, monkeypatch, tmp_path):
+    """A console whose host clock is an hour fast still shows a runner that beat a moment ago
+    (in the database's time, as every runner writes) as working, not lost for an hour."""
+    from deskhand.console.app import create_app
+    from deskhand.queue import rows
+
+    real = rows.local_now
+    monkeypatch.setitem(rows.CLOCK, "offset", timedelta(0))  # restored after the test
+    with open_store(queue_url) as store:  # a runner on a host with the right time
+        runners_module.register(store, "host-a:1:run", ["invoice_entry"], 60, now=real())
+    monkeypatch.setattr(rows, "local_now", lambda: real() + timedelta(hours=1))
+    app = create_app(queue_url, tmp_path / "logs", tmp_path)
+    store = app.extensions["deskhand_console"].store
+    try:
+        assert abs(rows.CLOCK["offset"] + timedelta(hours=1)) < timedelta(seconds=5)
+        (runner,) = runners_module.list_runners(store)
+        assert runner.state() == "working"
+    finally:
+        store.close()

@@ -48,7 +48,7 @@ def as_keyed(row: dict) -> dict:
     return {k: (row[k] if row[k] is not None else "") for k in fields}
 
 
-@pytest.mark.slow(80)
+@pytest.mark.slow(40)
 def test_main_job_keys_every_sample_once_and_never_twice(
     run, legacy_app, ground_truth, browser, tmp_path
 ):

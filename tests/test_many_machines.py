@@ -170,7 +170,7 @@ def runner_project(home: Path) -> Path:
     return project
 
 
-@pytest.mark.slow(25)
+@pytest.mark.slow(75)
 def test_runners_on_two_hosts_and_a_host_lost_mid_run(batch, tmp_path, ground_truth):
     net = Network()
     procs: list[subprocess.Popen] = []

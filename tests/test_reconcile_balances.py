@@ -152,7 +152,7 @@ def test_csv_and_camt_statements_read_the_same(inputs):
     assert sorted(p["bank_ref"] for p in camt) == sorted(truth["payments"])
 
 
-@pytest.mark.slow(70)
+@pytest.mark.slow(50)
 def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_path, project):
     """SIGKILL the bot the moment the app has committed an entry (its confirmation page is
     made slow), again and again, a run's first entry or its second (a payment's second
@@ -218,7 +218,7 @@ def test_killed_during_each_point_of_no_return_keys_nothing_twice(inputs, tmp_pa
     assert sorted(a[:4] for a in adjustments) == want_adj
 
 
-@pytest.mark.slow(50)
+@pytest.mark.slow(20)
 def test_entries_whose_answer_is_lost_are_found_in_the_account_not_keyed_again(
     run, inputs, tmp_path
 ):

@@ -325,7 +325,8 @@ def test_a_click_that_closes_its_popup_is_what_expect_close_awaited(session, mon
         with lookup.expect_navigation():
             lookup["vendor_search_button"].click()
         row = next(r for r in lookup.rows("vendor_rows") if r.cells.get("name") == VENDOR)
-        lookup.raw.evaluate(CLOSE_ON_PRESS)
+        if not n:
+            lookup.raw.evaluate(CLOSE_ON_PRESS)
         monkeypatch.setattr(Locator, "click", racing_click)
         with lookup.expect_close():
             if n:
@@ -336,6 +337,21 @@ def test_a_click_that_closes_its_popup_is_what_expect_close_awaited(session, mon
         assert lookup.raw.is_closed()
     assert app["vendor_name_display"].text() == VENDOR  # the row's select reached the form
     assert len(actions(log, "close")) == 2
+    assert len(actions(log, "closed_by_click")) == 2  # said so in the journal
+
+    # Only a click may close its page: a read of the closed page is still a clear failure.
+    with app.expect_popup() as popup:
+        app["vendor_lookup"].click()
+    lookup = popup.value
+    lookup.raw.evaluate(CLOSE_ON_PRESS)
+    monkeypatch.setattr(Locator, "click", racing_click)
+    with pytest.raises(ApplicationError, match="vendor_search_query"):
+        with lookup.expect_close():
+            lookup["vendor_search_button"].click()
+            while not lookup.raw.is_closed():
+                app.raw.wait_for_timeout(20)
+            lookup["vendor_search_query"].value()
+    monkeypatch.setattr(Locator, "click", delivered)
 
     with app.expect_popup() as popup:
         app["vendor_lookup"].click()

@@ -96,7 +96,7 @@ def kill_once_the_app_has_saved(app: LegacyApp, proc: subprocess.Popen) -> bool:
 # Each end-to-end scenario below runs on one queue backend: what differs between the backends
 # (claims, leases, fencing, a killed writer) is proven on both by test_exactly_once.py and
 # test_queue.py, and two runners on PostgreSQL by test_many_machines.py.
-@pytest.mark.slow(55)
+@pytest.mark.slow(45)
 @pytest.mark.parametrize("queue_url", ["sqlite"], indirect=True)  # the default, one machine
 def test_runner_killed_at_random_points_loses_nothing_and_keys_nothing_twice(
     batch, legacy_app, queue_url, tmp_path, project

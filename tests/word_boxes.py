@@ -6,21 +6,29 @@ from deskhand.documents.model import Word
 
 
 def words(
-    rows, *, left: float, height: float = 10.0, conf: float = 0.99, ocr: bool = False
+    rows,
+    *,
+    left: float,
+    height: float = 10.0,
+    conf: float = 0.99,
+    ocr: bool = False,
+    fixed: bool = False,
 ) -> list[Word]:
     """Words of a page: each row is (top, text or [(x, text), ...], optional height); a plain
     text starts at ``left``. A character is half the row's height wide and words are 0.3 of
-    it apart (5 and 3 points at height 10), so cells far apart read as columns."""
+    it apart (5 and 3 points at height 10; always 5 and 3 when ``fixed``), so cells far
+    apart read as columns."""
     found = []
     for row in rows:
         top, cells = row[0], row[1]
         tall = row[2] if len(row) > 2 else height
+        char, gap = (5.0, 3.0) if fixed else (0.5 * tall, 0.3 * tall)
         if isinstance(cells, str):
             cells = [(left, cells)]
         for x, text in cells:
             start = x
             for token in text.split():
-                width = 0.5 * tall * len(token)
+                width = char * len(token)
                 found.append(Word(token, start, top, start + width, top + tall, 1, conf, ocr))
-                start += width + 0.3 * tall
+                start += width + gap
     return found

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, exc
 
 from ..queue import DatabaseUnavailable
 from ..queue.schema import create_queue_engine, mask_url, resolve_url
+from ..queue.store import measure_clock
 from . import auth, tables
 
 # Only this site's own files; no inline script or style; never framed.
@@ -53,6 +54,7 @@ def create_app(
     root = Path(root) if root is not None else Path.cwd()
     url = resolve_url(db, root)
     engine = create_queue_engine(url)
+    measure_clock(engine)  # runners' beats and leases are in the database's time
     tables.create_tables(engine)
     logs = Path(logs_dir)
     logs = logs if logs.is_absolute() else root / logs

@@ -29,6 +29,7 @@ LIST_COLUMNS = (
     items.c.error_message,
     items.c.created_at,
     items.c.updated_at,
+    items.c.lease_owner,  # who holds an item in progress
 )
 # Bulk actions: which statuses each applies to, and the store call that does it.
 ACTIONS = {

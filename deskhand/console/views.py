@@ -136,8 +136,8 @@ def queue() -> ResponseReturnValue:
     before = request.args.get("before", type=int)
     rows = q.listing(console.engine, where, before)
     more = rows[-1]["id"] if len(rows) == q.PAGE_SIZE else None
-    busy = [row["id"] for row in rows if row["status"] == IN_PROGRESS]
-    held = runner_rows.held_by(console.store, runner_rows.leased(console.store, busy))
+    leases = {row["id"]: row["lease_owner"] for row in rows if row["status"] == IN_PROGRESS}
+    held = runner_rows.held_by(console.store, leases)
     return render_template(
         "queue.html",
         rows=rows,
@@ -224,13 +224,20 @@ def _left(now, until) -> str:
 
 
 # -- runners ----------------------------------------------------------------------------------
+RUNNERS_SHOWN = 100
+
+
 @bp.route("/runners")
 @require("viewer")
 def runners() -> ResponseReturnValue:
-    """Every registered runner, newest first: where it runs, its health, what it holds."""
+    """The registered runners: those working or lost first (latest beat first), then the
+    stopped ones; where each runs, its health, what it holds."""
     console = _console()
-    now = utc(None)  # the queue's time, as the runners' states are judged
-    held = runner_rows.held_items(console.store)
+    now = utc(None)  # the queue's time (measured at start), as the runners' states are judged
+    found = runner_rows.list_runners(console.store, RUNNERS_SHOWN + 1)
+    more = len(found) > RUNNERS_SHOWN
+    found = found[:RUNNERS_SHOWN]
+    held = runner_rows.held_items(console.store, [r.id for r in found])
     rows = [
         {
             "runner": r,
@@ -238,9 +245,9 @@ def runners() -> ResponseReturnValue:
             "beat": f"{q.age(now, r.heartbeat_at)} ago",
             "held": held.get(r.id, []),
         }
-        for r in runner_rows.list_runners(console.store)
+        for r in found
     ]
-    return render_template("runners.html", rows=rows)
+    return render_template("runners.html", rows=rows, more=more, shown=RUNNERS_SHOWN)
 
 
 # -- people -----------------------------------------------------------------------------------

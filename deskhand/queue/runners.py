@@ -97,8 +97,14 @@ def stop(store: Any, owner: str, now: datetime | None = None) -> None:
 
 
 def list_runners(store: Any, limit: int = 50) -> list[Runner]:
-    """The latest registered runners, newest first."""
-    stmt = select(runners).order_by(runners.c.started_at.desc()).limit(limit)
+    """The registered runners an operator needs first: those not stopped (working, or lost
+    and still holding what they held) by latest beat, then the stopped ones, latest first;
+    ``limit`` in all (the table keeps every run that ever registered)."""
+    stmt = (
+        select(runners)
+        .order_by(runners.c.stopped_at.is_(None).desc(), runners.c.heartbeat_at.desc())
+        .limit(limit)
+    )
     with store._read() as conn:
         return [Runner(**row._mapping) for row in conn.execute(stmt)]
 
@@ -126,31 +132,17 @@ def held_by(store: Any, leases: Mapping[int, str | None]) -> dict[int, str]:
     return shown
 
 
-def leased(store: Any, ids: Iterable[int]) -> dict[int, str]:
-    """The lease owners of those of the items ``ids`` that are in progress now, by id."""
-    ids = sorted(set(ids))
-    found: dict[int, str] = {}
-    if not ids:
+def held_items(store: Any, owners: Iterable[str]) -> dict[str, list[int]]:
+    """The ids of the items each of the lease ``owners`` holds now (in progress)."""
+    owners = sorted(set(owners))
+    found: dict[str, list[int]] = {}
+    if not owners:
         return found
-    with store._read() as conn:
-        for start in range(0, len(ids), 500):
-            stmt = select(items.c.id, items.c.lease_owner).where(
-                items.c.id.in_(ids[start : start + 500]),
-                items.c.status == IN_PROGRESS,
-                items.c.lease_owner.is_not(None),
-            )
-            found.update(dict(conn.execute(stmt).all()))
-    return found
-
-
-def held_items(store: Any) -> dict[str, list[int]]:
-    """The ids of the items each lease owner holds now (in progress), by owner."""
     stmt = (
         select(items.c.lease_owner, items.c.id)
-        .where(items.c.status == IN_PROGRESS, items.c.lease_owner.is_not(None))
+        .where(items.c.status == IN_PROGRESS, items.c.lease_owner.in_(owners))
         .order_by(items.c.id)
     )
-    found: dict[str, list[int]] = {}
     with store._read() as conn:
         for owner, item_id in conn.execute(stmt):
             found.setdefault(owner, []).append(item_id)

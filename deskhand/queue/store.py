@@ -41,9 +41,16 @@ def open_store(url: str | None = None, root: Path | None = None) -> Store:
     """
     url = resolve_url(url, root)
     engine = create_queue_engine(url)
-    if engine.dialect.name == "postgresql":  # runners on many hosts: one clock for leases
-        q.CLOCK["offset"] = _clock_offset(engine)
+    measure_clock(engine)
     return Store(engine, mask_url(url))
+
+
+def measure_clock(engine: Engine) -> None:
+    """On PostgreSQL (runners on many hosts: one clock for leases and beats), read and
+    write every time in the database's clock from now on, in this process (the runners and
+    the console alike); on SQLite, one machine, this host's clock is the clock."""
+    if engine.dialect.name == "postgresql":
+        q.CLOCK["offset"] = _clock_offset(engine)
 
 
 def _clock_offset(engine: Engine) -> timedelta:

@@ -185,16 +185,22 @@ class Element:
         self.page.ctx.action(action, element=self.name, data=data or None)
         self.page.ctx.last_page = self.page
 
-    def _do(self, action: Callable[[Locator], Any]) -> Any:
+    def _do(self, action: Callable[[Locator], Any], closes: bool = False) -> Any:
         """Run ``action`` on the resolved locator; a cached element that has gone away fails
         with the same clear SelectorNotFound as a first resolution (and is resolved anew
-        next time); a failure in a popup keeps its evidence before the popup can close."""
+        next time); a failure in a popup keeps its evidence before the popup can close.
+        ``closes``: a click that may close its page (see ``WebPage.closed_by_action``)."""
+        was_open = closes and not self.page.raw.is_closed()
         try:
             return action(self.locator)
         except PlaywrightError as exc:
-            if self.page.closed_by_action(exc):
+            if was_open and self.page.closed_by_action(exc):
                 return None
             self.page.keep_evidence(self.name)
+            if self.page.raw.is_closed():
+                raise ApplicationError(
+                    f"{self.name}: its page has closed ({self.page.url}): nothing to act on"
+                ) from None
             if "strict mode violation" in str(exc):
                 self.page._resolved.pop(self.name, None)
                 raise SelectorNotFound(self._ambiguous()) from None
@@ -218,7 +224,7 @@ class Element:
     def click(self) -> Element:
         """Click the element (Playwright waits until it is visible, stable and enabled)."""
         self._act("click")
-        self._do(lambda loc: loc.click())
+        self._do(lambda loc: loc.click(), closes=True)
         return self
 
     def select(self, *, label: str | None = None, value: str | None = None) -> Element:

@@ -232,12 +232,16 @@ class WebPage:
         self._forget()
 
     def closed_by_action(self, error: BaseException) -> bool:
-        """Whether ``error`` is this page closing under an action inside ``expect_close``:
-        the page's script called window.close() in the click, before Playwright heard back
-        from it (a race Playwright reports as TargetClosedError). That is what the block
-        awaits, not a failure; ``expect_close`` still waits for the close itself."""
+        """Whether ``error``, raised by a click that started on an open page, is this page
+        closing under it inside ``expect_close``: the page's script called window.close()
+        in the click, before Playwright heard back from it (a race Playwright reports as
+        TargetClosedError). That is what the block awaits, not a failure (logged as such);
+        ``expect_close`` still waits for the close itself. Reads and fills never pass here."""
         closed = "TargetClosedError" in (type(error).__name__, getattr(error, "name", None))
-        return self._closing and closed  # (playwright.sync_api does not export the class)
+        if not (self._closing and closed):  # (playwright.sync_api does not export the class)
+            return False
+        self.ctx.action("closed_by_click", data={"url": self.raw.url})
+        return True
 
     def close(self) -> None:
         """Close this page (a popup the application leaves open)."""
@@ -365,6 +369,10 @@ class FramePage(WebPage):
         self.path: tuple[str, ...] = getattr(parent, "path", ()) + (name,)
         self.is_popup = parent.is_popup
         self._kept = parent._kept
+
+    def closed_by_action(self, error: BaseException) -> bool:
+        """A frame closes with its page: the page's ``expect_close`` decides."""
+        return self.parent.closed_by_action(error)
 
     def _scope(self) -> Any:
         root: Any = self.raw

@@ -63,10 +63,11 @@ class Row:
             self[cell]  # the clear error
         self.page.ctx.action("click", element=f"{self.list_name}[{self.index}].{cell}")
         self.page.ctx.last_page = self.page
+        was_open = not self.page.raw.is_closed()
         try:
             self.locator.locator(self._css[cell]).first.click()
         except PlaywrightError as exc:
-            if self.page.closed_by_action(exc):
+            if was_open and self.page.closed_by_action(exc):
                 return self
             self.page.keep_evidence(self.list_name)
             raise ApplicationError(
