@@ -33,11 +33,17 @@ from sqlalchemy import insert  # noqa: E402
 
 from deskhand.console import create_app  # noqa: E402
 from deskhand.console.auth import add_user  # noqa: E402
-from deskhand.queue.schema import history, items  # noqa: E402
+from deskhand.queue.schema import history, items, runners  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "demo" / "documents" / "inv-01-acme.pdf"
-STATUSES = ["done"] * 80 + ["failed"] * 8 + ["needs_review"] * 6 + ["new"] * 4 + ["cancelled"] * 2
+STATUSES = (
+    ["done"] * 78 + ["failed"] * 8 + ["needs_review"] * 6 + ["new"] * 4 + ["cancelled"] * 2
+    + ["in_progress"] * 2
+)  # fmt: skip
+RUNNERS = (
+    300  # registered runs: 20 working (holding the items in progress), 40 lost, the rest stopped
+)
 STEPS = ("read document", "validate", "log in", "fill invoice form", "save", "read back")
 
 
@@ -53,6 +59,7 @@ def fill_queue(engine, n: int, start: datetime) -> list[str]:
                 created = start + timedelta(seconds=i)
                 payload = {"file": str(SAMPLE), "name": f"invoice-{i:05d}.pdf"}
                 failed = status in ("failed", "needs_review")
+                held = status == "in_progress"
                 rows.append(
                     {
                         "id": i + 1,
@@ -70,6 +77,8 @@ def fill_queue(engine, n: int, start: datetime) -> list[str]:
                         else None,
                         "created_at": created,
                         "updated_at": created + timedelta(seconds=30),
+                        "lease_owner": f"host-{i % 20}:100:run" if held else None,
+                        "lease_expires": datetime.now(UTC) + timedelta(minutes=1) if held else None,
                     }
                 )
             conn.execute(insert(items), rows)
@@ -86,6 +95,31 @@ def fill_queue(engine, n: int, start: datetime) -> list[str]:
             ]
             conn.execute(insert(history), log)
     return refs
+
+
+def fill_runners(engine, n: int) -> None:
+    """N registered runs: 20 working (beating now, holding the items in progress), 40 lost
+    (their beat stopped an hour ago), the rest stopped."""
+    now = datetime.now(UTC)
+    rows = []
+    for i in range(n):
+        working, lost = i < 20, 20 <= i < 60
+        beat = now if working else now - timedelta(hours=1 + i)
+        rows.append(
+            {
+                "id": f"host-{i % 20}:{100 if working else 1000 + i}:run",
+                "host": f"host-{i % 20}",
+                "pid": 100 if working else 1000 + i,
+                "version": "bench",
+                "bots": ["invoice_entry"],
+                "started_at": beat - timedelta(minutes=5),
+                "heartbeat_at": beat,
+                "stopped_at": None if working or lost else beat,
+                "lease_seconds": 60.0,
+            }
+        )
+    with engine.begin() as conn:
+        conn.execute(insert(runners), rows)
 
 
 def write_runs(logs: Path, refs: list[str], runs: int, start: datetime) -> None:
@@ -143,8 +177,10 @@ def bench(url: str, args, workdir: Path) -> None:
     engine = app.extensions["deskhand_console"].engine
     began = time.perf_counter()
     refs = fill_queue(engine, args.items, start)
+    fill_runners(engine, RUNNERS)
     write_runs(logs, refs, args.runs, start)
-    print(f"  filled: {args.items} items, {args.runs} runs in {time.perf_counter() - began:.1f} s")
+    took = time.perf_counter() - began
+    print(f"  filled: {args.items} items, {RUNNERS} runners, {args.runs} runs in {took:.1f} s")
     add_user(engine, "bench", "admin", "bench-password")
     client = app.test_client()
     form = client.get("/login").text
@@ -158,6 +194,8 @@ def bench(url: str, args, workdir: Path) -> None:
         "queue": lambda: "/queue",
         "queue, status filter": lambda: "/queue?queue=invoices&status=failed",
         "queue, search": lambda: f"/queue?q=invoice-{rng.randrange(args.items):05d}",
+        "queue, in progress": lambda: "/queue?status=in_progress",
+        "runners": lambda: "/runners",
         "item": lambda: f"/items/{rng.randrange(1, args.items + 1)}",
         "validation station": lambda: f"/items/{review}/review",
     }
