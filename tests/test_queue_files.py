@@ -167,7 +167,24 @@ def test_queue_prune_command(tmp_path, inbox):
     args = Namespace(queue_command="prune", db=url, older_than=7.0)
     assert queue_cli(args, tmp_path, out) == 0
     assert out.getvalue().startswith("pruned the files of 1 item(s) done before ")
-    assert "; 1 stored file(s) deleted (0.0 MB)" in out.getvalue()
+    assert "; 1 stored file(s) deleted (0.0 MB); 0 runner record(s)" in out.getvalue()
+
+
+def test_prune_forgets_runners_silent_longer_than_the_retention(queue_url):
+    """Every run registers: prune forgets the runs stopped or lost longer ago than the
+    retention, never a runner still holding an item (its lease may come back to it)."""
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(days=40)
+    with open_store(queue_url) as store:
+        store.add("docs", "held")
+        for owner, at in (("old:1:stopped", long_ago), ("old:2:lost", long_ago),
+                          ("old:3:holding", long_ago), ("new:4:working", now)):  # fmt: skip
+            runners_module.register(store, owner, ["reader"], 30, now=at)
+        runners_module.stop(store, "old:1:stopped", now=long_ago)
+        store.claim("docs", "old:3:holding", lease_seconds=30, now=long_ago)
+        assert runners_module.forget(store, now - timedelta(days=30)) == 2
+        left = {r.id for r in runners_module.list_runners(store)}
+    assert left == {"old:3:holding", "new:4:working"}
 
 
 def test_a_runner_reads_a_queued_document_after_its_folder_is_gone(queue_url, inbox, tmp_path):

@@ -56,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         bulk.add_argument("--queue", help="only this queue (with --status)")
         bulk.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    prune = action("prune", help="forget the stored files of items done long ago")
+    prune = action(
+        "prune", help="forget the stored files of items done long ago, and old runner records"
+    )
     prune.add_argument("--older-than", type=float, metavar="DAYS",
                        help="default: file_retention_days (30)")  # fmt: skip
     watch = action("runners", help="the runners (hosts) working the queues, and their health")
@@ -197,6 +199,7 @@ def _prune(store, args, out, root) -> int:
 
     from ..config import load_settings
     from ..queue.files import prune
+    from ..queue.runners import forget
 
     days = args.older_than
     if days is None:
@@ -204,10 +207,13 @@ def _prune(store, args, out, root) -> int:
     if days < 0:
         raise ConfigError(f"--older-than {days:g}: give 0 or more days")
     done = prune(store, days)
-    before = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d %H:%M")
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    runners = forget(store, cutoff)
+    before = cutoff.strftime("%Y-%m-%d %H:%M")
     print(
         f"pruned the files of {done.items} item(s) done before {before} UTC; "
-        f"{done.files} stored file(s) deleted ({done.bytes / 1024 / 1024:.1f} MB)",
+        f"{done.files} stored file(s) deleted ({done.bytes / 1024 / 1024:.1f} MB); "
+        f"{runners} runner record(s) silent since then forgotten",
         file=out,
     )
     return 0

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from . import rows as q
 from .models import IN_PROGRESS
@@ -147,6 +147,16 @@ def held_items(store: Any, owners: Iterable[str]) -> dict[str, list[int]]:
         for owner, item_id in conn.execute(stmt):
             found.setdefault(owner, []).append(item_id)
     return found
+
+
+def forget(store: Any, before: datetime) -> int:
+    """Delete the records of runners silent since ``before`` (stopped, or lost that long)
+    that hold no item in progress; how many. Every run registers, so without this the
+    table grows by one row a run."""
+    holding = exists().where(items.c.status == IN_PROGRESS, items.c.lease_owner == runners.c.id)
+    stmt = delete(runners).where(runners.c.heartbeat_at < q.utc(before), ~holding)
+    with store._write() as conn:
+        return conn.execute(stmt).rowcount or 0
 
 
 @contextmanager
