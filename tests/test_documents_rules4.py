@@ -32,6 +32,12 @@ def _value(fields, name):
     return fields[name].value if name in fields else None
 
 
+def _till_with(line: str):
+    """The fields of a shop's till receipt with ``line`` printed under its address."""
+    return _receipt([*SHOP, (60, line), *TILL, (340, [(20, "TOTAL"), (180, "7.50")])])
+
+
+SHOP = [(20, "KEDAI MAKAN SEDAP"), (32, "12 Jalan Merah, 43000 Kajang")]
 TILL = [
     (300, [(20, "TEH TARIK"), (180, "4.50")]),
     (312, [(20, "ROTI CANAI"), (180, "3.00")]),
@@ -134,8 +140,7 @@ def test_a_letter_spaced_legal_name_with_its_glued_number():
 def test_a_net_total_after_the_tax_and_the_rounding_is_the_total():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (330, [(20, "SUB TOTAL"), (180, "7.50")]),
             (342, [(20, "GST 6%"), (180, "0.45")]),
@@ -154,8 +159,7 @@ def test_a_net_total_after_the_tax_and_the_rounding_is_the_total():
 def test_a_net_total_over_its_tax_summary_is_the_total():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (340, [(20, "NET TOTAL"), (180, "7.50")]),
             (370, [(20, "GST Summary"), (100, "Amount"), (180, "Tax")]),
@@ -185,8 +189,7 @@ def test_a_net_total_with_the_vat_added_under_it_is_the_amount_before_tax():
 def test_a_labels_words_read_without_their_space():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (340, [(20, "TotalSales (Inclusive GST)"), (180, "7.50")]),
         ]
@@ -197,8 +200,7 @@ def test_a_labels_words_read_without_their_space():
 def test_a_total_line_of_zero_is_not_the_total():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (340, [(20, "TOTAL"), (180, "7.50")]),
             (352, [(20, "CASH"), (180, "10.00")]),
@@ -211,8 +213,7 @@ def test_a_total_line_of_zero_is_not_the_total():
 def test_the_total_after_a_cash_rounding_goes_to_review():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             (300, [(20, "KOPI O"), (180, "7.48")]),
             (340, [(20, "Total Sales (Inclusive GST)"), (180, "7.48")]),
             (352, [(20, "Rounding Adjustment"), (180, "0.02")]),
@@ -228,8 +229,7 @@ def test_the_total_after_a_cash_rounding_goes_to_review():
 def test_a_total_already_rounded_is_not_the_cash_handed_over():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             (300, [(20, "KOPI O"), (180, "1.75")]),
             (340, [(20, "Total Sales Incl GST"), (180, "1.75")]),
             (352, [(20, "Total After Adj Incl GST"), (180, "1.75")]),
@@ -287,50 +287,23 @@ def test_the_legal_name_under_a_trading_name_is_held_for_review():
 
 
 def test_the_date_of_a_tills_order_line_when_no_other_date_is_printed():
-    fields = _receipt(
-        [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
-            (60, "Order No. 1000219 11/03/2018 06:20 PM"),
-            *TILL,
-            (340, [(20, "TOTAL"), (180, "7.50")]),
-        ]
-    )
+    fields = _till_with("Order No. 1000219 11/03/2018 06:20 PM")
     assert _value(fields, "date") == date(2018, 3, 11)
     assert fields["date"].confidence < MIN_CONFIDENCE  # a guess: a person checks
 
 
 def test_an_order_date_is_not_the_receipts_date():
-    fields = _receipt(
-        [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
-            (60, "Order date 01/03/2018"),
-            *TILL,
-            (340, [(20, "TOTAL"), (180, "7.50")]),
-        ]
-    )
-    assert _value(fields, "date") is None
+    assert _value(_till_with("Order date 01/03/2018"), "date") is None
 
 
 def test_a_compact_date_with_its_time():
-    fields = _receipt(
-        [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
-            (60, "Date/Time 20180428/191204"),
-            *TILL,
-            (340, [(20, "TOTAL"), (180, "7.50")]),
-        ]
-    )
-    assert _value(fields, "date") == date(2018, 4, 28)
+    assert _value(_till_with("Date/Time 20180428/191204"), "date") == date(2018, 4, 28)
 
 
 def test_a_figure_misread_beside_its_label_is_not_taken_from_the_line_below():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (340, [(20, "Net Total"), (180, "17. J")]),
             (352, [(20, "C"), (180, "10.00")]),  # cash, its label misread
@@ -342,8 +315,7 @@ def test_a_figure_misread_beside_its_label_is_not_taken_from_the_line_below():
 def test_a_rounded_total_under_a_total_that_adds_up():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             (300, [(20, "NASI LEMAK"), (180, "67.00")]),
             (330, [(20, "Total (Excluding GST):"), (180, "67.00")]),
             (342, [(20, "GST Payable:"), (180, "4.02")]),
@@ -403,8 +375,7 @@ def test_a_company_number_after_its_label_in_brackets():
 def test_a_label_whose_l_ocr_read_as_a_slash():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (330, [(20, "Total Sales (Excluding GST)"), (180, "7.50")]),
             (342, [(20, "Total GST"), (180, "0.45")]),
@@ -450,8 +421,7 @@ def test_a_named_seller_is_not_replaced_by_a_web_address():
 def test_cash_after_its_currency_and_a_speck_after_the_figure():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (340, [(20, "SUBTOTAL"), (180, "7.50")]),
             (352, [(20, "RM CASH"), (180, "10.00℃")]),
@@ -495,8 +465,7 @@ def test_a_name_a_letter_off_a_label_word_is_still_a_name():
 def test_an_amount_ocr_read_with_a_space_after_its_decimal_mark():
     fields = _receipt(
         [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
+            *SHOP,
             *TILL,
             (340, [(20, "Total RM"), (180, "49. 40")]),
         ]
@@ -521,16 +490,7 @@ def test_a_shops_name_on_two_lines_over_a_house_numbered_address():
 
 
 def test_a_speck_read_as_a_letter_between_a_date_label_and_its_date():
-    fields = _receipt(
-        [
-            (20, "KEDAI MAKAN SEDAP"),
-            (32, "12 Jalan Merah, 43000 Kajang"),
-            (60, "Date e 15-06-2018 11:35:35"),
-            *TILL,
-            (340, [(20, "TOTAL"), (180, "7.50")]),
-        ]
-    )
-    assert _value(fields, "date") == date(2018, 6, 15)
+    assert _value(_till_with("Date e 15-06-2018 11:35:35"), "date") == date(2018, 6, 15)
 
 
 def test_a_one_digit_day_after_a_date_label_is_kept():
